@@ -1,0 +1,30 @@
+// Value formats shared by the zod schema (so editors see them in the JSON Schema) and by the
+// rules (so a model rebuilt from live resources, which never went through zod, is held to the
+// same formats). One definition each, here.
+
+/** Organization slug: lower-case, starts with a letter, used inside resource names. */
+export const ORG_SLUG = /^[a-z][a-z0-9-]{1,30}$/;
+/** Workspace, integration and agent slugs: same alphabet as the organization slug. */
+export const SLUG = /^[a-z][a-z0-9-]{0,39}$/;
+/** `#RRGGBB`, upper or lower case hex. */
+export const HEX_COLOUR = /^#[0-9A-Fa-f]{6}$/;
+/** A permission name such as `members.manage`. */
+export const PERMISSION = /^[a-z][a-zA-Z]*(\.[a-z][a-zA-Z]*)*$/;
+/** A role name in the catalogue. */
+export const ROLE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+/**
+ * A Pulumi config key naming a secret: `key` or `namespace:key`. Deliberately narrower than
+ * what Pulumi accepts so that a pasted token (which has `/`, `+`, `=` or is long) stands out.
+ */
+export const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}(:[A-Za-z][A-Za-z0-9_-]{0,63})?$/;
+/** A pragmatic email check; the directory is not the place for RFC 5322 corner cases. */
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Emails are compared after Unicode NFKC and lower-casing, everywhere. */
+export function emailKey(email: string): string {
+  return email.normalize("NFKC").toLowerCase();
+}
+
+export function isSafeAllowance(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}

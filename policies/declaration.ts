@@ -1,0 +1,82 @@
+// A declaration file in, every violation out, each with file, line and column. This is what
+// `tenancy validate` prints and what the stack program checks before anything reaches the engine.
+import { readFile } from "node:fs/promises";
+import { loadDeclaration, type SchemaIssue } from "../config/load.ts";
+import type { TenancyModel } from "../config/model.ts";
+import { formatPath, pathKey, type Path, type YamlSource } from "../config/source.ts";
+import { YAML } from "./rules/engine.ts";
+import { ownerOf, rules as allRules, runRules, Severity, type Rule, type Violation } from "./rules/index.ts";
+import { quote } from "./rules/types.ts";
+
+export interface LocatedViolation {
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly message: string;
+  /** `workspaces[2].members[0].role` */
+  readonly path: string;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface DeclarationReport {
+  readonly file: string;
+  /** The model, when the declaration is valid. */
+  readonly model: TenancyModel | undefined;
+  readonly violations: readonly LocatedViolation[];
+}
+
+export interface CheckOptions {
+  readonly rules?: readonly Rule[];
+  /** The previous version, for change rules. */
+  readonly previous?: TenancyModel;
+}
+
+export async function checkDeclarationFile(file: string, options: CheckOptions = {}): Promise<DeclarationReport> {
+  return checkDeclaration(await readFile(file, "utf8"), file, options);
+}
+
+export function checkDeclaration(text: string, file: string, options: CheckOptions = {}): DeclarationReport {
+  const rules = options.rules ?? allRules;
+  const loaded = loadDeclaration(text, file);
+  if (!loaded.ok) {
+    const { message, position } = loaded.yaml;
+    return { file, model: undefined, violations: [{ rule: YAML, severity: Severity.Error, message, path: "(document)", file, ...position }] };
+  }
+  const fromSchema = loaded.issues.map((issue) => schemaViolation(issue, rules));
+  const fromRules = loaded.model
+    ? runRules({ model: loaded.model, ...(options.previous ? { previous: options.previous } : {}) }, rules)
+        .map((v) => ({ ...v, path: loaded.remap(v.path) }))
+    : [];
+  // A rule that owns a field re-checks it (the policy pack's models never pass through zod), so
+  // the same mistake can arrive twice: keep the rule's wording.
+  const byPlace = new Map<string, Violation>();
+  for (const v of [...fromRules, ...fromSchema]) {
+    const key = `${v.rule}\u0002${pathKey(v.path)}`;
+    if (!byPlace.has(key)) byPlace.set(key, v);
+  }
+  const unknownKeys = new Set(loaded.issues.filter((i) => i.code === "unknown-key").map((i) => pathKey(i.path)));
+  const violations = [...byPlace.values()]
+    .map((v) => locate(v, loaded.source, file, unknownKeys.has(pathKey(v.path)) ? "key" : "value"))
+    .sort((a, b) => a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule));
+  const valid = !violations.some((v) => v.severity === Severity.Error);
+  return { file, model: valid ? loaded.model : undefined, violations };
+}
+
+function schemaViolation(issue: SchemaIssue, rules: readonly Rule[]): Violation {
+  const { id, severity } = ownerOf(issue.path, rules);
+  const secret = issue.path[issue.path.length - 1] === "credentialsSecret";
+  const shown = issue.value === undefined || issue.code === "missing" || issue.code === "unknown-key" || secret
+    ? ""
+    : `; got ${typeof issue.value === "object" && issue.value !== null ? (Array.isArray(issue.value) ? "a list" : "a mapping") : quote(issue.value)}`;
+  const where = issue.code === "unknown-key" ? formatPath(issue.path.slice(0, -1)) : formatPath(issue.path);
+  const message = issue.code === "unknown-key" || issue.code === "missing"
+    ? `${issue.message} in ${where}`
+    : `${where} ${issue.message}${shown}`;
+  return { rule: id, severity, path: issue.path, message };
+}
+
+function locate(v: Violation, source: YamlSource, file: string, at: "key" | "value"): LocatedViolation {
+  const { line, column } = source.locate(v.path, at);
+  return { rule: v.rule, severity: v.severity, message: v.message, path: formatPath(v.path), file, line, column };
+}

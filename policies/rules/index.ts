@@ -1,0 +1,28 @@
+// The one list of rules. `tenancy validate`, the policy pack and the audit all run this array.
+import { billingRollup, creditPoolPerWorkspace } from "./billing.ts";
+import {
+  inviteOnce, memberInDirectory, roleDefined, singleWorkspaceMembership, workspaceHasAdmin, workspaceManagerExists,
+} from "./people.ts";
+import { noNestedWorkspaces, uniqueWorkspaceSlug, workspaceRequiresOrganization } from "./structure.ts";
+import type { Rule } from "./types.ts";
+import { agentIsolated, exportProfileValid, integrationCredentialsScoped } from "./workspace-data.ts";
+
+export const rules: readonly Rule[] = [
+  workspaceRequiresOrganization,
+  noNestedWorkspaces,
+  uniqueWorkspaceSlug,
+  roleDefined,
+  inviteOnce,
+  memberInDirectory,
+  workspaceHasAdmin,
+  workspaceManagerExists,
+  singleWorkspaceMembership,
+  billingRollup,
+  creditPoolPerWorkspace,
+  integrationCredentialsScoped,
+  agentIsolated,
+  exportProfileValid,
+];
+
+export { runRules, ownerOf } from "./engine.ts";
+export { Severity, type Finding, type Rule, type RuleContext, type Violation } from "./types.ts";
