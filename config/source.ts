@@ -33,6 +33,7 @@ export class YamlSource {
   private lineStarts: number[] | undefined;
   private keyOffsets: Map<string, number> | undefined;
   private valueOffsets: Map<string, number> | undefined;
+  private collections: Set<string> | undefined;
 
   private constructor(
     readonly text: string,
@@ -58,8 +59,10 @@ export class YamlSource {
     } catch (error) {
       if (error instanceof YAMLException) {
         const mark = error.mark;
+        // js-yaml names no key in this one; the key is right at the mark.
+        const key = error.reason === "duplicated mapping key" && mark ? /^[^:\n]*/.exec(text.slice(mark.position))?.[0].trim() : undefined;
         return {
-          message: error.reason,
+          message: key ? `duplicated mapping key ${JSON.stringify(key)}: each key may appear once` : error.reason,
           position: mark ? { line: mark.line + 1, column: mark.column + 1 } : { line: 1, column: 1 },
         };
       }
@@ -68,15 +71,19 @@ export class YamlSource {
   }
 
   /**
-   * Where `path` is written. For a mapping entry it is the key (`at: "key"`) or the value
-   * (default); for a path that does not exist (a missing key) it is the deepest existing parent.
+   * Where `path` is written: a scalar's value, or the key of a collection or of an unknown key
+   * (`at: "key"`), which is the line people look for. A path that does not exist (a missing key)
+   * resolves to its deepest existing parent.
    */
   locate(path: Path, at: "key" | "value" = "value"): SourcePosition {
     this.index();
     for (let n = path.length; n >= 0; n--) {
       const key = pathKey(path.slice(0, n));
-      const offset = (at === "key" && n === path.length ? this.keyOffsets!.get(key) : undefined) ?? this.valueOffsets!.get(key);
-      if (offset !== undefined) return positionIn(this.text, (this.lineStarts ??= lineStartsOf(this.text)), offset);
+      const value = this.valueOffsets!.get(key);
+      if (value === undefined) continue;
+      const preferKey = at === "key" || n < path.length || this.collections!.has(key);
+      const offset = (preferKey ? this.keyOffsets!.get(key) : undefined) ?? value;
+      return positionIn(this.text, (this.lineStarts ??= lineStartsOf(this.text)), offset);
     }
     return { line: 1, column: 1 };
   }
@@ -85,6 +92,7 @@ export class YamlSource {
     if (this.valueOffsets) return;
     const keys = new Map<string, number>();
     const values = new Map<string, number>();
+    const collections = new Set<string>();
     interface Frame { path: PathSegment[]; kind: "map" | "seq" | "doc"; count: number; key?: PathSegment }
     const stack: Frame[] = [];
     // Where the next node goes; records a key when the parent mapping is waiting for one.
@@ -114,6 +122,7 @@ export class YamlSource {
           // A collection used as a mapping key (rare) gets a private path of its own.
           const path = place(offset) ?? [...(stack[stack.length - 1]?.path ?? []), "\u0000key"];
           values.set(pathKey(path), event.start);
+          collections.add(pathKey(path));
           stack.push({ path, kind: event.type === EVENT_ID.MAPPING ? "map" : "seq", count: 0 });
           break;
         }
@@ -134,6 +143,7 @@ export class YamlSource {
     }
     this.keyOffsets = keys;
     this.valueOffsets = values;
+    this.collections = collections;
   }
 }
 

@@ -49,14 +49,11 @@ export function checkDeclaration(text: string, file: string, options: CheckOptio
         .map((v) => ({ ...v, path: loaded.remap(v.path) }))
     : [];
   // A rule that owns a field re-checks it (the policy pack's models never pass through zod), so
-  // the same mistake can arrive twice: keep the rule's wording.
-  const byPlace = new Map<string, Violation>();
-  for (const v of [...fromRules, ...fromSchema]) {
-    const key = `${v.rule}\u0002${pathKey(v.path)}`;
-    if (!byPlace.has(key)) byPlace.set(key, v);
-  }
+  // the same mistake can arrive from both: keep the rule's wording.
+  const ruled = new Set(fromRules.map((v) => `${v.rule}\u0002${pathKey(v.path)}`));
+  const merged = [...fromRules, ...fromSchema.filter((v) => !ruled.has(`${v.rule}\u0002${pathKey(v.path)}`))];
   const unknownKeys = new Set(loaded.issues.filter((i) => i.code === "unknown-key").map((i) => pathKey(i.path)));
-  const violations = [...byPlace.values()]
+  const violations = merged
     .map((v) => locate(v, loaded.source, file, unknownKeys.has(pathKey(v.path)) ? "key" : "value"))
     .sort((a, b) => a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule));
   const valid = !violations.some((v) => v.severity === Severity.Error);
@@ -69,8 +66,9 @@ function schemaViolation(issue: SchemaIssue, rules: readonly Rule[]): Violation 
   const shown = issue.value === undefined || issue.code === "missing" || issue.code === "unknown-key" || secret
     ? ""
     : `; got ${typeof issue.value === "object" && issue.value !== null ? (Array.isArray(issue.value) ? "a list" : "a mapping") : quote(issue.value)}`;
-  const where = issue.code === "unknown-key" ? formatPath(issue.path.slice(0, -1)) : formatPath(issue.path);
-  const message = issue.code === "unknown-key" || issue.code === "missing"
+  const parent = issue.code === "unknown-key" || issue.code === "missing";
+  const where = formatPath(parent ? issue.path.slice(0, -1) : issue.path);
+  const message = parent
     ? `${issue.message} in ${where}`
     : `${where} ${issue.message}${shown}`;
   return { rule: id, severity, path: issue.path, message };

@@ -14,7 +14,7 @@ export const billingRollup = defineRule({
     if (!org.billing.creditPool) yield { path: ["organization", "billing", "creditPool"], message: `organization ${quote(org.slug)} bills in rollup mode and must declare billing.creditPool, the pool its workspaces draw on` };
     for (const [w, ws] of model.workspaces.entries()) {
       if (ws.creditPool) yield { path: ["workspaces", w, "creditPool"], message: `workspace ${quote(ws.slug)} must not declare a creditPool in rollup billing: it draws on the organization's pool; remove it or set billing.mode: per-workspace` };
-      if (ws.plan !== undefined) yield { path: ["workspaces", w, "plan"], message: `workspace ${quote(ws.slug)} must not declare a plan in rollup billing: it uses the organization's plan ${quote(org.billing.plan)}` };
+      if (ws.plan !== undefined) yield { path: ["workspaces", w, "plan"], message: `workspace ${quote(ws.slug)} must not declare a plan in rollup billing: it uses the organization's plan; move ${quote(ws.plan)} to organization.billing.plan or set billing.mode: per-workspace` };
     }
   },
 });
@@ -33,14 +33,14 @@ export const creditPoolPerWorkspace = defineRule({
         if (ws.plan === undefined && !org.billing.plan) yield { path: ["workspaces", w], message: `workspace ${quote(ws.slug)} must have a subscription plan: set its "plan" or a default organization.billing.plan` };
       }
     }
-    yield* badAllowance(org?.billing.creditPool?.monthlyAllowance, ["organization", "billing", "creditPool", "monthlyAllowance"]);
+    yield* badAllowance(org?.billing.creditPool?.monthlyAllowance, ["organization", "billing", "creditPool", "monthlyAllowance"], `organization ${quote(org?.slug)}`);
     for (const [w, ws] of model.workspaces.entries()) {
-      yield* badAllowance(ws.creditPool?.monthlyAllowance, ["workspaces", w, "creditPool", "monthlyAllowance"]);
+      yield* badAllowance(ws.creditPool?.monthlyAllowance, ["workspaces", w, "creditPool", "monthlyAllowance"], `workspace ${quote(ws.slug)}`);
     }
   },
 });
 
-function* badAllowance(value: number | undefined, path: (string | number)[]): Iterable<Finding> {
+function* badAllowance(value: number | undefined, path: (string | number)[], owner: string): Iterable<Finding> {
   if (value === undefined || isSafeAllowance(value)) return;
-  yield { path, message: `monthlyAllowance must be a non-negative whole number of credits up to ${Number.MAX_SAFE_INTEGER}; got ${quote(value)}` };
+  yield { path, message: `monthlyAllowance of ${owner} must be a non-negative whole number of credits up to ${Number.MAX_SAFE_INTEGER}; got ${quote(value)}` };
 }

@@ -10,7 +10,7 @@ export const workspaceRequiresOrganization = defineRule({
     if (model.organization || model.workspaces.length === 0) return;
     const slugs = model.workspaces.map((ws) => ws.slug);
     yield {
-      path: ["workspaces"],
+      path: ["organization"],
       message: `workspaces ${slugs.map(quote).join(", ")} must live under an organization; add a top-level "organization" block`,
     };
   },

@@ -1,0 +1,367 @@
+// Command pulumi-language-nodejs is a small Node.js language host for the Pulumi engine.
+//
+// Why this exists: the official host lives in its own Go module
+// (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3) which the Go module proxy
+// reachable from our build machines does not serve, and get.pulumi.com is unreachable too. All the
+// real work of running a program is done by the Node side of @pulumi/pulumi (cmd/run,
+// cmd/run-policy-pack, cmd/run-plugin); a host only has to start those scripts with the right
+// arguments and environment. This file does exactly that, using the engine's own gRPC types from
+// github.com/pulumi/pulumi/sdk/v3 (which the proxy does serve). scripts/toolchain/resolve.mjs
+// builds it only when no official host is available.
+//
+// Everything not implemented here (InstallDependencies, About, code generation, ...) answers
+// Unimplemented, which the engine treats as "older language host" and skips.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/google/shlex"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+)
+
+// Exit code with which @pulumi/pulumi's Node scripts say "the error was already shown to the user".
+const exitAfterUserActionableMessage = 32
+
+func main() {
+	// The engine starts language hosts as `<host> [flags] <engine-address>`; older engines also pass
+	// runtime options as flags, so accept and ignore unknown-but-harmless ones.
+	tracing := flag.String("tracing", "", "tracing endpoint (passed through to node)")
+	flag.Bool("typescript", true, "ignored: runtime options arrive in ProgramInfo")
+	flag.String("root", "", "ignored")
+	flag.String("tsconfig", "", "ignored")
+	flag.String("nodeargs", "", "ignored")
+	flag.String("packagemanager", "", "ignored")
+	flag.Parse()
+
+	host := &nodeHost{engine: flag.Arg(0), tracing: *tracing}
+	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Init: func(srv *grpc.Server) error {
+			pulumirpc.RegisterLanguageRuntimeServer(srv, host)
+			return nil
+		},
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "could not start language host: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Printf("%d\n", handle.Port) // the engine reads our port from the first stdout line
+	if err := <-handle.Done; err != nil {
+		fmt.Fprintf(os.Stderr, "language host stopped: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+type nodeHost struct {
+	pulumirpc.UnimplementedLanguageRuntimeServer
+	engine  string
+	tracing string
+}
+
+func (h *nodeHost) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: version.Version}, nil
+}
+
+// GetRequiredPlugins reports every installed npm package whose package.json declares
+// `"pulumi": {"resource": true}`, like the official host. (The engine calls GetRequiredPackages
+// first; our Unimplemented answer makes it fall back to this method.)
+func (h *nodeHost) GetRequiredPlugins(
+	_ context.Context, req *pulumirpc.GetRequiredPluginsRequest,
+) (*pulumirpc.GetRequiredPluginsResponse, error) {
+	dir := req.GetInfo().GetProgramDirectory()
+	if dir == "" {
+		dir = req.GetPwd()
+	}
+	nm := findNodeModules(dir)
+	if nm == "" {
+		return &pulumirpc.GetRequiredPluginsResponse{}, nil
+	}
+	var plugins []*pulumirpc.PluginDependency
+	for _, pj := range packageJSONs(nm) {
+		if dep := pluginFromPackageJSON(pj); dep != nil {
+			plugins = append(plugins, dep)
+		}
+	}
+	return &pulumirpc.GetRequiredPluginsResponse{Plugins: plugins}, nil
+}
+
+// findNodeModules returns the nearest node_modules directory at or above dir, as Node resolves it.
+func findNodeModules(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if st, err := os.Stat(filepath.Join(d, "node_modules")); err == nil && st.IsDir() {
+			return filepath.Join(d, "node_modules")
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
+// packageJSONs lists node_modules/<pkg>/package.json and node_modules/@scope/<pkg>/package.json.
+// npm hoists dependencies, so the top level is where provider SDK packages end up.
+func packageJSONs(nm string) []string {
+	var out []string
+	top, _ := filepath.Glob(filepath.Join(nm, "*", "package.json"))
+	scoped, _ := filepath.Glob(filepath.Join(nm, "@*", "*", "package.json"))
+	out = append(out, top...)
+	return append(out, scoped...)
+}
+
+func pluginFromPackageJSON(path string) *pulumirpc.PluginDependency {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var pkg struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+		Pulumi  struct {
+			Resource bool   `json:"resource"`
+			Name     string `json:"name"`
+			Version  string `json:"version"`
+			Server   string `json:"server"`
+		} `json:"pulumi"`
+	}
+	if json.Unmarshal(b, &pkg) != nil || !pkg.Pulumi.Resource {
+		return nil
+	}
+	name := pkg.Pulumi.Name
+	if name == "" { // "@pulumi/aws" -> "aws", "@acme/x" -> "acme/x"
+		name = strings.TrimPrefix(strings.TrimPrefix(pkg.Name, "@pulumi/"), "@")
+	}
+	ver := pkg.Pulumi.Version
+	if ver == "" {
+		ver = pkg.Version
+	}
+	if ver != "" && !strings.HasPrefix(ver, "v") {
+		ver = "v" + ver
+	}
+	return &pulumirpc.PluginDependency{Name: name, Kind: "resource", Version: ver, Server: pkg.Pulumi.Server}
+}
+
+// runtimeOptions reads the `runtime.options` of Pulumi.yaml / PulumiPolicy.yaml.
+type runtimeOptions struct {
+	typescript bool
+	tsconfig   string
+	nodeargs   []string
+}
+
+func optionsOf(info *pulumirpc.ProgramInfo) (runtimeOptions, error) {
+	o := runtimeOptions{typescript: true}
+	opts := info.GetOptions().AsMap()
+	if v, ok := opts["typescript"].(bool); ok {
+		o.typescript = v
+	}
+	if v, ok := opts["tsconfig"].(string); ok {
+		o.tsconfig = v
+	}
+	if v, ok := opts["nodeargs"].(string); ok && v != "" {
+		args, err := shlex.Split(v)
+		if err != nil {
+			return o, fmt.Errorf("runtime option nodeargs: %w", err)
+		}
+		o.nodeargs = args
+	}
+	return o, nil
+}
+
+// resolveScript finds one of @pulumi/pulumi's entry scripts the way Node would from dir, so the
+// copy of @pulumi/pulumi installed next to the program (or policy pack) is the one that runs.
+func resolveScript(dir, module string) (string, error) {
+	cmd := exec.Command("node", "-e", "process.stdout.write(require.resolve(process.argv[1]))", module)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("could not find %s from %s; has `npm install` been run? (%v: %s)",
+			module, dir, err, strings.TrimSpace(stderr.String()))
+	}
+	return string(out), nil
+}
+
+// Run executes a Pulumi program: `node [nodeargs] @pulumi/pulumi/cmd/run --monitor ... <program>`.
+func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+	info := req.GetInfo()
+	dir := info.GetProgramDirectory()
+	if dir == "" {
+		dir = req.GetPwd()
+	}
+	opts, err := optionsOf(info)
+	if err != nil {
+		return nil, err
+	}
+	runPath, err := resolveScript(dir, "@pulumi/pulumi/cmd/run")
+	if err != nil {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
+
+	args := append(append([]string{}, opts.nodeargs...), runPath)
+	flagArg := func(name, value string) {
+		if value != "" {
+			args = append(args, "--"+name, value)
+		}
+	}
+	flagArg("monitor", req.GetMonitorAddress())
+	flagArg("engine", h.engine)
+	flagArg("organization", req.GetOrganization())
+	flagArg("project", req.GetProject())
+	flagArg("stack", req.GetStack())
+	flagArg("root-directory", info.GetRootDirectory())
+	flagArg("pwd", dir)
+	flagArg("tracing", h.tracing)
+	if req.GetDryRun() {
+		args = append(args, "--dry-run")
+	}
+	if req.GetParallel() > 0 {
+		flagArg("parallel", fmt.Sprint(req.GetParallel()))
+	}
+	// The entry point is relative to the program directory; "." lets cmd/run use package.json "main".
+	entry := req.GetProgram()
+	if entry == "" {
+		entry = "."
+	}
+	args = append(append(args, entry), req.GetArgs()...)
+
+	config, err := json.Marshal(req.GetConfig())
+	if err != nil {
+		return nil, err
+	}
+	secretKeys, err := json.Marshal(append([]string{}, req.GetConfigSecretKeys()...))
+	if err != nil {
+		return nil, err
+	}
+	env := append(os.Environ(),
+		"PULUMI_CONFIG="+string(config),
+		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys),
+		fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", opts.typescript),
+	)
+	if opts.tsconfig != "" {
+		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+opts.tsconfig)
+	}
+
+	cmd := exec.CommandContext(ctx, "node", args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	// The engine streams our stdout/stderr to the user (console.log shows up as stack diagnostics).
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return &pulumirpc.RunResponse{}, nil
+	case errors.As(err, &exitErr) && exitErr.ExitCode() == exitAfterUserActionableMessage:
+		return &pulumirpc.RunResponse{Bail: true}, nil
+	case errors.As(err, &exitErr):
+		return &pulumirpc.RunResponse{
+			Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exitErr.ExitCode()),
+		}, nil
+	default:
+		return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not run node: %v", err)}, nil
+	}
+}
+
+// RunPlugin runs a plugin written in Node: a policy pack (kind "analyzer", e.g. `pulumi up
+// --policy-pack dir`) or a provider/tool plugin with a PulumiPlugin.yaml. Its output is streamed
+// back to the engine, which reads the plugin's gRPC port from the first stdout line.
+func (h *nodeHost) RunPlugin(
+	req *pulumirpc.RunPluginRequest, server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse],
+) error {
+	info := req.GetInfo()
+	dir := info.GetProgramDirectory()
+	opts, err := optionsOf(info)
+	if err != nil {
+		return err
+	}
+	var args []string
+	switch req.GetKind() {
+	case "analyzer": // usage of cmd/run-policy-pack: <engine-address> <program>
+		script, err := resolveScript(dir, "@pulumi/pulumi/cmd/run-policy-pack")
+		if err != nil {
+			return status.Error(codes.FailedPrecondition, err.Error())
+		}
+		args = append(append(append(opts.nodeargs, script), req.GetArgs()...), dir)
+	default: // usage of cmd/run-plugin: [--pwd dir] <program> [args...]
+		script, err := resolveScript(dir, "@pulumi/pulumi/cmd/run-plugin")
+		if err != nil {
+			return status.Error(codes.FailedPrecondition, err.Error())
+		}
+		args = append(append(opts.nodeargs, script, "--pwd", dir, dir), req.GetArgs()...)
+	}
+
+	cmd := exec.CommandContext(server.Context(), "node", args...)
+	cmd.Dir = dir
+	cmd.Env = req.GetEnv()
+	if len(cmd.Env) == 0 {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", opts.typescript))
+
+	// gRPC streams must not be sent on concurrently, hence the mutex.
+	var mu sync.Mutex
+	send := func(msg *pulumirpc.RunPluginResponse) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return server.Send(msg)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	pump := func(r io.Reader, wrap func([]byte) *pulumirpc.RunPluginResponse) {
+		defer wg.Done()
+		buf := make([]byte, 32*1024)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				_ = send(wrap(append([]byte{}, buf[:n]...)))
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+	wg.Add(2)
+	go pump(stdout, func(b []byte) *pulumirpc.RunPluginResponse {
+		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}}
+	})
+	go pump(stderr, func(b []byte) *pulumirpc.RunPluginResponse {
+		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}}
+	})
+	wg.Wait() // read all output before Wait closes the pipes
+	code := 0
+	if err := cmd.Wait(); err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			return err
+		}
+		code = exitErr.ExitCode()
+	}
+	return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
+}

@@ -1,0 +1,18 @@
+import { defineConfig } from "vitest/config";
+
+// Two tiers, both run by `npm test`: fast unit tests, and the e2e tier that drives the real
+// Pulumi engine and a real PostgreSQL (slow, so it runs on its own with generous timeouts).
+export default defineConfig({
+  test: {
+    reporters: ["default", "./test/summary-reporter.ts"],
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/e2e/**"],
+        },
+      },
+    ],
+  },
+});
