@@ -57,6 +57,11 @@ describe("rules", () => {
     }
   });
 
+  it("are all listed in the README's rule table", () => {
+    const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+    for (const rule of rules) expect(readme, rule.id).toContain(`| \`${rule.id}\` |`);
+  });
+
   it("never print a literal credential in any message", () => {
     const { report } = check("integration-credentials-scoped.fires.yaml");
     const printed = JSON.stringify(report.violations);
