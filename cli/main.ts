@@ -2,6 +2,7 @@
 // codes happen here, at the edge.
 import { Command, CommanderError, Option } from "commander";
 import { Exit, ExitError } from "./errors.ts";
+import { demo, formatDemo } from "./demo.ts";
 import { formatJson, formatText, validate } from "./validate.ts";
 
 export interface Io {
@@ -27,6 +28,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const result = await validate({ files }, io.cwd);
       io.stdout.write(options.format === "json" ? formatJson(result) : formatText(result));
       exitCode = result.valid ? Exit.Ok : Exit.Violations;
+    });
+
+  program
+    .command("demo")
+    .description("Provision a stack into the embedded PostgreSQL with the real Pulumi engine (npm run demo).")
+    .option("--stack <stack>", "stack under stacks/", "dev")
+    .option("--destroy", "tear the stack down and stop the embedded PostgreSQL", false)
+    .option("--port <port>", "embedded PostgreSQL port (default: TENANCY_PG_PORT or 54329)", (v) => Number(v))
+    .action(async (options: { stack: string; destroy: boolean; port?: number }) => {
+      const result = await demo(options, io.cwd, (line) => io.stderr.write(`${line}\n`));
+      io.stdout.write(formatDemo(result));
     });
 
   try {

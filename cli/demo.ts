@@ -1,0 +1,74 @@
+// `tenancy demo [--stack dev] [--destroy]`, run by `npm run demo`: the toolchain, the embedded
+// PostgreSQL and the real engine, end to end, on one stack's declaration.
+import { join } from "node:path";
+import type { UpResult } from "@pulumi/pulumi/automation/index.js";
+import type { TenancyModel } from "../config/model.ts";
+import { checkDeclarationFile } from "../policies/declaration.ts";
+import { configurePostgres, openStack } from "./engine.ts";
+import { Exit, ExitError } from "./errors.ts";
+import { ensureLocalPostgres, portOf, stopLocalPostgres, type LocalPostgres } from "./local/postgres.ts";
+
+export interface DemoOptions {
+  readonly stack: string;
+  readonly destroy: boolean;
+  /** Embedded PostgreSQL port; default TENANCY_PG_PORT or 54329. */
+  readonly port?: number;
+}
+
+export type DemoResult =
+  | { readonly action: "up"; readonly model: TenancyModel; readonly server: LocalPostgres; readonly changes: Record<string, number>; readonly toolchain: string }
+  | { readonly action: "destroy"; readonly changes: Record<string, number>; readonly stopped: boolean };
+
+export async function demo(options: DemoOptions, cwd: string, log: (line: string) => void): Promise<DemoResult> {
+  const file = join(cwd, "stacks", options.stack, "tenancy.yaml");
+  const portOption = options.port !== undefined ? { port: options.port } : {};
+  if (options.destroy) {
+    const { stack } = await openStack({ root: cwd, stack: options.stack, log });
+    const server = await ensureLocalPostgres({ root: cwd, ...portOption, log });
+    await configurePostgres(stack, server);
+    log(`pulumi destroy (${options.stack})`);
+    const result = await stack.destroy({ onOutput: (out) => log(out.trimEnd()), color: "never" });
+    const stopped = await stopLocalPostgres({ root: cwd, ...portOption });
+    return { action: "destroy", changes: result.summary.resourceChanges ?? {}, stopped };
+  }
+
+  // An invalid declaration stops here: nothing is started, nothing reaches the engine.
+  const report = await checkDeclarationFile(file);
+  if (!report.model) {
+    const lines = report.violations.map((v) => `${v.file}:${v.line}:${v.column} ${v.rule} ${v.message}`);
+    throw new ExitError(`the ${options.stack} declaration is not valid; nothing was changed:\n${lines.join("\n")}`, Exit.Violations);
+  }
+  portOf({ root: cwd, ...portOption }); // a bad TENANCY_PG_PORT fails before anything starts
+  const { stack, toolchain } = await openStack({ root: cwd, stack: options.stack, log });
+  const server = await ensureLocalPostgres({ root: cwd, ...portOption, log });
+  await configurePostgres(stack, server);
+  log(`pulumi up (${options.stack})`);
+  const result: UpResult = await stack.up({ onOutput: (out) => log(out.trimEnd()), color: "never" });
+  return {
+    action: "up", model: report.model, server, changes: result.summary.resourceChanges ?? {},
+    toolchain: `pulumi v${toolchain.pulumi}, language host: ${toolchain.languageHost}`,
+  };
+}
+
+export function formatDemo(result: DemoResult): string {
+  const changes = Object.entries(result.changes).map(([op, n]) => `${n} ${op}`).join(", ") || "none";
+  if (result.action === "destroy") {
+    return `destroyed: ${changes}\nembedded PostgreSQL ${result.stopped ? "stopped" : "was not running"}\n`;
+  }
+  const org = result.model.organization!;
+  const memberships = result.model.workspaces.reduce((n, ws) => n + ws.members.length, 0);
+  const changed = Object.entries(result.changes).some(([op, n]) => op !== "same" && n > 0);
+  const { server } = result;
+  return [
+    "",
+    `organization  ${org.name} (${org.slug}), billing ${org.billing.mode}, membership ${org.membership}`,
+    `workspaces    ${result.model.workspaces.map((w) => w.slug).join(", ")}`,
+    `people        ${org.people.length} in the directory, ${memberships} memberships`,
+    `resources     ${changes}${changed ? "" : " (no changes)"}`,
+    `engine        ${result.toolchain}`,
+    `postgres      ${server.host}:${server.port}, data in ${server.dataDir}${server.reused ? " (reused)" : ""}`,
+    `connect       PGPASSWORD=$(node -p "require('./.tenancy/postgres/superuser.json').password") psql -h ${server.host} -p ${server.port} -U ${server.user} ${server.database}`,
+    `tear down     npm run demo -- --destroy`,
+    "",
+  ].join("\n");
+}
