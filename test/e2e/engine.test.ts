@@ -1,0 +1,52 @@
+// The e2e tier: the real Pulumi engine (built from Go modules when offline), the real program,
+// a real embedded PostgreSQL. Slow by nature; vitest runs it as its own project.
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, root, type Harness } from "./harness.ts";
+
+const base = readFileSync(`${root}/stacks/dev/tenancy.yaml`, "utf8");
+const withFinance = base.replace("workspaces:\n", "workspaces:\n  - slug: finance\n    name: Finance\n    members:\n      - { email: ana@acme.test, role: admin }\n");
+
+async function schemas(h: Harness): Promise<string[]> {
+  const rows = await h.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'acme\\_\\_%' ORDER BY 1");
+  return rows.map((r) => r.nspname);
+}
+
+describe("the dev stack on the real engine", () => {
+  let h: Harness;
+  beforeAll(async () => { h = await createHarness("dev", base); });
+  afterAll(async () => { await h?.dispose(); });
+
+  it("creates one schema per workspace on up", async () => {
+    const result = await h.stack.up();
+    expect(result.summary.result).toBe("succeeded");
+    expect(await schemas(h)).toEqual(["acme__emea_support", "acme__internal", "acme__us_sales"]);
+  });
+
+  it("previews no changes right after up", async () => {
+    expect(await h.plannedChanges()).toEqual([]);
+  });
+
+  it("previews exactly the added workspace, and up applies it", async () => {
+    await h.writeDeclaration(withFinance);
+    expect(await h.plannedChanges()).toEqual([
+      "create pulumi-nodejs:dynamic/tenancy:PgSchema acme-finance-schema",
+      "create tenancy:index:Workspace acme-finance",
+    ]);
+    await h.stack.up();
+    expect(await schemas(h)).toContain("acme__finance");
+    expect(await h.plannedChanges()).toEqual([]);
+  });
+
+  it("refuses an invalid declaration before the engine changes anything", async () => {
+    await h.writeDeclaration(withFinance.replace('accentColour: "#0A84FF"', 'accentColour: "blue"'));
+    await expect(h.stack.up()).rejects.toThrow(/export-profile-valid/);
+    expect(await schemas(h)).toHaveLength(4);
+    await h.writeDeclaration(withFinance);
+  });
+
+  it("leaves no schema behind after destroy", async () => {
+    await h.stack.destroy();
+    expect(await schemas(h)).toEqual([]);
+  });
+});

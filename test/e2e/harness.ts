@@ -1,0 +1,71 @@
+// Real engine, real PostgreSQL: a throwaway stack, state backend and embedded server per test
+// file, so e2e runs never touch the demo's .tenancy/ or each other.
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
+import pg from "pg";
+import { configurePostgres, openStack } from "../../cli/engine.ts";
+import { ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
+
+export const root = join(import.meta.dirname, "../..");
+
+export interface Harness {
+  readonly stack: Stack;
+  readonly server: LocalPostgres;
+  readonly declaration: string;
+  writeDeclaration(text: string): Promise<void>;
+  query<T extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Planned operations of a preview, as "op type name" lines (same excluded), sorted. */
+  plannedChanges(): Promise<string[]>;
+  dispose(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    }).on("error", reject);
+  });
+}
+
+export async function createHarness(name: string, declaration: string): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), `tenancy-e2e-${name}-`));
+  await chmod(dir, 0o755); // the server's own folder inside stays private (0700, postgres-owned)
+  const file = join(dir, "tenancy.yaml");
+  await writeFile(file, declaration);
+  const port = await freePort();
+  const server = await ensureLocalPostgres({ root: dir, port });
+  const stackName = `e2e-${name}-${process.pid}`;
+  const { stack } = await openStack({ root, stack: stackName, backendUrl: `file://${dir}` });
+  await configurePostgres(stack, server);
+  await stack.setConfig("tenancy:declaration", { value: file });
+  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
+  await client.connect();
+
+  return {
+    stack,
+    server,
+    declaration: file,
+    writeDeclaration: (text) => writeFile(file, text),
+    query: async (sql, params) => (await client.query(sql, params)).rows,
+    async plannedChanges() {
+      const planned: string[] = [];
+      await stack.preview({
+        onEvent: (event: EngineEvent) => {
+          const step = event.resourcePreEvent?.metadata;
+          if (step && step.op !== "same") planned.push(`${step.op} ${step.type} ${step.urn.split("::").pop()}`);
+        },
+      });
+      return planned.sort();
+    },
+    async dispose() {
+      await client.end();
+      await stack.workspace.removeStack(stackName, { force: true }).catch(() => {});
+      await stopLocalPostgres({ root: dir, port });
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
