@@ -1,5 +1,6 @@
 // `tenancy demo [--stack dev] [--destroy]`, run by `npm run demo`: the toolchain, the embedded
 // PostgreSQL and the real engine, end to end, on one stack's declaration.
+import { access } from "node:fs/promises";
 import { join } from "node:path";
 import type { UpResult } from "@pulumi/pulumi/automation/index.js";
 import type { TenancyModel } from "../config/model.ts";
@@ -21,6 +22,9 @@ export type DemoResult =
 
 export async function demo(options: DemoOptions, cwd: string, log: (line: string) => void): Promise<DemoResult> {
   const file = join(cwd, "stacks", options.stack, "tenancy.yaml");
+  if (!(await access(file).then(() => true, () => false))) {
+    throw new ExitError(`no stack "${options.stack}": ${join("stacks", options.stack, "tenancy.yaml")} does not exist`, Exit.Usage);
+  }
   const portOption = options.port !== undefined ? { port: options.port } : {};
   if (options.destroy) {
     const { stack } = await openStack({ root: cwd, stack: options.stack, log });

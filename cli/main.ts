@@ -2,7 +2,6 @@
 // codes happen here, at the edge.
 import { Command, CommanderError, Option } from "commander";
 import { Exit, ExitError } from "./errors.ts";
-import { demo, formatDemo } from "./demo.ts";
 import { formatJson, formatText, validate } from "./validate.ts";
 
 export interface Io {
@@ -37,6 +36,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--destroy", "tear the stack down and stop the embedded PostgreSQL", false)
     .option("--port <port>", "embedded PostgreSQL port (default: TENANCY_PG_PORT or 54329)", (v) => Number(v))
     .action(async (options: { stack: string; destroy: boolean; port?: number }) => {
+      // Loaded on demand: @pulumi/pulumi is heavy, and on import it takes over process exit
+      // handling, which `validate` must not pay for or be affected by.
+      const { demo, formatDemo } = await import("./demo.ts");
       const result = await demo(options, io.cwd, (line) => io.stderr.write(`${line}\n`));
       io.stdout.write(formatDemo(result));
     });

