@@ -9,7 +9,7 @@
 // github.com/pulumi/pulumi/sdk/v3 (which the proxy does serve). scripts/toolchain/resolve.mjs
 // builds it only when no official host is available.
 //
-// Everything not implemented here (InstallDependencies, About, code generation, ...) answers
+// Everything not implemented here (About, program dependencies, code generation, ...) answers
 // Unimplemented, which the engine treats as "older language host" and skips.
 package main
 
@@ -307,40 +307,79 @@ func (h *nodeHost) RunPlugin(
 		args = append(append(opts.nodeargs, script, "--pwd", dir, dir), req.GetArgs()...)
 	}
 
-	cmd := exec.CommandContext(server.Context(), "node", args...)
-	cmd.Dir = dir
-	cmd.Env = req.GetEnv()
-	if len(cmd.Env) == 0 {
-		cmd.Env = os.Environ()
+	env := req.GetEnv()
+	if len(env) == 0 {
+		env = os.Environ()
 	}
-	cmd.Env = append(cmd.Env, fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", opts.typescript))
+	env = append(env, fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", opts.typescript))
+	code, err := stream(server.Context(), dir, env, append([]string{"node"}, args...),
+		func(b []byte) error {
+			return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})
+		},
+		func(b []byte) error {
+			return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}})
+		})
+	if err != nil {
+		return err
+	}
+	return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
+}
 
-	// gRPC streams must not be sent on concurrently, hence the mutex.
-	var mu sync.Mutex
-	send := func(msg *pulumirpc.RunPluginResponse) error {
-		mu.Lock()
-		defer mu.Unlock()
-		return server.Send(msg)
+// InstallDependencies serves `pulumi install`: it runs the project's package manager (the
+// `packagemanager` runtime option, else guessed from the lock file) in the program directory.
+func (h *nodeHost) InstallDependencies(
+	req *pulumirpc.InstallDependenciesRequest, server grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse],
+) error {
+	dir := req.GetInfo().GetProgramDirectory()
+	if dir == "" {
+		dir = req.GetDirectory()
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
+	pm, _ := req.GetInfo().GetOptions().AsMap()["packagemanager"].(string)
+	if pm == "" {
+		pm = "npm"
+		for lock, manager := range map[string]string{"yarn.lock": "yarn", "pnpm-lock.yaml": "pnpm", "bun.lockb": "bun"} {
+			if _, err := os.Stat(filepath.Join(dir, lock)); err == nil {
+				pm = manager
+			}
+		}
 	}
-	stderr, err := cmd.StderrPipe()
+	code, err := stream(server.Context(), dir, os.Environ(), []string{pm, "install"},
+		func(b []byte) error { return server.Send(&pulumirpc.InstallDependenciesResponse{Stdout: b}) },
+		func(b []byte) error { return server.Send(&pulumirpc.InstallDependenciesResponse{Stderr: b}) })
+	if err == nil && code != 0 {
+		err = fmt.Errorf("`%s install` in %s exited with code %d", pm, dir, code)
+	}
+	return err
+}
+
+// stream runs argv in dir and forwards its stdout/stderr chunks as they arrive; it returns the
+// exit code. gRPC streams must not be sent on concurrently, hence the mutex.
+func stream(ctx context.Context, dir string, env, argv []string, stdout, stderr func([]byte) error) (int32, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = env
+	outPipe, err := cmd.StdoutPipe()
 	if err != nil {
-		return err
+		return 0, err
+	}
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		return 0, err
 	}
 	if err := cmd.Start(); err != nil {
-		return err
+		return 0, err
 	}
+	var mu sync.Mutex
 	var wg sync.WaitGroup
-	pump := func(r io.Reader, wrap func([]byte) *pulumirpc.RunPluginResponse) {
+	pump := func(r io.Reader, send func([]byte) error) {
 		defer wg.Done()
 		buf := make([]byte, 32*1024)
 		for {
 			n, err := r.Read(buf)
 			if n > 0 {
-				_ = send(wrap(append([]byte{}, buf[:n]...)))
+				mu.Lock()
+				_ = send(append([]byte{}, buf[:n]...))
+				mu.Unlock()
 			}
 			if err != nil {
 				return
@@ -348,20 +387,15 @@ func (h *nodeHost) RunPlugin(
 		}
 	}
 	wg.Add(2)
-	go pump(stdout, func(b []byte) *pulumirpc.RunPluginResponse {
-		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}}
-	})
-	go pump(stderr, func(b []byte) *pulumirpc.RunPluginResponse {
-		return &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}}
-	})
-	wg.Wait() // read all output before Wait closes the pipes
-	code := 0
+	go pump(outPipe, stdout)
+	go pump(errPipe, stderr)
+	wg.Wait() // drain both pipes before Wait closes them
 	if err := cmd.Wait(); err != nil {
 		var exitErr *exec.ExitError
 		if !errors.As(err, &exitErr) {
-			return err
+			return 0, err
 		}
-		code = exitErr.ExitCode()
+		return int32(exitErr.ExitCode()), nil
 	}
-	return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
+	return 0, nil
 }
