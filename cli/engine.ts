@@ -25,7 +25,7 @@ export interface EngineOptions {
 
 export interface EngineStack {
   readonly stack: Stack;
-  readonly toolchain: { readonly pulumi: string; readonly languageHost: string };
+  readonly toolchain: { readonly pulumi: string; readonly languageHost: string; readonly env: Record<string, string> };
 }
 
 export async function openStack(options: EngineOptions): Promise<EngineStack> {
@@ -46,7 +46,7 @@ export async function openStack(options: EngineOptions): Promise<EngineStack> {
     { stackName: options.stack, workDir: options.root },
     { pulumiCommand, envVars },
   );
-  return { stack, toolchain: { pulumi: toolchain.versions.pulumi, languageHost: toolchain.versions.languageHost } };
+  return { stack, toolchain: { pulumi: toolchain.versions.pulumi, languageHost: toolchain.versions.languageHost, env: toolchain.env } };
 }
 
 /** Points a stack at a PostgreSQL server: non-secret settings in clear, the password as a secret. */

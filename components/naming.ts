@@ -1,16 +1,45 @@
-// Names derived from slugs. PostgreSQL silently truncates identifiers at 63 bytes, so derived
-// names are checked, never cut (issue #4 turns the check into a rule reported by validate).
-
-/** Schemas and roles: lower case, `_` for `-`; `__` separates organization and workspace. */
-export function schemaName(orgSlug: string, workspaceSlug: string): string {
-  return identifier(`${orgSlug}__${workspaceSlug}`.replace(/-/g, "_"));
-}
+// Names derived from slugs. Pure (no Pulumi, no SQL): the components and the rules both use it.
+// PostgreSQL silently truncates identifiers at 63 bytes, so derived names are checked up front
+// (rule `resource-names-valid`), never cut.
 
 export const MAX_IDENTIFIER_BYTES = 63;
+/** The schema holding the control-plane records the SaaS reads, shared by every organization. */
+export const CONTROL_SCHEMA = "tenancy_control";
+
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
+/** PostgreSQL names of one workspace's boundary. `__` separates the parts: slugs never hold `_`. */
+export interface WorkspaceNames {
+  /** The workspace's schema. */
+  readonly schema: string;
+  /** NOLOGIN role that owns the schema. */
+  readonly owner: string;
+  /** LOGIN role the SaaS connects as for this workspace. */
+  readonly app: string;
+  /** NOLOGIN read-only role (reporting, support). */
+  readonly readonly: string;
+}
+
+export function workspaceNames(orgSlug: string, workspaceSlug: string): WorkspaceNames {
+  const base = `${orgSlug}__${workspaceSlug}`.replace(/-/g, "_");
+  return { schema: base, owner: `${base}__owner`, app: `${base}__app`, readonly: `${base}__ro` };
+}
+
+/** Kept for the thin slice's callers. */
+export function schemaName(orgSlug: string, workspaceSlug: string): string {
+  return identifier(workspaceNames(orgSlug, workspaceSlug).schema);
+}
+
+/** What is wrong with a derived identifier, or undefined. */
+export function identifierProblem(name: string): string | undefined {
+  if (!IDENTIFIER.test(name)) return `${JSON.stringify(name)} is not a plain lower-case PostgreSQL identifier`;
+  const bytes = new TextEncoder().encode(name).length;
+  if (bytes > MAX_IDENTIFIER_BYTES) return `${JSON.stringify(name)} is ${bytes} bytes; PostgreSQL keeps only ${MAX_IDENTIFIER_BYTES}`;
+  return undefined;
+}
+
 export function identifier(name: string): string {
-  if (!IDENTIFIER.test(name)) throw new Error(`${JSON.stringify(name)} is not a valid PostgreSQL identifier for the toolkit (${IDENTIFIER})`);
-  if (Buffer.byteLength(name) > MAX_IDENTIFIER_BYTES) throw new Error(`${JSON.stringify(name)} is ${Buffer.byteLength(name)} bytes; PostgreSQL identifiers hold ${MAX_IDENTIFIER_BYTES}`);
+  const problem = identifierProblem(name);
+  if (problem) throw new Error(problem);
   return name;
 }

@@ -1,6 +1,7 @@
 // The e2e tier: the real Pulumi engine (built from Go modules when offline), the real program,
 // a real embedded PostgreSQL. Slow by nature; vitest runs it as its own project.
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, root, type Harness } from "./harness.ts";
 
@@ -21,6 +22,15 @@ describe("the dev stack on the real engine", () => {
     const result = await h.stack.up();
     expect(result.summary.result).toBe("succeeded");
     expect(await schemas(h)).toEqual(["acme__emea_support", "acme__internal", "acme__us_sales"]);
+  });
+
+  it("ran with @pulumi/aws installed but no aws plugin anywhere the engine could find one", async () => {
+    expect(existsSync(join(root, "node_modules", "@pulumi", "aws", "package.json"))).toBe(true);
+    const pluginDir = join(h.engineEnv.PULUMI_HOME!, "plugins");
+    const plugins = existsSync(pluginDir) ? readdirSync(pluginDir) : [];
+    expect(plugins.filter((p) => p.includes("aws"))).toEqual([]);
+    const onPath = h.engineEnv.PATH!.split(delimiter).filter((d) => existsSync(join(d, "pulumi-resource-aws")));
+    expect(onPath).toEqual([]);
   });
 
   it("previews no changes right after up", async () => {

@@ -13,6 +13,8 @@ export const root = join(import.meta.dirname, "../..");
 
 export interface Harness {
   readonly stack: Stack;
+  /** The environment the engine runs with (PATH, PULUMI_HOME, ...). */
+  readonly engineEnv: Record<string, string>;
   readonly server: LocalPostgres;
   readonly declaration: string;
   writeDeclaration(text: string): Promise<void>;
@@ -39,7 +41,7 @@ export async function createHarness(name: string, declaration: string): Promise<
   const port = await freePort();
   const server = await ensureLocalPostgres({ root: dir, port });
   const stackName = `e2e-${name}-${process.pid}`;
-  const { stack } = await openStack({ root, stack: stackName, backendUrl: `file://${dir}` });
+  const { stack, toolchain } = await openStack({ root, stack: stackName, backendUrl: `file://${dir}` });
   await configurePostgres(stack, server);
   await stack.setConfig("tenancy:declaration", { value: file });
   const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
@@ -47,6 +49,7 @@ export async function createHarness(name: string, declaration: string): Promise<
 
   return {
     stack,
+    engineEnv: toolchain.env,
     server,
     declaration: file,
     writeDeclaration: (text) => writeFile(file, text),
