@@ -77,6 +77,10 @@ function build(mode: SchemaMode) {
     creditPool: creditPool.optional().describe("Per-workspace billing only: this workspace's own pool."),
     exportProfile: exportProfile.optional().describe("Export look. Default: the SaaS default profile."),
     agents: z.array(agent).default([]).describe("Agents. Default: none."),
+    decommissioned: z.boolean().default(false).describe(
+      "Deleting a workspace is permanent, so its resources are protected. Set true (and apply) to " +
+        "lift the protection; removing the workspace from the list afterwards deletes it. Default: false.",
+    ),
     // Kept (as an opaque value) only in lenient mode, so `no-nested-workspaces` can name it.
     ...(strict ? {} : { workspaces: z.unknown().optional() }),
   }).describe("A workspace: a hard data boundary under the organization.");

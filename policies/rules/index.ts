@@ -3,6 +3,7 @@ import { billingRollup, creditPoolPerWorkspace } from "./billing.ts";
 import {
   inviteOnce, memberInDirectory, roleDefined, singleWorkspaceMembership, workspaceHasAdmin, workspaceManagerExists,
 } from "./people.ts";
+import { resourceNamesValid } from "./names.ts";
 import { noNestedWorkspaces, uniqueWorkspaceSlug, workspaceRequiresOrganization } from "./structure.ts";
 import type { Rule } from "./types.ts";
 import { agentIsolated, exportProfileValid, integrationCredentialsScoped } from "./workspace-data.ts";
@@ -22,6 +23,7 @@ export const rules: readonly Rule[] = [
   integrationCredentialsScoped,
   agentIsolated,
   exportProfileValid,
+  resourceNamesValid,
 ];
 
 export { runRules, ownerOf } from "./engine.ts";
