@@ -1,0 +1,173 @@
+// A workspace's integration credentials, inside the workspace's boundary: with AWS, a KMS key
+// and Secrets Manager secrets of its own plus an IAM policy reading only those; without AWS
+// (the embedded default), rows sealed with a per-workspace data key in the workspace's schema
+// (components/providers/local-credentials.ts describes that scheme).
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { IntegrationDecl } from "../config/schema.ts";
+import { workspaceReadPolicy } from "./aws-policy.ts";
+import { identifierProblem, workspaceNames, type WorkspaceNames } from "./naming.ts";
+import type { PgConnectionInput } from "./providers/connection.ts";
+import { dataKeyId, deriveWorkspaceKey } from "./credentials-crypto.ts";
+import { LocalCredential } from "./providers/local-credentials.ts";
+
+export const WORKSPACE_SECRETS_TYPE = "tenancy:index:WorkspaceSecrets";
+
+export interface WorkspaceSecretsPostgres {
+  /** Admin connection to the server holding the workspace's schema. */
+  readonly connection: PgConnectionInput;
+  /** The workspace's schema and roles. Default: `workspaceNames(organization, workspace)`. */
+  readonly names?: Pick<WorkspaceNames, "schema" | "owner" | "app">;
+  /** What creates that schema and those roles (the WorkspaceDatabase); the credentials wait for it. */
+  readonly dependsOn?: pulumi.CustomResourceOptions["dependsOn"];
+  /**
+   * The stack's master key (32 bytes, base64; a secret config value such as
+   * `tenancy:credentialsMasterKey`), from which this workspace's data key is derived.
+   */
+  readonly masterKey: pulumi.Input<string>;
+  /** Bump to rotate this workspace's data key; every credential is re-sealed. Default "1". */
+  readonly keyGeneration?: string;
+}
+
+export interface WorkspaceSecretsArgs {
+  /** Organization slug; names and tags every resource. */
+  readonly organization: string;
+  /** Workspace slug; names and tags every resource. */
+  readonly workspace: string;
+  /**
+   * The workspace's integrations. Each `credentialsSecret` names a Pulumi secret config key
+   * (`key` in the project's namespace, or `namespace:key`); the value is read as a secret and
+   * never leaves the workspace's key. Default: none.
+   */
+  readonly integrations?: readonly IntegrationDecl[];
+  /** Keep credentials in AWS KMS + Secrets Manager. Default false: in PostgreSQL (needs `postgres`). */
+  readonly aws?: boolean;
+  /** Required when `aws` is not set; ignored with AWS. */
+  readonly postgres?: WorkspaceSecretsPostgres;
+  /** AWS only: days a deleted key waits before it is gone (7 to 30). Default 30. */
+  readonly kmsDeletionWindowInDays?: number;
+  /** AWS only: extra tags on every AWS resource; cannot override the tenancy:* tags. Default none. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** Reads the secret config value an integration names; never its value in an error. */
+export function credentialValue(reference: string, propertyPath: string): pulumi.Output<string> {
+  const at = reference.indexOf(":");
+  const [namespace, key] = at > 0 ? [reference.slice(0, at), reference.slice(at + 1)] : [undefined, reference];
+  const value = new pulumi.Config(namespace).getSecret(key);
+  if (value === undefined) {
+    const full = `${namespace ?? pulumi.getProject()}:${key}`;
+    throw new pulumi.InputPropertyError({ propertyPath, reason: `the secret config value "${full}" is not set; run \`pulumi config set --secret ${reference}\`` });
+  }
+  return value;
+}
+
+export class WorkspaceSecrets extends pulumi.ComponentResource {
+  /** Where the credentials live. */
+  public readonly backend: "aws" | "postgres";
+  /** AWS: the workspace's key, its read policy, and each integration's secret ARN by slug. */
+  public readonly keyArn?: pulumi.Output<string>;
+  public readonly policyArn?: pulumi.Output<string>;
+  public readonly secretArns?: pulumi.Output<Record<string, string>>;
+  /** PostgreSQL: the workspace's data key (secret; export it as a secret stack output for the SaaS) and its public id. */
+  public readonly dataKey?: pulumi.Output<string>;
+  public readonly keyId?: pulumi.Output<string>;
+
+  constructor(name: string, args: WorkspaceSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(WORKSPACE_SECRETS_TYPE, name, {}, opts);
+    const integrations = args.integrations ?? [];
+    const seen = new Set<string>();
+    for (const [i, integration] of integrations.entries()) {
+      if (seen.has(integration.slug)) {
+        throw new pulumi.InputPropertyError({ propertyPath: `integrations[${i}].slug`, reason: `integration slug "${integration.slug}" appears twice in workspace "${args.workspace}"` });
+      }
+      seen.add(integration.slug);
+    }
+    const values = new Map(integrations.map((x, i) => [x.slug, credentialValue(x.credentialsSecret, `integrations[${i}].credentialsSecret`)]));
+
+    if (args.aws) {
+      this.backend = "aws";
+      const made = this.inAws(name, args, integrations, values);
+      this.keyArn = made.keyArn;
+      this.policyArn = made.policyArn;
+      this.secretArns = made.secretArns;
+      this.registerOutputs({ backend: this.backend, keyArn: this.keyArn, policyArn: this.policyArn, secretArns: this.secretArns });
+    } else {
+      this.backend = "postgres";
+      const made = this.inPostgres(name, args, integrations, values);
+      this.dataKey = made.dataKey;
+      this.keyId = made.keyId;
+      this.registerOutputs({ backend: this.backend, dataKey: this.dataKey, keyId: this.keyId });
+    }
+  }
+
+  private inAws(name: string, args: WorkspaceSecretsArgs, integrations: readonly IntegrationDecl[], values: Map<string, pulumi.Output<string>>) {
+    const { organization: org, workspace: ws } = args;
+    const tags = { ...args.tags, "tenancy:organization": org, "tenancy:workspace": ws, "tenancy:managed-by": "tenancy-as-code" };
+    const key = new aws.kms.Key(`${name}-key`, {
+      description: `Integration credentials of workspace "${ws}" in organization "${org}" (tenancy-as-code)`,
+      enableKeyRotation: true,
+      deletionWindowInDays: args.kmsDeletionWindowInDays ?? 30,
+      tags,
+    }, { parent: this });
+    // KMS aliases take no tags; the alias only names the key it points to, which is tagged.
+    new aws.kms.Alias(`${name}-alias`, { name: `alias/tenancy/${org}/${ws}`, targetKeyId: key.keyId }, { parent: this });
+
+    const secrets = integrations.map((integration) => {
+      const secret = new aws.secretsmanager.Secret(`${name}-${integration.slug}-secret`, {
+        name: `tenancy/${org}/${ws}/${integration.slug}`,
+        description: `${integration.provider} credentials of integration "${integration.slug}" in workspace "${ws}"`,
+        kmsKeyId: key.arn,
+        tags: { ...tags, "tenancy:integration": integration.slug, "tenancy:provider": integration.provider },
+      }, { parent: this });
+      new aws.secretsmanager.SecretVersion(`${name}-${integration.slug}-secret-version`, {
+        secretId: secret.id,
+        secretString: pulumi.secret(values.get(integration.slug)!),
+      }, { parent: this });
+      return [integration.slug, secret.arn] as const;
+    });
+
+    const secretArns = pulumi.all(Object.fromEntries(secrets));
+    const policy = new aws.iam.Policy(`${name}-read-policy`, {
+      name: `tenancy-${org}-${ws}-credentials-read`,
+      path: `/tenancy/${org}/`,
+      description: `Reads the integration credentials of workspace "${ws}" in organization "${org}" and nothing else`,
+      policy: pulumi.all([key.arn, secretArns]).apply(([keyArn, arns]) =>
+        JSON.stringify(workspaceReadPolicy({ keyArn, secretArns: Object.values(arns) }))),
+      tags,
+    }, { parent: this });
+    return { keyArn: key.arn, policyArn: policy.arn, secretArns };
+  }
+
+  private inPostgres(name: string, args: WorkspaceSecretsArgs, integrations: readonly IntegrationDecl[], values: Map<string, pulumi.Output<string>>) {
+    if (!args.postgres) {
+      throw new pulumi.InputPropertyError({ propertyPath: "postgres", reason: `workspace "${args.workspace}" keeps its credentials in PostgreSQL without AWS, so it needs a connection and the master key` });
+    }
+    const generation = args.postgres.keyGeneration ?? "1";
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(generation)) {
+      throw new pulumi.InputPropertyError({ propertyPath: "postgres.keyGeneration", reason: `must be lower-case letters, digits and dashes; got ${JSON.stringify(generation)}` });
+    }
+    const names = args.postgres.names ?? workspaceNames(args.organization, args.workspace);
+    for (const property of ["schema", "owner", "app"] as const) {
+      const problem = identifierProblem(names[property]);
+      if (problem) throw new pulumi.InputPropertyError({ propertyPath: `postgres.names.${property}`, reason: problem });
+    }
+    const { organization, workspace } = args;
+    // Derived here, never a resource output: outputs reach the engine's debug log (see the scheme).
+    const key = pulumi.secret(args.postgres.masterKey).apply((master) => deriveWorkspaceKey(master, organization, workspace, generation));
+    for (const integration of integrations) {
+      new LocalCredential(`${name}-${integration.slug}-credential`, {
+        slug: integration.slug,
+        provider: integration.provider,
+        value: values.get(integration.slug)!,
+        key,
+        schema: names.schema,
+        owner: names.owner,
+        app: names.app,
+        connection: args.postgres.connection,
+      }, { parent: this, dependsOn: args.postgres.dependsOn });
+    }
+    // An HMAC under the key: safe to show, and what each row's key_id says.
+    return { dataKey: key, keyId: pulumi.unsecret(key.apply(dataKeyId)) };
+  }
+}
