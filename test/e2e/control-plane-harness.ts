@@ -1,0 +1,115 @@
+// Real engine, real PostgreSQL, for the control-plane records: a throwaway embedded server on a
+// free port, a file backend, and an INLINE Automation API program that declares the records of
+// whatever model the test sets (the program runs in this process on every up/preview, while the
+// records' providers are serialised and run in the engine's dynamic-provider process).
+import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { LocalWorkspace, PulumiCommand, type EngineEvent, type Stack } from "@pulumi/pulumi/automation/index.js";
+import pg from "pg";
+import * as semver from "semver";
+import { ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
+import type { TenancyModel } from "../../config/model.ts";
+import { organizationRecordArgs, workspaceMembersArgs, workspaceRecordArgs } from "../../components/control-plane/args.ts";
+import type { PgConnectionInput } from "../../components/providers/connection.ts";
+import { ControlPlaneSchema } from "../../components/providers/control-plane-schema.ts";
+import { OrganizationRecord } from "../../components/providers/control-plane-organization.ts";
+import { WorkspaceMembers } from "../../components/providers/control-plane-members.ts";
+import { WorkspaceRecord } from "../../components/providers/control-plane-workspace.ts";
+import { checkDeclaration } from "../../policies/declaration.ts";
+import { resolveToolchain } from "../../scripts/toolchain/resolve.mjs";
+
+/** The records of one model, wired in dependency order (schema, organization, workspace, members). */
+export function declareControlPlane(model: TenancyModel, connection: PgConnectionInput): void {
+  const slug = model.organization!.slug;
+  const schema = new ControlPlaneSchema("control-plane", { connection });
+  const org = new OrganizationRecord(`${slug}-record`, { ...organizationRecordArgs(model), connection }, { dependsOn: [schema] });
+  for (const ws of model.workspaces) {
+    const record = new WorkspaceRecord(`${slug}-${ws.slug}-record`, { ...workspaceRecordArgs(model, ws), connection }, { dependsOn: [org] });
+    new WorkspaceMembers(`${slug}-${ws.slug}-members`, { ...workspaceMembersArgs(model, ws), connection }, { dependsOn: [record, org] });
+  }
+}
+
+/** A valid model from declaration text; throws with every violation otherwise. */
+export function modelOf(yaml: string): TenancyModel {
+  const report = checkDeclaration(yaml, "tenancy.yaml");
+  if (!report.model) throw new Error(report.violations.map((v) => `${v.line}:${v.column} ${v.rule} ${v.message}`).join("\n"));
+  return report.model;
+}
+
+export interface PlannedStep {
+  readonly op: string;
+  readonly type: string;
+  readonly name: string;
+  readonly oldInputs?: Record<string, unknown>;
+  readonly newInputs?: Record<string, unknown>;
+}
+
+export interface ControlPlaneHarness {
+  readonly stack: Stack;
+  readonly server: LocalPostgres;
+  /** The model the next up/preview declares. */
+  model: TenancyModel;
+  query<T extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** The checkpoint as the file backend stores it (secrets encrypted; `exportStack` decrypts them). */
+  storedState(): Promise<string>;
+  /** A preview: its non-`same` steps (engine events) and the `--diff` text the CLI prints. */
+  preview(): Promise<{ steps: PlannedStep[]; diff: string }>;
+  dispose(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    }).on("error", reject);
+  });
+}
+
+export async function createControlPlaneHarness(name: string, model: TenancyModel): Promise<ControlPlaneHarness> {
+  const dir = await mkdtemp(join(tmpdir(), `tenancy-e2e-${name}-`));
+  await chmod(dir, 0o755); // the server's own data folder inside stays private
+  const port = await freePort();
+  const server = await ensureLocalPostgres({ root: dir, port });
+  const toolchain = await resolveToolchain({ log: () => {} });
+  const pulumiCommand = await PulumiCommand.get({ root: dirname(dirname(toolchain.pulumiBin)), version: semver.parse(toolchain.versions.pulumi)! });
+  const connection = { host: server.host, port: server.port, user: server.user, database: server.database, password: pulumi.secret(server.password) };
+  const harness = { model } as ControlPlaneHarness;
+  const stackName = `e2e-${name}-${process.pid}`;
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName, projectName: "control-plane-e2e", program: async () => declareControlPlane(harness.model, connection) },
+    { pulumiCommand, envVars: { ...toolchain.env, PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: "e2e-only" } },
+  );
+  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
+  await client.connect();
+
+  return Object.assign(harness, {
+    stack,
+    server,
+    query: async <T extends pg.QueryResultRow>(sql: string, params?: unknown[]) => (await client.query<T>(sql, params)).rows,
+    storedState: () => readFile(join(dir, ".pulumi", "stacks", "control-plane-e2e", `${stackName}.json`), "utf8"),
+    async preview() {
+      const steps: PlannedStep[] = [];
+      let diff = "";
+      await stack.preview({
+        diff: true,
+        onOutput: (out: string) => { diff += out; },
+        onEvent: (event: EngineEvent) => {
+          const step = event.resourcePreEvent?.metadata;
+          if (!step || step.op === "same") return;
+          steps.push({ op: step.op, type: step.type, name: step.urn.split("::").pop()!, oldInputs: step.old?.inputs, newInputs: step.new?.inputs });
+        },
+      });
+      return { steps: steps.sort((a, b) => a.name.localeCompare(b.name)), diff };
+    },
+    async dispose() {
+      await client.end();
+      await stack.workspace.removeStack(stackName, { force: true }).catch(() => {});
+      await stopLocalPostgres({ root: dir, port });
+      await rm(dir, { recursive: true, force: true });
+    },
+  });
+}
