@@ -16,6 +16,8 @@ if (!report.model) {
 }
 
 const pg = new pulumi.Config("postgres");
+const aws = config.getObject<{ enabled?: boolean }>("aws")?.enabled ?? false;
+const masterKey = config.getSecret("credentialsMasterKey");
 const org = new Organization(report.model.organization!.slug, {
   model: report.model,
   postgres: {
@@ -25,7 +27,15 @@ const org = new Organization(report.model.organization!.slug, {
     password: pg.requireSecret("password"),
     database: pg.get("database") ?? "postgres",
   },
+  aws,
+  ...(masterKey !== undefined ? { credentialsMasterKey: masterKey } : {}),
 });
 
 export const organization = org.slug;
-export const workspaces = Object.fromEntries(org.workspaces.map((w) => [w.slug, w.schema]));
+/** Per workspace: where its data lives and how the SaaS connects (passwords and keys are secrets). */
+export const workspaces = Object.fromEntries(org.workspaces.map((w) => [w.slug, {
+  schema: w.schema,
+  appRole: w.appRole,
+  appPassword: w.appPassword,
+  credentialsKey: w.credentialsKey,
+}]));

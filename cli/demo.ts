@@ -5,9 +5,9 @@ import { join } from "node:path";
 import type { UpResult } from "@pulumi/pulumi/automation/index.js";
 import type { TenancyModel } from "../config/model.ts";
 import { checkDeclarationFile } from "../policies/declaration.ts";
-import { configurePostgres, openStack } from "./engine.ts";
+import { configurePostgres, ensureDemoSecrets, openStack } from "./engine.ts";
 import { Exit, ExitError } from "./errors.ts";
-import { ensureLocalPostgres, portOf, stopLocalPostgres, type LocalPostgres } from "./local/postgres.ts";
+import { ensureAdminRole, ensureLocalPostgres, portOf, stopLocalPostgres, type LocalPostgres } from "./local/postgres.ts";
 
 export interface DemoOptions {
   readonly stack: string;
@@ -29,7 +29,7 @@ export async function demo(options: DemoOptions, cwd: string, log: (line: string
   if (options.destroy) {
     const { stack } = await openStack({ root: cwd, stack: options.stack, log });
     const server = await ensureLocalPostgres({ root: cwd, ...portOption, log });
-    await configurePostgres(stack, server);
+    await configurePostgres(stack, await ensureAdminRole(cwd, server));
     log(`pulumi destroy (${options.stack})`);
     const result = await stack.destroy({ onOutput: (out) => log(out.trimEnd()), color: "never" });
     const stopped = await stopLocalPostgres({ root: cwd, ...portOption });
@@ -45,11 +45,14 @@ export async function demo(options: DemoOptions, cwd: string, log: (line: string
   portOf({ root: cwd, ...portOption }); // a bad TENANCY_PG_PORT fails before anything starts
   const { stack, toolchain } = await openStack({ root: cwd, stack: options.stack, log });
   const server = await ensureLocalPostgres({ root: cwd, ...portOption, log });
-  await configurePostgres(stack, server);
+  // The toolkit runs as a CREATEROLE admin owning its database, never as the superuser.
+  const admin = await ensureAdminRole(cwd, server);
+  await configurePostgres(stack, admin);
+  for (const key of await ensureDemoSecrets(stack, report.model)) log(`demo: set secret config ${key} (a placeholder; set your own with \`pulumi config set --secret ${key}\`)`);
   log(`pulumi up (${options.stack})`);
   const result: UpResult = await stack.up({ onOutput: (out) => log(out.trimEnd()), color: "never" });
   return {
-    action: "up", model: report.model, server, changes: result.summary.resourceChanges ?? {},
+    action: "up", model: report.model, server: admin, changes: result.summary.resourceChanges ?? {},
     toolchain: `pulumi v${toolchain.pulumi}, language host: ${toolchain.languageHost}`,
   };
 }
@@ -71,7 +74,8 @@ export function formatDemo(result: DemoResult): string {
     `resources     ${changes}${changed ? "" : " (no changes)"}`,
     `engine        ${result.toolchain}`,
     `postgres      ${server.host}:${server.port}, data in ${server.dataDir}${server.reused ? " (reused)" : ""}`,
-    `connect       PGPASSWORD=$(node -p "require('./.tenancy/postgres/superuser.json').password") psql -h ${server.host} -p ${server.port} -U ${server.user} ${server.database}`,
+    `connect       PGPASSWORD=$(node -p "require('./.tenancy/postgres/admin.json').password") psql -h ${server.host} -p ${server.port} -U ${server.user} ${server.database}`,
+    `app roles     one LOGIN role per workspace; passwords and credential keys are secret stack outputs ("workspaces")`,
     `tear down     npm run demo -- --destroy`,
     "",
   ].join("\n");

@@ -5,6 +5,8 @@ import { dirname, join } from "node:path";
 import * as semver from "semver";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { resolveToolchain } from "../scripts/toolchain/resolve.mjs";
+import { generateDataKey } from "../components/credentials-crypto.ts";
+import type { TenancyModel } from "../config/model.ts";
 import type { LocalPostgres } from "./local/postgres.ts";
 
 /**
@@ -47,6 +49,31 @@ export async function openStack(options: EngineOptions): Promise<EngineStack> {
     { pulumiCommand, envVars },
   );
   return { stack, toolchain: { pulumi: toolchain.versions.pulumi, languageHost: toolchain.versions.languageHost, env: toolchain.env } };
+}
+
+/**
+ * Demo and test stacks only: fills in the secrets a real stack's owner sets by hand — the
+ * credentials master key (random) and each integration's credential (an obvious placeholder).
+ * Returns the keys it set. Existing values are never touched.
+ */
+export async function ensureDemoSecrets(stack: Stack, model: TenancyModel): Promise<string[]> {
+  const existing = new Set(Object.keys(await stack.getAllConfig()));
+  const project = (await stack.workspace.projectSettings()).name;
+  const qualified = (key: string) => (key.includes(":") ? key : `${project}:${key}`);
+  const set: string[] = [];
+  if (!existing.has(`${project}:credentialsMasterKey`)) {
+    await stack.setConfig(`${project}:credentialsMasterKey`, { value: await generateDataKey(), secret: true });
+    set.push(`${project}:credentialsMasterKey`);
+  }
+  for (const ws of model.workspaces) {
+    for (const integration of ws.integrations) {
+      const key = qualified(integration.credentialsSecret);
+      if (existing.has(key) || set.includes(key)) continue;
+      await stack.setConfig(key, { value: `demo-placeholder-credential-for-${integration.provider}`, secret: true });
+      set.push(key);
+    }
+  }
+  return set;
 }
 
 /** Points a stack at a PostgreSQL server: non-secret settings in clear, the password as a secret. */

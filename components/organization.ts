@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { TenancyModel } from "../config/model.ts";
+import { organizationRecordArgs } from "./control-plane/args.ts";
 import type { PgConnectionInput } from "./providers/connection.ts";
+import { ControlPlaneSchema } from "./providers/control-plane-schema.ts";
+import { OrganizationRecord } from "./providers/control-plane-organization.ts";
 import { Workspace } from "./workspace.ts";
 
 export const ORGANIZATION_TYPE = "tenancy:index:Organization";
@@ -8,21 +11,53 @@ export const ORGANIZATION_TYPE = "tenancy:index:Organization";
 export interface OrganizationArgs {
   /** The validated model (policies/declaration.ts); invalid declarations never get here. */
   readonly model: TenancyModel;
-  /** Admin connection to the PostgreSQL server that holds the workspaces' schemas. */
+  /**
+   * Admin connection to the PostgreSQL server holding the workspaces and the control plane.
+   * Needs CREATEROLE and ownership of (or CREATE on) its database; never SUPERUSER.
+   */
   readonly postgres: PgConnectionInput;
+  /** Keep integration credentials in AWS KMS + Secrets Manager. Default false: in PostgreSQL. */
+  readonly aws?: boolean;
+  /**
+   * The stack's credentials master key (32 bytes, base64, a secret), from which each workspace's
+   * data key is derived. Required when a workspace has integrations and `aws` is false.
+   */
+  readonly credentialsMasterKey?: pulumi.Input<string>;
 }
 
-/** The top-level organization: the only possible parent of a Workspace. */
+/**
+ * The top-level organization: its control-plane record and directory, and its workspaces —
+ * the only place a Workspace can be created. Its record refuses to be deleted while any
+ * workspace of it remains.
+ */
 export class Organization extends pulumi.ComponentResource {
   public readonly slug: string;
   public readonly workspaces: readonly Workspace[];
+  /** The organization's control-plane record; workspaces' records depend on it. */
+  public readonly record: OrganizationRecord;
 
   constructor(name: string, args: OrganizationArgs, opts?: pulumi.ComponentResourceOptions) {
     super(ORGANIZATION_TYPE, name, {}, opts);
     const org = args.model.organization;
     if (!org) throw new pulumi.InputPropertyError({ propertyPath: "model.organization", reason: "an Organization needs the declaration's organization" });
     this.slug = org.slug;
-    this.workspaces = args.model.workspaces.map((ws) => new Workspace(`${name}-${ws.slug}`, { organization: this, workspace: ws, postgres: args.postgres }));
-    this.registerOutputs({ slug: this.slug, workspaces: this.workspaces.map((w) => w.slug) });
+
+    const controlPlane = new ControlPlaneSchema(`${name}-control-plane`, { connection: args.postgres }, { parent: this });
+    this.record = new OrganizationRecord(`${name}-record`, { ...organizationRecordArgs(args.model), connection: args.postgres }, { parent: this, dependsOn: [controlPlane] });
+    this.workspaces = args.model.workspaces.map((ws) => new Workspace(`${name}-${ws.slug}`, {
+      organization: this,
+      model: args.model,
+      workspace: ws,
+      postgres: args.postgres,
+      aws: args.aws ?? false,
+      ...(args.credentialsMasterKey !== undefined ? { credentialsMasterKey: args.credentialsMasterKey } : {}),
+    }));
+
+    this.registerOutputs({
+      slug: this.slug,
+      billingMode: org.billing.mode,
+      membership: org.membership,
+      workspaces: this.workspaces.map((w) => w.slug),
+    });
   }
 }

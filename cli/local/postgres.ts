@@ -137,6 +137,33 @@ export async function ensureLocalPostgres(options: LocalPostgresOptions): Promis
   return server;
 }
 
+export const ADMIN_ROLE = "tenancy_admin";
+export const ADMIN_DATABASE = "tenancy";
+
+/**
+ * The least-privileged admin the toolkit runs as: LOGIN CREATEROLE, owner of its own database,
+ * never SUPERUSER. Created (or adopted) through the superuser; password kept in
+ * `.tenancy/postgres/admin.json` (mode 600).
+ */
+export async function ensureAdminRole(root: string, server: LocalPostgres): Promise<LocalPostgres> {
+  const file = join(pathsOf(root).base, "admin.json");
+  const saved = await readFile(file, "utf8").then((t) => JSON.parse(t) as { password: string }, () => undefined);
+  const password = saved?.password ?? randomBytes(18).toString("base64url");
+  if (!saved) await writeFile(file, JSON.stringify({ user: ADMIN_ROLE, password }) + "\n", { mode: 0o600 });
+  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
+  await client.connect();
+  try {
+    const role = client.escapeIdentifier(ADMIN_ROLE);
+    const exists = await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [ADMIN_ROLE]);
+    await client.query(`${exists.rowCount ? "ALTER" : "CREATE"} ROLE ${role} LOGIN CREATEROLE NOSUPERUSER PASSWORD ${client.escapeLiteral(password)}`);
+    const db = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [ADMIN_DATABASE]);
+    if (!db.rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(ADMIN_DATABASE)} OWNER ${role}`);
+  } finally {
+    await client.end();
+  }
+  return { ...server, user: ADMIN_ROLE, password, database: ADMIN_DATABASE };
+}
+
 /** Stops the embedded server if it is running. Returns whether it was. */
 export async function stopLocalPostgres(options: LocalPostgresOptions): Promise<boolean> {
   const paths = pathsOf(options.root);

@@ -39,10 +39,10 @@ describe("the dev stack on the real engine", () => {
 
   it("previews exactly the added workspace, and up applies it", async () => {
     await h.writeDeclaration(withFinance);
-    expect(await h.plannedChanges()).toEqual([
-      "create pulumi-nodejs:dynamic/tenancy:PgSchema acme-finance-schema",
-      "create tenancy:index:Workspace acme-finance",
-    ]);
+    // "finance" has what "internal" has (no integrations): the same resources, renamed.
+    const internal = (await h.resources()).filter((r) => r.split(" ")[1]!.startsWith("acme-internal"));
+    expect(internal.length).toBeGreaterThan(10);
+    expect(await h.plannedChanges()).toEqual(internal.map((r) => `create ${r.replace("acme-internal", "acme-finance")}`).sort());
     await h.stack.up();
     expect(await schemas(h)).toContain("acme__finance");
     expect(await h.plannedChanges()).toEqual([]);
@@ -55,8 +55,21 @@ describe("the dev stack on the real engine", () => {
     await h.writeDeclaration(withFinance);
   });
 
-  it("leaves no schema behind after destroy", async () => {
+  it("refuses to destroy workspaces that are not decommissioned, deleting nothing", async () => {
+    await expect(h.stack.destroy()).rejects.toThrow(/protected/);
+    expect(await schemas(h)).toHaveLength(4);
+  });
+
+  it("after decommissioning, destroy leaves no role, schema or row behind", async () => {
+    await h.writeDeclaration(withFinance.replace(/^(  - slug: .*)$/gm, "$1\n    decommissioned: true"));
+    expect((await h.plannedChanges()).every((c) => c.startsWith("update "))).toBe(true);
+    await h.stack.up();
     await h.stack.destroy();
     expect(await schemas(h)).toEqual([]);
+    expect(await h.query("SELECT rolname FROM pg_roles WHERE rolname LIKE 'acme\\_\\_%'")).toEqual([]);
+    expect(await h.query("SELECT 1 FROM tenancy_control.organizations WHERE slug = 'acme'")).toEqual([]);
+    for (const table of ["workspaces", "people", "memberships", "invitations"]) {
+      expect(await h.query(`SELECT 1 FROM tenancy_control.${table} WHERE organization_slug = 'acme'`), table).toEqual([]);
+    }
   });
 });

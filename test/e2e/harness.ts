@@ -6,8 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
 import pg from "pg";
-import { configurePostgres, openStack } from "../../cli/engine.ts";
-import { ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
+import { configurePostgres, ensureDemoSecrets, openStack } from "../../cli/engine.ts";
+import { ensureAdminRole, ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
+import { loadDeclaration } from "../../config/load.ts";
 
 export const root = join(import.meta.dirname, "../..");
 
@@ -21,6 +22,8 @@ export interface Harness {
   query<T extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Planned operations of a preview, as "op type name" lines (same excluded), sorted. */
   plannedChanges(): Promise<string[]>;
+  /** "type name" of every resource in the stack's state, sorted. */
+  resources(): Promise<string[]>;
   dispose(): Promise<void>;
 }
 
@@ -39,11 +42,15 @@ export async function createHarness(name: string, declaration: string): Promise<
   const file = join(dir, "tenancy.yaml");
   await writeFile(file, declaration);
   const port = await freePort();
-  const server = await ensureLocalPostgres({ root: dir, port });
+  // Like the demo: the toolkit runs as a CREATEROLE admin that owns its database, not as superuser.
+  const server = await ensureAdminRole(dir, await ensureLocalPostgres({ root: dir, port }));
   const stackName = `e2e-${name}-${process.pid}`;
   const { stack, toolchain } = await openStack({ root, stack: stackName, backendUrl: `file://${dir}` });
   await configurePostgres(stack, server);
   await stack.setConfig("tenancy:declaration", { value: file });
+  const loaded = loadDeclaration(declaration, file);
+  if (!loaded.ok || !loaded.model) throw new Error("e2e: the declaration must load");
+  await ensureDemoSecrets(stack, loaded.model);
   const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
   await client.connect();
 
@@ -63,6 +70,11 @@ export async function createHarness(name: string, declaration: string): Promise<
         },
       });
       return planned.sort();
+    },
+    async resources() {
+      const state = await stack.exportStack();
+      const list = (state.deployment.resources ?? []) as { urn: string; type: string }[];
+      return list.map((r) => `${r.type} ${r.urn.split("::").pop()}`).sort();
     },
     async dispose() {
       await client.end();
