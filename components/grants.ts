@@ -7,7 +7,7 @@
 // itself (GRANT USAGE to anyone, DROP, ALTER OWNER), so a bug in the application could open the
 // boundary to another workspace; without it, only the admin connection can change who reaches
 // the schema. Tables the app owns are readable by the readonly role through default privileges.
-import type { WorkspaceNames } from "./naming.ts";
+import { CREDENTIALS_TABLE, type WorkspaceNames } from "./naming.ts";
 
 /** The pseudo-role every role belongs to. Appears only as the grantee of a revoke. */
 export const PUBLIC = "PUBLIC";
@@ -42,7 +42,12 @@ export const ALLOWED_PRIVILEGES = {
 export type GrantTarget<D = string> =
   | { readonly kind: "database"; readonly database: D }
   | { readonly kind: "schema"; readonly schema: string }
-  | { readonly kind: "all-tables-in-schema"; readonly schema: string }
+  | {
+      readonly kind: "all-tables-in-schema";
+      readonly schema: string;
+      /** Tables the grant leaves out (and takes back if a blanket grant reached them). */
+      readonly except?: readonly string[];
+    }
   | {
       readonly kind: "default-privileges";
       /** Objects created later by this role. */
@@ -79,7 +84,8 @@ export function workspaceGrants<D = string>(names: WorkspaceNames, database: D):
     grant("connect-readonly", readonly, { kind: "database", database }, ["CONNECT"]),
     grant("schema-app", app, { kind: "schema", schema }, ["USAGE", "CREATE"]),
     grant("schema-readonly", readonly, { kind: "schema", schema }, ["USAGE"]),
-    grant("tables-readonly", readonly, { kind: "all-tables-in-schema", schema }, ["SELECT"]),
+    // The sealed credentials are the app's alone, even for the read-only role.
+    grant("tables-readonly", readonly, { kind: "all-tables-in-schema", schema, except: [CREDENTIALS_TABLE] }, ["SELECT"]),
     grant("default-tables-owner-readonly", readonly, future(owner, "tables", true), ["SELECT"]),
     grant("default-tables-app-readonly", readonly, future(app, "tables", true), ["SELECT"]),
     // Functions are executable by PUBLIC by default, and IN SCHEMA defaults can only add to the
@@ -118,6 +124,7 @@ export function grantProblems(descriptor: GrantDescriptor<unknown>): string[] {
     case "schema": ident("schema", on.schema); allowed = ALLOWED_PRIVILEGES.schema; break;
     case "all-tables-in-schema":
       ident("schema", on.schema);
+      for (const table of on.except ?? []) ident("except", table);
       allowed = ALLOWED_PRIVILEGES.tables;
       // A revoke on "every table" has no stable meaning once the app creates more tables.
       if (descriptor.action === "revoke") problems.push("all-tables-in-schema supports grants only");

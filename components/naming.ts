@@ -6,6 +6,12 @@ export const MAX_IDENTIFIER_BYTES = 63;
 /** The schema holding the control-plane records the SaaS reads, shared by every organization. */
 export const CONTROL_SCHEMA = "tenancy_control";
 
+/**
+ * The table in each workspace schema holding its sealed integration credentials: readable by
+ * the workspace's app role only, so grants to "all tables" leave it out.
+ */
+export const CREDENTIALS_TABLE = "integration_credentials";
+
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
 /** PostgreSQL names of one workspace's boundary. `__` separates the parts: slugs never hold `_`. */

@@ -30,7 +30,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { credentialAad, credentialDigest, dataKeyId, sealCredential } from "../credentials-crypto.ts";
 import { sameTarget, withClient, type PgConnection, type PgConnectionInput } from "./connection.ts";
 
-export const CREDENTIALS_TABLE = "integration_credentials";
+export { CREDENTIALS_TABLE } from "../naming.ts";
+import { CREDENTIALS_TABLE } from "../naming.ts";
 
 
 export interface LocalCredentialArgs {

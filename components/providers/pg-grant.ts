@@ -45,6 +45,17 @@ function statement(c: Client, s: State, action: GrantAction, privileges: readonl
   }
 }
 
+/** Runs the statement; a blanket table grant then takes back what it must not reach. */
+async function apply(c: Client, s: State, action: GrantAction, privileges: readonly string[]): Promise<void> {
+  await c.query(statement(c, s, action, privileges));
+  if (action !== "grant" || s.on.kind !== "all-tables-in-schema") return;
+  const grantee = s.role === "PUBLIC" ? "PUBLIC" : c.escapeIdentifier(s.role);
+  for (const table of s.on.except ?? []) {
+    const found = await c.query("SELECT 1 FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = $1 AND t.relname = $2", [s.on.schema, table]);
+    if (found.rowCount) await c.query(`REVOKE ${privileges.join(", ")} ON ${c.escapeIdentifier(s.on.schema)}.${c.escapeIdentifier(table)} FROM ${grantee}`);
+  }
+}
+
 /** The catalog row whose ACL the statement changes: concurrent changes to it take turns. */
 function lockKey(on: GrantTarget): string {
   switch (on.kind) {
@@ -80,9 +91,9 @@ async function held(c: Client, s: State): Promise<Set<string> | undefined> {
       break;
     case "all-tables-in-schema":
       result = await c.query(`SELECT array(SELECT p FROM unnest($3::text[]) p WHERE NOT EXISTS (
-          SELECT 1 FROM pg_class t WHERE t.relnamespace = n.oid AND t.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT EXISTS (
+          SELECT 1 FROM pg_class t WHERE t.relnamespace = n.oid AND t.relkind IN ('r', 'p', 'v', 'm', 'f') AND t.relname <> ALL($4::text[]) AND NOT EXISTS (
             SELECT 1 FROM aclexplode(coalesce(t.relacl, acldefault('r', t.relowner))) a WHERE a.grantee = $2 AND a.privilege_type = p))
-        ) AS present FROM pg_namespace n WHERE n.nspname = $1`, [on.schema, grantee, privs]);
+        ) AS present FROM pg_namespace n WHERE n.nspname = $1`, [on.schema, grantee, privs, [...(on.except ?? [])]]);
       break;
     case "default-privileges": {
       const type = DEFAULT_TYPES[on.objectType]!;
@@ -124,12 +135,13 @@ const provider: pulumi.dynamic.ResourceProvider = {
       return JSON.stringify([s.action, s.role, typeof s.on === "object" ? on.kind : s.on, on.database ?? null, on.schema ?? null, on.forRole ?? null, on.objectType ?? null]);
     };
     const replaces = identity(olds) !== identity(news) || !sameServer(olds.connection, news.connection) ? ["on"] : [];
-    const changes = replaces.length > 0 || !sameSet(olds.privileges, news.privileges) ||
+    const except = (s: State) => JSON.stringify(typeof s.on === "object" && s.on.kind === "all-tables-in-schema" ? s.on.except ?? [] : []);
+    const changes = replaces.length > 0 || !sameSet(olds.privileges, news.privileges) || except(olds) !== except(news) ||
       olds.connection.user !== news.connection.user || olds.connection.password !== news.connection.password;
     return { changes, replaces, deleteBeforeReplace: true };
   },
   async create(inputs: State) {
-    await withClient(inputs.connection, (c) => withLock(c, lockKey(inputs.on), () => c.query(statement(c, inputs, inputs.action, inputs.privileges))));
+    await withClient(inputs.connection, (c) => withLock(c, lockKey(inputs.on), () => apply(c, inputs, inputs.action, inputs.privileges)));
     return { id: `${inputs.action}:${inputs.role}:${lockKey(inputs.on)}`, outs: inputs };
   },
   async read(id: string, props: State) {
@@ -139,7 +151,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
   },
   async update(_id: string, olds: State, news: State) {
     await withClient(news.connection, (c) => withLock(c, lockKey(news.on), async () => {
-      await c.query(statement(c, news, news.action, news.privileges));
+      await apply(c, news, news.action, news.privileges);
       const dropped = olds.privileges.filter((p) => !news.privileges.includes(p));
       // A grant no longer wanted is revoked; a revoke no longer wanted is forgotten, not undone.
       if (news.action === "grant" && dropped.length > 0) await c.query(statement(c, news, "revoke", dropped));

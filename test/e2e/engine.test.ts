@@ -48,6 +48,33 @@ describe("the dev stack on the real engine", () => {
     expect(await h.plannedChanges()).toEqual([]);
   });
 
+  it("previews exactly a new person, a role change and a removed member, per person, and up applies them", async () => {
+    const changed = withFinance
+      .replace("    - { email: dev@partner.test, name: Dev Patel }\n", "    - { email: dev@partner.test, name: Dev Patel }\n    - { email: erin@acme.test, name: Erin Lee }\n")
+      .replace("      - { email: ben@acme.test, role: editor }\n      - { email: dev@partner.test, role: viewer }\n",
+        "      - { email: ben@acme.test, role: admin }\n      - { email: erin@acme.test, role: viewer }\n");
+    expect(changed).not.toBe(withFinance);
+    await h.writeDeclaration(changed);
+    expect(await h.plannedChanges()).toEqual([
+      "update pulumi-nodejs:dynamic/tenancy:OrganizationRecord acme-record",
+      "update pulumi-nodejs:dynamic/tenancy:WorkspaceMembers acme-emea-support-members",
+    ]);
+    const { stdout } = await h.stack.preview({ diff: true });
+    expect(stdout).toMatch(/ben@acme\.test.*"editor" => "admin"/);
+    expect(stdout).toMatch(/\+.*erin@acme\.test/);
+    expect(stdout).toMatch(/-.*dev@partner\.test/);
+    await h.stack.up();
+    const rows = await h.query<{ email: string; role: string }>(
+      "SELECT email, role FROM tenancy_control.memberships WHERE organization_slug = 'acme' AND workspace_slug = 'emea-support' ORDER BY 1");
+    expect(rows).toEqual([{ email: "ana@acme.test", role: "admin" }, { email: "ben@acme.test", role: "admin" }, { email: "erin@acme.test", role: "viewer" }]);
+    expect(await h.plannedChanges()).toEqual([]);
+  });
+
+  it("shows no drift on refresh", async () => {
+    const result = await h.stack.refresh();
+    expect(Object.keys(result.summary.resourceChanges ?? {})).toEqual(["same"]);
+  });
+
   it("refuses an invalid declaration before the engine changes anything", async () => {
     await h.writeDeclaration(withFinance.replace('accentColour: "#0A84FF"', 'accentColour: "blue"'));
     await expect(h.stack.up()).rejects.toThrow(/export-profile-valid/);
