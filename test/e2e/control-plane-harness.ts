@@ -3,7 +3,6 @@
 // whatever model the test sets (the program runs in this process on every up/preview, while the
 // records' providers are serialised and run in the engine's dynamic-provider process).
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -20,6 +19,7 @@ import { WorkspaceMembers } from "../../components/providers/control-plane-membe
 import { WorkspaceRecord } from "../../components/providers/control-plane-workspace.ts";
 import { checkDeclaration } from "../../policies/declaration.ts";
 import { resolveToolchain } from "../../scripts/toolchain/resolve.mjs";
+import { freePort } from "../../cli/local/net.ts";
 
 /** The records of one model, wired in dependency order (schema, organization, workspace, members). */
 export function declareControlPlane(model: TenancyModel, connection: PgConnectionInput): void {
@@ -58,15 +58,6 @@ export interface ControlPlaneHarness {
   /** A preview: its non-`same` steps (engine events) and the `--diff` text the CLI prints. */
   preview(): Promise<{ steps: PlannedStep[]; diff: string }>;
   dispose(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    }).on("error", reject);
-  });
 }
 
 export async function createControlPlaneHarness(name: string, model: TenancyModel): Promise<ControlPlaneHarness> {

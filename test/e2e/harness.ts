@@ -1,7 +1,6 @@
 // Real engine, real PostgreSQL: a throwaway stack, state backend and embedded server per test
 // file, so e2e runs never touch the demo's .tenancy/ or each other.
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
@@ -9,6 +8,7 @@ import pg from "pg";
 import { configurePostgres, ensureDemoSecrets, openStack } from "../../cli/engine.ts";
 import { ensureAdminRole, ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
 import { loadDeclaration } from "../../config/load.ts";
+import { freePort } from "../../cli/local/net.ts";
 
 export const root = join(import.meta.dirname, "../..");
 
@@ -25,15 +25,6 @@ export interface Harness {
   /** "type name" of every resource in the stack's state, sorted. */
   resources(): Promise<string[]>;
   dispose(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    }).on("error", reject);
-  });
 }
 
 export async function createHarness(name: string, declaration: string): Promise<Harness> {

@@ -4,7 +4,6 @@
 // re-exports the fixture's, so stack config and state never land in the repository.
 import { randomBytes } from "node:crypto";
 import { chmod, copyFile, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import * as semver from "semver";
@@ -13,6 +12,7 @@ import pg from "pg";
 import { DEMO_PASSPHRASE } from "../../cli/engine.ts";
 import { ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
 import { resolveToolchain } from "../../scripts/toolchain/resolve.mjs";
+import { freePort } from "../../cli/local/net.ts";
 
 export const root = join(import.meta.dirname, "../..");
 const fixture = join(import.meta.dirname, "fixtures", "isolation");
@@ -30,15 +30,6 @@ export interface IsolationHarness {
   /** A connected client for `login` (closed by dispose if still open). */
   connect(login: Login): Promise<pg.Client>;
   dispose(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    }).on("error", reject);
-  });
 }
 
 export async function createIsolationHarness(name: string): Promise<IsolationHarness> {

@@ -2,7 +2,6 @@
 // ciphertext, only the workspace's app role can read it, the key from the stack's secret output
 // opens it, and neither the plaintext nor the key shows up in state or in the engine's output.
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
@@ -12,6 +11,7 @@ import { configurePostgres, openStack } from "../../cli/engine.ts";
 import { ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
 import { credentialAad, generateDataKey, openCredential } from "../../components/credentials-crypto.ts";
 import { workspaceNames } from "../../components/naming.ts";
+import { freePort } from "../../cli/local/net.ts";
 
 const project = join(import.meta.dirname, "fixtures", "local-credentials");
 const names = workspaceNames("acme", "emea");
@@ -26,15 +26,6 @@ const slack = { slug: "slack", provider: "slack", credentialsSecret: "emeaSlackT
 const github = { slug: "github", provider: "github", credentialsSecret: "emeaGithubToken" };
 
 interface Row { slug: string; provider: string; ciphertext: Buffer; nonce: Buffer; key_id: string }
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    }).on("error", reject);
-  });
-}
 
 /** Every file under a folder, as text (the state backend). */
 async function allText(dir: string): Promise<string> {
