@@ -5,6 +5,7 @@ import type { PgConnectionInput } from "./providers/connection.ts";
 import { ControlPlaneSchema } from "./providers/control-plane-schema.ts";
 import { OrganizationRecord } from "./providers/control-plane-organization.ts";
 import { Workspace } from "./workspace.ts";
+import { credentialValue } from "./workspace-secrets.ts";
 
 export const ORGANIZATION_TYPE = "tenancy:index:Organization";
 
@@ -41,6 +42,15 @@ export class Organization extends pulumi.ComponentResource {
     const org = args.model.organization;
     if (!org) throw new pulumi.InputPropertyError({ propertyPath: "model.organization", reason: "an Organization needs the declaration's organization" });
     this.slug = org.slug;
+    // Everything a workspace needs from config is checked before the first resource is
+    // registered: a program that fails halfway would leave the engine a half-built tenancy.
+    const sealed = args.model.workspaces.filter((ws) => ws.integrations.length > 0);
+    if (!args.aws && sealed.length > 0 && args.credentialsMasterKey === undefined) {
+      throw new pulumi.InputPropertyError({ propertyPath: "credentialsMasterKey", reason: `workspaces ${sealed.map((ws) => JSON.stringify(ws.slug)).join(", ")} have integrations and AWS is off: set the secret config value tenancy:credentialsMasterKey` });
+    }
+    for (const [w, ws] of args.model.workspaces.entries()) {
+      for (const [i, integration] of ws.integrations.entries()) credentialValue(integration.credentialsSecret, `model.workspaces[${w}].integrations[${i}].credentialsSecret`);
+    }
 
     const controlPlane = new ControlPlaneSchema(`${name}-control-plane`, { connection: args.postgres }, { parent: this });
     this.record = new OrganizationRecord(`${name}-record`, { ...organizationRecordArgs(args.model), connection: args.postgres }, { parent: this, dependsOn: [controlPlane] });
@@ -57,7 +67,7 @@ export class Organization extends pulumi.ComponentResource {
       slug: this.slug,
       billingMode: org.billing.mode,
       membership: org.membership,
-      workspaces: this.workspaces.map((w) => w.slug),
+      workspaces: this.workspaces.map((w) => w.slug).sort(),
     });
   }
 }

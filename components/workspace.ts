@@ -47,6 +47,10 @@ export class Workspace extends pulumi.ComponentResource {
     // The parent is not an option: it is always the organization. Children inherit `protect`.
     super(WORKSPACE_TYPE, name, {}, { ...opts, parent: args.organization, protect });
     this.slug = ws.slug;
+    // Checked before any child exists, so a failure leaves nothing half-registered.
+    if (ws.integrations.length > 0 && !args.aws && args.credentialsMasterKey === undefined) {
+      throw new pulumi.InputPropertyError({ propertyPath: "credentialsMasterKey", reason: `workspace "${ws.slug}" has integrations and AWS is off: set the secret config value tenancy:credentialsMasterKey` });
+    }
     const names = workspaceNames(args.organization.slug, ws.slug);
     const child = { parent: this, protect };
 
@@ -59,9 +63,6 @@ export class Workspace extends pulumi.ComponentResource {
 
     let credentialsKey: pulumi.Output<string | undefined> = pulumi.output(undefined);
     if (ws.integrations.length > 0) {
-      if (!args.aws && args.credentialsMasterKey === undefined) {
-        throw new pulumi.InputPropertyError({ propertyPath: "credentialsMasterKey", reason: `workspace "${ws.slug}" has integrations and AWS is off: set the secret config value tenancy:credentialsMasterKey` });
-      }
       const secrets = new WorkspaceSecrets(`${name}-secrets`, {
         organization: args.organization.slug,
         workspace: ws.slug,
@@ -85,7 +86,7 @@ export class Workspace extends pulumi.ComponentResource {
       schema: this.schema,
       appRole: this.appRole,
       members: Object.fromEntries(ws.members.map((m) => [m.key, m.role])),
-      integrations: ws.integrations.map((i) => ({ slug: i.slug, provider: i.provider, credentialsSecret: i.credentialsSecret })),
+      integrations: Object.fromEntries(ws.integrations.map((i) => [i.slug, { provider: i.provider, credentialsSecret: i.credentialsSecret }])),
     });
   }
 }

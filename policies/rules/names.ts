@@ -12,7 +12,15 @@ export const resourceNamesValid = defineRule({
     // Derived names join slugs with "__" (slugs' "-" becomes "_"), so "--" in a slug could make
     // two different slug pairs derive the same name.
     if (org.slug.includes("--")) yield { path: ["organization", "slug"], message: `organization slug ${quote(org.slug)} must not contain "--": derived names use "__" as separator` };
+    // Pulumi names children `${workspace}-<part>-...`, so "emea-secrets" next to "emea" could
+    // give two resources one name.
+    const parts = ["database", "record", "members", "secrets"];
     for (const [w, ws] of model.workspaces.entries()) {
+      const shadowed = model.workspaces.find((other) => other !== ws && parts.some((part) => ws.slug === `${other.slug}-${part}` || ws.slug.startsWith(`${other.slug}-${part}-`)));
+      if (shadowed) {
+        yield { path: ["workspaces", w, "slug"], message: `workspace slug ${quote(ws.slug)} must not start with another workspace's slug ${quote(shadowed.slug)} followed by one of ${parts.map((p) => `"-${p}"`).join(", ")}: their resource names could collide` };
+        continue;
+      }
       if (ws.slug.includes("--")) {
         yield { path: ["workspaces", w, "slug"], message: `workspace slug ${quote(ws.slug)} must not contain "--": derived names use "__" as separator` };
         continue;
