@@ -49,8 +49,14 @@ export async function demo(options: DemoOptions, cwd: string, log: (line: string
   const admin = await ensureAdminRole(cwd, server);
   await configurePostgres(stack, admin);
   for (const key of await ensureDemoSecrets(stack, report.model)) log(`demo: set secret config ${key} (a placeholder; set your own with \`pulumi config set --secret ${key}\`)`);
-  log(`pulumi up (${options.stack})`);
-  const result: UpResult = await stack.up({ onOutput: (out) => log(out.trimEnd()), color: "never" });
+  // The Automation API's up skips the preview, and stack policies run at the end of a preview
+  // (after the apply, in an up without one): preview with the pack first, so a violation stops
+  // the demo before anything changes.
+  const policyPacks = [join(cwd, "policies")];
+  log(`pulumi preview --policy-pack policies (${options.stack})`);
+  await stack.preview({ policyPacks, onOutput: (out) => log(out.trimEnd()), color: "never" });
+  log(`pulumi up --policy-pack policies (${options.stack})`);
+  const result: UpResult = await stack.up({ policyPacks, onOutput: (out) => log(out.trimEnd()), color: "never" });
   return {
     action: "up", model: report.model, server: admin, changes: result.summary.resourceChanges ?? {},
     toolchain: `pulumi v${toolchain.pulumi}, language host: ${toolchain.languageHost}`,

@@ -83,6 +83,9 @@ export class Workspace extends pulumi.ComponentResource {
       slug: ws.slug,
       organization: args.organization.slug,
       decommissioned: ws.decommissioned,
+      // Rollup billing records no workspace plan or pool; the policy pack must still see them.
+      ...(ws.plan !== undefined ? { plan: ws.plan } : {}),
+      ...(ws.creditPool ? { creditPool: { monthlyAllowance: ws.creditPool.monthlyAllowance } } : {}),
       schema: this.schema,
       appRole: this.appRole,
       members: Object.fromEntries(ws.members.map((m) => [m.key, m.role])),
