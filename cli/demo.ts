@@ -1,6 +1,7 @@
 // `tenancy demo [--stack dev] [--destroy]`, run by `npm run demo`: the toolchain, the embedded
 // PostgreSQL and the real engine, end to end, on one stack's declaration.
-import { access } from "node:fs/promises";
+import { access, readFile, writeFile } from "node:fs/promises";
+import { dump, load } from "js-yaml";
 import { join } from "node:path";
 import type { UpResult } from "@pulumi/pulumi/automation/index.js";
 import type { TenancyModel } from "../config/model.ts";
@@ -30,10 +31,21 @@ export async function demo(options: DemoOptions, cwd: string, log: (line: string
     const { stack } = await openStack({ root: cwd, stack: options.stack, log });
     const server = await ensureLocalPostgres({ root: cwd, ...portOption, log });
     await configurePostgres(stack, await ensureAdminRole(cwd, server));
-    log(`pulumi destroy (${options.stack})`);
-    const result = await stack.destroy({ onOutput: (out) => log(out.trimEnd()), color: "never" });
-    const stopped = await stopLocalPostgres({ root: cwd, ...portOption });
-    return { action: "destroy", changes: result.summary.resourceChanges ?? {}, stopped };
+    // Workspaces are protected until decommissioned (deleting one is permanent). Tearing down the
+    // local demo is the one place the toolkit does both steps itself: apply a copy of the
+    // declaration with every workspace decommissioned, then destroy.
+    const teardown = join(cwd, ".tenancy", `${options.stack}-teardown.yaml`);
+    await writeFile(teardown, decommissionAll(await readFile(file, "utf8")));
+    await stack.setConfig("tenancy:declaration", { value: teardown });
+    try {
+      log(`decommissioning every workspace of ${options.stack} (demo teardown), then pulumi destroy`);
+      await stack.up({ onOutput: (out) => log(out.trimEnd()), color: "never" });
+      const result = await stack.destroy({ onOutput: (out) => log(out.trimEnd()), color: "never" });
+      const stopped = await stopLocalPostgres({ root: cwd, ...portOption });
+      return { action: "destroy", changes: result.summary.resourceChanges ?? {}, stopped };
+    } finally {
+      await stack.removeConfig("tenancy:declaration");
+    }
   }
 
   // An invalid declaration stops here: nothing is started, nothing reaches the engine.
@@ -85,4 +97,11 @@ export function formatDemo(result: DemoResult): string {
     `tear down     npm run demo -- --destroy`,
     "",
   ].join("\n");
+}
+
+/** The declaration with `decommissioned: true` on every workspace. */
+export function decommissionAll(text: string): string {
+  const doc = load(text) as { workspaces?: Record<string, unknown>[] };
+  for (const ws of doc.workspaces ?? []) ws.decommissioned = true;
+  return dump(doc, { lineWidth: -1 });
 }

@@ -29,3 +29,15 @@ describe("tenancy demo", () => {
     expect(result).toEqual({ code: 2, stderr: 'tenancy: no stack "nope": stacks/nope/tenancy.yaml does not exist\n' });
   });
 });
+
+describe("decommissionAll", () => {
+  it("marks every workspace of a declaration decommissioned and keeps it valid", async () => {
+    const { decommissionAll } = await import("../../cli/demo.ts");
+    const { checkDeclaration } = await import("../../policies/declaration.ts");
+    const { readFileSync } = await import("node:fs");
+    const text = decommissionAll(readFileSync(join(import.meta.dirname, "../../stacks/dev/tenancy.yaml"), "utf8"));
+    const report = checkDeclaration(text, "teardown.yaml");
+    expect(report.violations).toEqual([]);
+    expect(report.model!.workspaces.map((w) => w.decommissioned)).toEqual([true, true, true]);
+  });
+});
