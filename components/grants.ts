@@ -7,7 +7,7 @@
 // itself (GRANT USAGE to anyone, DROP, ALTER OWNER), so a bug in the application could open the
 // boundary to another workspace; without it, only the admin connection can change who reaches
 // the schema. Tables the app owns are readable by the readonly role through default privileges.
-import { CREDENTIALS_TABLE, type WorkspaceNames } from "./naming.ts";
+import { CREDENTIALS_TABLE, PG_IDENTIFIER, type WorkspaceNames } from "./naming.ts";
 
 /** The pseudo-role every role belongs to. Appears only as the grantee of a revoke. */
 export const PUBLIC = "PUBLIC";
@@ -105,14 +105,13 @@ export function namesIn(descriptor: GrantDescriptor<unknown>): string[] {
   return names;
 }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** What is wrong with a descriptor (identifiers, privileges, PUBLIC grants); empty when fine. */
 export function grantProblems(descriptor: GrantDescriptor<unknown>): string[] {
   const problems: string[] = [];
   const on = descriptor.on;
   const ident = (what: string, value: unknown) => {
-    if (typeof value !== "string" || !IDENTIFIER.test(value)) problems.push(`${what} must be a plain lower-case identifier; got ${JSON.stringify(value)}`);
+    if (typeof value !== "string" || !PG_IDENTIFIER.test(value)) problems.push(`${what} must be a plain lower-case identifier; got ${JSON.stringify(value)}`);
   };
   if (descriptor.action !== "grant" && descriptor.action !== "revoke") problems.push(`action must be "grant" or "revoke"; got ${JSON.stringify(descriptor.action)}`);
   if (descriptor.role === PUBLIC) {

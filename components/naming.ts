@@ -13,6 +13,11 @@ export const CONTROL_SCHEMA = "tenancy_control";
 export const CREDENTIALS_TABLE = "integration_credentials";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+/**
+ * A plain lower-case PostgreSQL identifier that fits 63 bytes: what every name the toolkit
+ * sends to SQL must be (checked again in each dynamic provider's `check`).
+ */
+export const PG_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** PostgreSQL names of one workspace's boundary. `__` separates the parts: slugs never hold `_`. */
 export interface WorkspaceNames {

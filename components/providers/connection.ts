@@ -33,6 +33,11 @@ export async function withClient<T>(connection: PgConnection, fn: (client: impor
   }
 }
 
+/** Same server and database: a different admin user still manages the same objects. */
+export function sameServer(a: PgConnection, b: PgConnection): boolean {
+  return a.host === b.host && Number(a.port) === Number(b.port) && a.database === b.database;
+}
+
 /** Whether two connections reach the same server and database as the same user. */
 export function sameTarget(a: PgConnection, b: PgConnection): boolean {
   return a.host === b.host && Number(a.port) === Number(b.port) && a.database === b.database && a.user === b.user;

@@ -7,6 +7,7 @@
 // rows are written before the old ones are deleted; their keys differ). A create adopts rows
 // already there. A delete removes the workspace and everything of it (see deleteWorkspace).
 import * as pulumi from "@pulumi/pulumi";
+import { HEX_COLOUR } from "../../config/formats.ts";
 import type { WorkspaceRecordArgs } from "../control-plane/args.ts";
 import { inTransaction } from "../control-plane/db.ts";
 import { changedProperties } from "../control-plane/diff.ts";
@@ -27,7 +28,7 @@ export function workspaceRecordProblems(w: WorkspaceRecordArgs): { property: str
   if (!/^[a-z][a-z0-9-]{0,39}$/.test(w.slug)) problems.push({ property: "slug", reason: `workspace slug ${JSON.stringify(w.slug)} must match ^[a-z][a-z0-9-]{0,39}$` });
   const allowance = w.creditPool?.monthlyAllowance;
   if (allowance !== undefined && !(Number.isSafeInteger(allowance) && allowance >= 0)) problems.push({ property: "creditPool", reason: `monthlyAllowance must be a non-negative safe integer; got ${allowance}` });
-  if (w.exportProfile && !/^#[0-9A-Fa-f]{6}$/.test(w.exportProfile.accentColour)) problems.push({ property: "exportProfile", reason: `accentColour must be #RRGGBB; got ${JSON.stringify(w.exportProfile.accentColour)}` });
+  if (w.exportProfile && !HEX_COLOUR.test(w.exportProfile.accentColour)) problems.push({ property: "exportProfile", reason: `accentColour must be #RRGGBB; got ${JSON.stringify(w.exportProfile.accentColour)}` });
   for (const [slug, agent] of Object.entries(w.agents ?? {})) {
     if (agent.styleMemoryFrom !== undefined && !Object.hasOwn(w.agents, agent.styleMemoryFrom)) {
       problems.push({ property: "agents", reason: `agent "${slug}" takes style memory from "${agent.styleMemoryFrom}", which is not an agent of workspace "${w.slug}"` });

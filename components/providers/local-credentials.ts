@@ -31,7 +31,7 @@ import { credentialAad, credentialDigest, dataKeyId, sealCredential } from "../c
 import { sameTarget, withClient, type PgConnection, type PgConnectionInput } from "./connection.ts";
 
 export { CREDENTIALS_TABLE } from "../naming.ts";
-import { CREDENTIALS_TABLE } from "../naming.ts";
+import { CREDENTIALS_TABLE, PG_IDENTIFIER } from "../naming.ts";
 
 
 export interface LocalCredentialArgs {
@@ -53,7 +53,6 @@ interface CredentialInputs { slug: string; provider: string; value: string; key:
 /** What state keeps as outputs: no value, no key. */
 interface CredentialState { slug: string; provider: string; schema: string; owner: string; app: string; connection: PgConnection; keyId: string; digest: string }
 
-const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const SLUG = /^[a-z][a-z0-9-]{0,62}$/;
 /** What a preview passes for a value not known yet (`rpc.unknownValue`). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -123,7 +122,7 @@ export const credentialProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: CredentialInputs, news: CredentialInputs) {
     const failures: pulumi.dynamic.CheckFailure[] = [];
     for (const property of ["schema", "owner", "app"] as const) {
-      if (news[property] !== UNKNOWN && !NAME.test(news[property])) failures.push({ property, reason: `invalid PostgreSQL name ${JSON.stringify(news[property])}` });
+      if (news[property] !== UNKNOWN && !PG_IDENTIFIER.test(news[property])) failures.push({ property, reason: `invalid PostgreSQL name ${JSON.stringify(news[property])}` });
     }
     if (news.slug !== UNKNOWN && !SLUG.test(news.slug)) failures.push({ property: "slug", reason: `invalid integration slug ${JSON.stringify(news.slug)}` });
     // Never quote the value or the key: only say what is wrong with them.

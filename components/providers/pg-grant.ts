@@ -3,8 +3,8 @@
 // Read reports which of the privileges are in effect, so refresh shows drift and up repairs it.
 import * as pulumi from "@pulumi/pulumi";
 import { grantProblems, type GrantAction, type GrantDescriptor, type GrantTarget } from "../grants.ts";
-import { withClient, type PgConnection, type PgConnectionInput } from "./connection.ts";
-import { sameServer, UNKNOWN, withLock } from "./pg-role.ts";
+import { sameServer, withClient, type PgConnection, type PgConnectionInput } from "./connection.ts";
+import { UNKNOWN, withLock } from "./pg-role.ts";
 
 export interface PgGrantArgs {
   readonly action: GrantAction;

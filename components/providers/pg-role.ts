@@ -3,7 +3,8 @@
 // itself INHERIT and SET on them so it can create schemas for them, set their default privileges
 // and, on delete, reassign what they own. A create that finds the role adopts it.
 import * as pulumi from "@pulumi/pulumi";
-import { withClient, type PgConnection, type PgConnectionInput } from "./connection.ts";
+import { PG_IDENTIFIER } from "../naming.ts";
+import { sameServer, withClient, type PgConnection, type PgConnectionInput } from "./connection.ts";
 
 export interface PgRoleArgs {
   /** Role name; validated as an identifier by the caller (components/naming.ts) and by check. */
@@ -19,14 +20,8 @@ export interface PgRoleArgs {
 
 interface State { name: string; login: boolean; password?: string; reassignOwnedTo?: string; connection: PgConnection }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 /** What check sees for an input not known yet (a preview before its source exists). */
 export const UNKNOWN = pulumi.runtime.unknownValue;
-
-/** Same server and database: a different admin user is still the same role. */
-export function sameServer(a: PgConnection, b: PgConnection): boolean {
-  return a.host === b.host && Number(a.port) === Number(b.port) && a.database === b.database;
-}
 
 /**
  * Runs `fn` in a transaction holding an advisory lock on `key`. Concurrent GRANTs on one catalog
@@ -75,14 +70,14 @@ const ELEVATED = ["rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", 
 const provider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: State, news: State) {
     const failures: pulumi.dynamic.CheckFailure[] = [];
-    if (typeof news.name !== "string" || !IDENTIFIER.test(news.name)) failures.push({ property: "name", reason: `invalid role name ${JSON.stringify(news.name)}` });
+    if (typeof news.name !== "string" || !PG_IDENTIFIER.test(news.name)) failures.push({ property: "name", reason: `invalid role name ${JSON.stringify(news.name)}` });
     if (typeof news.login !== "boolean") failures.push({ property: "login", reason: "login must be true or false" });
     // The password is never quoted back: only what is wrong with it.
     if (news.login && news.password !== UNKNOWN && (typeof news.password !== "string" || !/^[\x21-\x7e]{16,256}$/.test(news.password))) {
       failures.push({ property: "password", reason: "a LOGIN role needs a password of 16 to 256 printable ASCII characters" });
     }
     if (!news.login && news.password !== undefined) failures.push({ property: "password", reason: "a NOLOGIN role takes no password" });
-    if (news.reassignOwnedTo !== undefined && news.reassignOwnedTo !== UNKNOWN && !IDENTIFIER.test(news.reassignOwnedTo)) {
+    if (news.reassignOwnedTo !== undefined && news.reassignOwnedTo !== UNKNOWN && !PG_IDENTIFIER.test(news.reassignOwnedTo)) {
       failures.push({ property: "reassignOwnedTo", reason: `invalid role name ${JSON.stringify(news.reassignOwnedTo)}` });
     }
     return { inputs: news, failures };

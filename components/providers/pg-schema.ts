@@ -1,8 +1,9 @@
 // A PostgreSQL schema as a Pulumi dynamic resource. A create that finds the schema already
 // there adopts it (and gives it to `owner`), so an interrupted apply can simply be run again.
 import * as pulumi from "@pulumi/pulumi";
-import { withClient, type PgConnection, type PgConnectionInput } from "./connection.ts";
-import { sameServer, UNKNOWN } from "./pg-role.ts";
+import { PG_IDENTIFIER } from "../naming.ts";
+import { sameServer, withClient, type PgConnection, type PgConnectionInput } from "./connection.ts";
+import { UNKNOWN } from "./pg-role.ts";
 
 export interface PgSchemaArgs {
   /** Schema name; validated as an identifier by the caller (components/naming.ts). */
@@ -22,12 +23,11 @@ export interface PgSchemaArgs {
 
 interface State { name: string; owner?: string; cascade?: boolean; connection: PgConnection }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const provider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: State, news: State) {
-    const failures = IDENTIFIER.test(news.name) ? [] : [{ property: "name", reason: `invalid schema name ${JSON.stringify(news.name)}` }];
-    if (news.owner !== undefined && news.owner !== UNKNOWN && !IDENTIFIER.test(news.owner)) failures.push({ property: "owner", reason: `invalid role name ${JSON.stringify(news.owner)}` });
+    const failures = PG_IDENTIFIER.test(news.name) ? [] : [{ property: "name", reason: `invalid schema name ${JSON.stringify(news.name)}` }];
+    if (news.owner !== undefined && news.owner !== UNKNOWN && !PG_IDENTIFIER.test(news.owner)) failures.push({ property: "owner", reason: `invalid role name ${JSON.stringify(news.owner)}` });
     return { inputs: news, failures };
   },
   async diff(_id: string, olds: State, news: State) {
