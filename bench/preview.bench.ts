@@ -3,7 +3,6 @@
 // one-member change, side by side in one run. Everything lives in a throwaway directory (state,
 // embedded PostgreSQL, declaration) and a throwaway stack; .tenancy/ and the demo stacks are untouched.
 import { chmod, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -14,6 +13,7 @@ import { ensureAdminRole, ensureLocalPostgres, stopLocalPostgres } from "../cli/
 import { loadDeclaration } from "../config/load.ts";
 import { generateDeclaration } from "./generate.ts";
 import { sampleProcesses, type TreeSample } from "./process-tree.ts";
+import { freePort } from "../cli/local/net.ts";
 
 const root = join(import.meta.dirname, "..");
 const { values: args } = parseArgs({
@@ -46,15 +46,6 @@ interface StepResult {
   readonly load1: number;
   readonly benchCpu: number;
   readonly tree: TreeSample;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    }).on("error", reject);
-  });
 }
 
 async function postmasterPid(dir: string): Promise<number[]> {

@@ -12,7 +12,7 @@ import { access, chmod, chown, mkdir, readFile, stat, writeFile } from "node:fs/
 import { arch, platform, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
-import pg from "pg";
+import { withClient, type PgConnection } from "../../components/providers/connection.ts";
 
 const run = promisify(execFile);
 
@@ -150,17 +150,13 @@ export async function ensureAdminRole(root: string, server: LocalPostgres): Prom
   const saved = await readFile(file, "utf8").then((t) => JSON.parse(t) as { password: string }, () => undefined);
   const password = saved?.password ?? randomBytes(18).toString("base64url");
   if (!saved) await writeFile(file, JSON.stringify({ user: ADMIN_ROLE, password }) + "\n", { mode: 0o600 });
-  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
-  await client.connect();
-  try {
+  await withClient(connectionOf(server), async (client) => {
     const role = client.escapeIdentifier(ADMIN_ROLE);
     const exists = await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [ADMIN_ROLE]);
     await client.query(`${exists.rowCount ? "ALTER" : "CREATE"} ROLE ${role} LOGIN CREATEROLE NOSUPERUSER PASSWORD ${client.escapeLiteral(password)}`);
     const db = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [ADMIN_DATABASE]);
     if (!db.rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(ADMIN_DATABASE)} OWNER ${role}`);
-  } finally {
-    await client.end();
-  }
+  });
   return { ...server, user: ADMIN_ROLE, password, database: ADMIN_DATABASE };
 }
 
@@ -188,11 +184,9 @@ async function runningPort(pg_ctl: string, paths: Paths, owner: { uid?: number; 
 }
 
 async function ping(server: LocalPostgres): Promise<void> {
-  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
-  await client.connect();
-  try {
-    await client.query("select 1");
-  } finally {
-    await client.end();
-  }
+  await withClient(connectionOf(server), (client) => client.query("select 1"));
+}
+
+function connectionOf({ host, port, user, password, database }: LocalPostgres): PgConnection {
+  return { host, port, user, password, database };
 }
