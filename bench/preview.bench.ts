@@ -145,16 +145,7 @@ try {
   const opened = await openStack({ root, stack: stackName, backendUrl: `file://${dir}` });
   stack = opened.stack;
   await configurePostgres(stack, server);
-  // One `pulumi config set-all` for every integration credential rather than ensureDemoSecrets'
-  // one CLI call per workspace; it then only adds the master key. Same values either way.
-  const project = (await stack.workspace.projectSettings()).name;
-  await stack.setAllConfig({
-    "tenancy:declaration": { value: file },
-    ...Object.fromEntries(loaded.model.workspaces.flatMap((ws) => ws.integrations.map((i) => [
-      i.credentialsSecret.includes(":") ? i.credentialsSecret : `${project}:${i.credentialsSecret}`,
-      { value: `demo-placeholder-credential-for-${i.provider}`, secret: true },
-    ]))),
-  });
+  await stack.setConfig("tenancy:declaration", { value: file });
   await ensureDemoSecrets(stack, loaded.model);
   const setupSeconds = (performance.now() - setupStart) / 1000;
   const roots = await postmasterPid(dir);

@@ -60,19 +60,20 @@ export async function ensureDemoSecrets(stack: Stack, model: TenancyModel): Prom
   const existing = new Set(Object.keys(await stack.getAllConfig()));
   const project = (await stack.workspace.projectSettings()).name;
   const qualified = (key: string) => (key.includes(":") ? key : `${project}:${key}`);
-  const set: string[] = [];
+  // One `pulumi config set-all` for everything missing: a CLI call per key costs ~1 s each.
+  const missing: Record<string, { value: string; secret: true }> = {};
   if (!existing.has(`${project}:credentialsMasterKey`)) {
-    await stack.setConfig(`${project}:credentialsMasterKey`, { value: await generateDataKey(), secret: true });
-    set.push(`${project}:credentialsMasterKey`);
+    missing[`${project}:credentialsMasterKey`] = { value: await generateDataKey(), secret: true };
   }
   for (const ws of model.workspaces) {
     for (const integration of ws.integrations) {
       const key = qualified(integration.credentialsSecret);
-      if (existing.has(key) || set.includes(key)) continue;
-      await stack.setConfig(key, { value: `demo-placeholder-credential-for-${integration.provider}`, secret: true });
-      set.push(key);
+      if (existing.has(key) || Object.hasOwn(missing, key)) continue;
+      missing[key] = { value: `demo-placeholder-credential-for-${integration.provider}`, secret: true };
     }
   }
+  const set = Object.keys(missing);
+  if (set.length > 0) await stack.setAllConfig(missing);
   return set;
 }
 
