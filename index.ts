@@ -17,7 +17,7 @@ if (!report.model) {
 
 const pg = new pulumi.Config("postgres");
 const aws = config.getObject<{ enabled?: boolean }>("aws")?.enabled ?? false;
-const masterKey = config.getSecret("credentialsMasterKey");
+const masterKey = config.requireSecret("credentialsMasterKey");
 const org = new Organization(report.model.organization!.slug, {
   model: report.model,
   postgres: {
@@ -28,7 +28,7 @@ const org = new Organization(report.model.organization!.slug, {
     database: pg.get("database") ?? "postgres",
   },
   aws,
-  ...(masterKey !== undefined ? { credentialsMasterKey: masterKey } : {}),
+  credentialsMasterKey: masterKey,
 });
 
 export const organization = org.slug;

@@ -106,3 +106,17 @@ export async function openCredential(key: string, sealed: Pick<SealedCredential,
     throw new Error("sealed credential failed authentication (wrong key, wrong row, or tampered)");
   }
 }
+
+/**
+ * A workspace app role's password: HKDF-SHA256 of the stack's master key, bound to the
+ * organization, the workspace and a generation (bump it to rotate). Derived in the program, a
+ * secret there; the provider sends only a SCRAM verifier to the server and keeps only a digest,
+ * so no response the engine logs ever holds it.
+ */
+export async function deriveAppPassword(masterKey: string, organization: string, workspace: string, generation = "1"): Promise<string> {
+  const { hkdfSync } = await import("node:crypto");
+  for (const [what, part] of [["organization", organization], ["workspace", workspace], ["generation", generation]]) {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(part!)) throw new Error(`${what} ${JSON.stringify(part)} cannot name an app password`);
+  }
+  return Buffer.from(hkdfSync("sha256", keyBytes(masterKey), "tenancy-as-code/app-password/v1", `${organization}/${workspace}/${generation}`, 32)).toString("base64url");
+}

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { TenancyModel } from "../config/model.ts";
 import { organizationRecordArgs } from "./control-plane/args.ts";
-import type { PgConnectionInput } from "./providers/connection.ts";
-import { ControlPlaneSchema } from "./providers/control-plane-schema.ts";
-import { OrganizationRecord } from "./providers/control-plane-organization.ts";
+import { migrationInputs } from "./control-plane/migrations.ts";
+import { CONTROL_SCHEMA } from "./naming.ts";
+import { ControlPlane, OrganizationRecord, TenancyProvider, type PgConnectionInput } from "./resources.ts";
 import { Workspace } from "./workspace.ts";
 import { credentialValue } from "./workspace-secrets.ts";
 
@@ -14,16 +14,16 @@ export interface OrganizationArgs {
   readonly model: TenancyModel;
   /**
    * Admin connection to the PostgreSQL server holding the workspaces and the control plane.
-   * Needs CREATEROLE and ownership of (or CREATE on) its database; never SUPERUSER.
+   * Needs CREATEROLE and ownership of its database; never SUPERUSER (see README, "The admin role").
    */
   readonly postgres: PgConnectionInput;
   /** Keep integration credentials in AWS KMS + Secrets Manager. Default false: in PostgreSQL. */
   readonly aws?: boolean;
   /**
-   * The stack's credentials master key (32 bytes, base64, a secret), from which each workspace's
-   * data key is derived. Required when a workspace has integrations and `aws` is false.
+   * The stack's master key (32 bytes, base64, a secret config value `tenancy:credentialsMasterKey`).
+   * Each workspace's app-role password and credentials data key are derived from it. Required.
    */
-  readonly credentialsMasterKey?: pulumi.Input<string>;
+  readonly credentialsMasterKey: pulumi.Input<string>;
 }
 
 /**
@@ -36,6 +36,8 @@ export class Organization extends pulumi.ComponentResource {
   public readonly workspaces: readonly Workspace[];
   /** The organization's control-plane record; workspaces' records depend on it. */
   public readonly record: OrganizationRecord;
+  /** The tenancy provider every resource of the organization goes through. */
+  public readonly provider: TenancyProvider;
 
   constructor(name: string, args: OrganizationArgs, opts?: pulumi.ComponentResourceOptions) {
     super(ORGANIZATION_TYPE, name, {}, opts);
@@ -44,23 +46,25 @@ export class Organization extends pulumi.ComponentResource {
     this.slug = org.slug;
     // Everything a workspace needs from config is checked before the first resource is
     // registered: a program that fails halfway would leave the engine a half-built tenancy.
-    const sealed = args.model.workspaces.filter((ws) => ws.integrations.length > 0);
-    if (!args.aws && sealed.length > 0 && args.credentialsMasterKey === undefined) {
-      throw new pulumi.InputPropertyError({ propertyPath: "credentialsMasterKey", reason: `workspaces ${sealed.map((ws) => JSON.stringify(ws.slug)).join(", ")} have integrations and AWS is off: set the secret config value tenancy:credentialsMasterKey` });
+    if (args.credentialsMasterKey === undefined) {
+      throw new pulumi.InputPropertyError({ propertyPath: "credentialsMasterKey", reason: "set the secret config value tenancy:credentialsMasterKey (32 random bytes, base64): app-role passwords and credential keys are derived from it" });
     }
     for (const [w, ws] of args.model.workspaces.entries()) {
       for (const [i, integration] of ws.integrations.entries()) credentialValue(integration.credentialsSecret, `model.workspaces[${w}].integrations[${i}].credentialsSecret`);
     }
 
-    const controlPlane = new ControlPlaneSchema(`${name}-control-plane`, { connection: args.postgres }, { parent: this });
-    this.record = new OrganizationRecord(`${name}-record`, { ...organizationRecordArgs(args.model), connection: args.postgres }, { parent: this, dependsOn: [controlPlane] });
+    this.provider = new TenancyProvider(`${name}-provider`, args.postgres, { parent: this });
+    const resource = { parent: this, provider: this.provider };
+    const database = pulumi.unsecret(pulumi.output(args.postgres).database);
+    const controlPlane = new ControlPlane(`${name}-control-plane`, { schema: CONTROL_SCHEMA, database, migrations: migrationInputs() }, resource);
+    this.record = new OrganizationRecord(`${name}-record`, organizationRecordArgs(args.model), { ...resource, dependsOn: [controlPlane] });
     this.workspaces = args.model.workspaces.map((ws) => new Workspace(`${name}-${ws.slug}`, {
       organization: this,
       model: args.model,
       workspace: ws,
-      postgres: args.postgres,
+      database,
       aws: args.aws ?? false,
-      ...(args.credentialsMasterKey !== undefined ? { credentialsMasterKey: args.credentialsMasterKey } : {}),
+      credentialsMasterKey: args.credentialsMasterKey,
     }));
 
     this.registerOutputs({

@@ -6,28 +6,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { IntegrationDecl } from "../config/schema.ts";
 import { workspaceReadPolicy } from "./aws-policy.ts";
-import { identifierProblem, workspaceNames, type WorkspaceNames } from "./naming.ts";
-import type { PgConnectionInput } from "./providers/connection.ts";
-import { dataKeyId, deriveWorkspaceKey } from "./credentials-crypto.ts";
-import { LocalCredential } from "./providers/local-credentials.ts";
 
 export const WORKSPACE_SECRETS_TYPE = "tenancy:index:WorkspaceSecrets";
-
-export interface WorkspaceSecretsPostgres {
-  /** Admin connection to the server holding the workspace's schema. */
-  readonly connection: PgConnectionInput;
-  /** The workspace's schema and roles. Default: `workspaceNames(organization, workspace)`. */
-  readonly names?: Pick<WorkspaceNames, "schema" | "owner" | "app">;
-  /** What creates that schema and those roles (the WorkspaceDatabase); the credentials wait for it. */
-  readonly dependsOn?: pulumi.CustomResourceOptions["dependsOn"];
-  /**
-   * The stack's master key (32 bytes, base64; a secret config value such as
-   * `tenancy:credentialsMasterKey`), from which this workspace's data key is derived.
-   */
-  readonly masterKey: pulumi.Input<string>;
-  /** Bump to rotate this workspace's data key; every credential is re-sealed. Default "1". */
-  readonly keyGeneration?: string;
-}
 
 export interface WorkspaceSecretsArgs {
   /** Organization slug; names and tags every resource. */
@@ -40,10 +20,8 @@ export interface WorkspaceSecretsArgs {
    * never leaves the workspace's key. Default: none.
    */
   readonly integrations?: readonly IntegrationDecl[];
-  /** Keep credentials in AWS KMS + Secrets Manager. Default false: in PostgreSQL (needs `postgres`). */
+  /** Must be true: credentials in AWS KMS + Secrets Manager (without AWS, Workspace seals them into PostgreSQL). */
   readonly aws?: boolean;
-  /** Required when `aws` is not set; ignored with AWS. */
-  readonly postgres?: WorkspaceSecretsPostgres;
   /** AWS only: days a deleted key waits before it is gone (7 to 30). Default 30. */
   readonly kmsDeletionWindowInDays?: number;
   /** AWS only: extra tags on every AWS resource; cannot override the tenancy:* tags. Default none. */
@@ -64,14 +42,11 @@ export function credentialValue(reference: string, propertyPath: string): pulumi
 
 export class WorkspaceSecrets extends pulumi.ComponentResource {
   /** Where the credentials live. */
-  public readonly backend: "aws" | "postgres";
+  public readonly backend: "aws";
   /** AWS: the workspace's key, its read policy, and each integration's secret ARN by slug. */
   public readonly keyArn?: pulumi.Output<string>;
   public readonly policyArn?: pulumi.Output<string>;
   public readonly secretArns?: pulumi.Output<Record<string, string>>;
-  /** PostgreSQL: the workspace's data key (secret; export it as a secret stack output for the SaaS) and its public id. */
-  public readonly dataKey?: pulumi.Output<string>;
-  public readonly keyId?: pulumi.Output<string>;
 
   constructor(name: string, args: WorkspaceSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super(WORKSPACE_SECRETS_TYPE, name, {}, opts);
@@ -93,11 +68,8 @@ export class WorkspaceSecrets extends pulumi.ComponentResource {
       this.secretArns = made.secretArns;
       this.registerOutputs({ backend: this.backend, keyArn: this.keyArn, policyArn: this.policyArn, secretArns: this.secretArns });
     } else {
-      this.backend = "postgres";
-      const made = this.inPostgres(name, args, integrations, values);
-      this.dataKey = made.dataKey;
-      this.keyId = made.keyId;
-      this.registerOutputs({ backend: this.backend, dataKey: this.dataKey, keyId: this.keyId });
+      // Without AWS a workspace's credentials are one WorkspaceCredentials resource (Workspace).
+      throw new pulumi.InputPropertyError({ propertyPath: "aws", reason: "WorkspaceSecrets keeps credentials in AWS; without AWS the Workspace seals them into PostgreSQL itself" });
     }
   }
 
@@ -137,37 +109,5 @@ export class WorkspaceSecrets extends pulumi.ComponentResource {
       tags,
     }, { parent: this });
     return { keyArn: key.arn, policyArn: policy.arn, secretArns };
-  }
-
-  private inPostgres(name: string, args: WorkspaceSecretsArgs, integrations: readonly IntegrationDecl[], values: Map<string, pulumi.Output<string>>) {
-    if (!args.postgres) {
-      throw new pulumi.InputPropertyError({ propertyPath: "postgres", reason: `workspace "${args.workspace}" keeps its credentials in PostgreSQL without AWS, so it needs a connection and the master key` });
-    }
-    const generation = args.postgres.keyGeneration ?? "1";
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(generation)) {
-      throw new pulumi.InputPropertyError({ propertyPath: "postgres.keyGeneration", reason: `must be lower-case letters, digits and dashes; got ${JSON.stringify(generation)}` });
-    }
-    const names = args.postgres.names ?? workspaceNames(args.organization, args.workspace);
-    for (const property of ["schema", "owner", "app"] as const) {
-      const problem = identifierProblem(names[property]);
-      if (problem) throw new pulumi.InputPropertyError({ propertyPath: `postgres.names.${property}`, reason: problem });
-    }
-    const { organization, workspace } = args;
-    // Derived here, never a resource output: outputs reach the engine's debug log (see the scheme).
-    const key = pulumi.secret(args.postgres.masterKey).apply((master) => deriveWorkspaceKey(master, organization, workspace, generation));
-    for (const integration of integrations) {
-      new LocalCredential(`${name}-${integration.slug}-credential`, {
-        slug: integration.slug,
-        provider: integration.provider,
-        value: values.get(integration.slug)!,
-        key,
-        schema: names.schema,
-        owner: names.owner,
-        app: names.app,
-        connection: args.postgres.connection,
-      }, { parent: this, dependsOn: args.postgres.dependsOn });
-    }
-    // An HMAC under the key: safe to show, and what each row's key_id says.
-    return { dataKey: key, keyId: pulumi.unsecret(key.apply(dataKeyId)) };
   }
 }

@@ -8,8 +8,8 @@
 // - the organization comes from its OrganizationRecord's inputs (the whole directory, roles,
 //   billing and membership modes), falling back to the Organization component's outputs;
 // - each workspace from its Workspace component's outputs (slug, decommissioned, members,
-//   integrations) completed by its WorkspaceRecord (name, plan, pool, export profile, agents)
-//   and WorkspaceMembers (the member list that is applied) children.
+//   integrations) completed by its WorkspaceRecord child (name, plan, pool, export profile,
+//   agents, and the member list that is applied).
 // Tree position comes from `parent`: a Workspace under a Workspace sets `nested` on its parent,
 // a Workspace under no Organization goes into a model without organization, so the rules
 // `no-nested-workspaces` and `workspace-requires-organization` see what the YAML could show.
@@ -80,8 +80,7 @@ function workspaceOf(component: ResourceView, children: readonly ResourceView[])
   const out = propsOf(component);
   const rec = children.find((c) => c.type === Token.WorkspaceRecord);
   const p = rec ? propsOf(rec) : {};
-  const membersResource = children.find((c) => c.type === Token.WorkspaceMembers);
-  const memberMap = record(membersResource ? propsOf(membersResource).members : undefined) ?? record(out.members) ?? {};
+  const memberMap = record(p.members) ?? record(out.members) ?? {};
   const members: Member[] = Object.entries(memberMap).map(([email, role]) => ({ email, role: String(known(role) ?? ""), key: emailKey(email) }));
   const integrations = Object.entries(record(p.integrations) ?? record(out.integrations) ?? {}).map(([slug, value]) => {
     const i = record(value) ?? {};

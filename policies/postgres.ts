@@ -1,6 +1,6 @@
 // PostgreSQL policies: no grant, role membership or default privilege crosses a workspace
-// boundary or opens a workspace schema to PUBLIC — whether the components made it (PgGrant) or
-// someone wrote it by hand (PgGrant, or @pulumi/postgresql's Grant, GrantRole,
+// boundary or opens a workspace schema to PUBLIC — whether the components made it (the grants of a
+// WorkspaceBoundary) or someone wrote it by hand (Grant, or @pulumi/postgresql's Grant, GrantRole,
 // DefaultPrivileges). Resource policies: they judge one resource's inputs, so the engine stops
 // the grant before it is created, even in an `up` that skips its preview.
 import type { ReportViolation, ResourceValidationPolicy, ResourceValidationArgs } from "@pulumi/policy";
@@ -39,18 +39,33 @@ export interface GrantFacts {
 
 const isPublic = (role: string | undefined) => role !== undefined && role.toUpperCase() === "PUBLIC";
 
+const present = (value: unknown) => (value === undefined ? [] : [str(value)].filter((v): v is string => v !== undefined));
+
+/** The facts of one descriptor of components/grants.ts (a Grant's inputs, or one of a boundary's grants). */
+function descriptorFacts(p: Record<string, unknown>): GrantFacts {
+  const on = (p.on ?? {}) as Record<string, unknown>;
+  const kind = on.kind;
+  const schemas = kind === "schema" || kind === "all-tables-in-schema" || kind === "default-privileges" ? present(on.schema) : [];
+  const roles = kind === "default-privileges" ? present(on.forRole) : [];
+  return { grantee: str(p.role), public: isPublic(str(p.role)), schemas, roles, grants: p.action === "grant" };
+}
+
+/** Every grant a resource makes: a boundary makes many, a grant-like resource one. */
+export function allGrantFacts(args: Pick<ResourceValidationArgs, "type" | "props">): GrantFacts[] {
+  if (args.type === Token.WorkspaceBoundary) {
+    const grants = (args.props.grants ?? {}) as Record<string, unknown>;
+    return Object.values(grants).filter((g): g is Record<string, unknown> => typeof g === "object" && g !== null).map(descriptorFacts);
+  }
+  const one = grantFacts(args);
+  return one ? [one] : [];
+}
+
 /** Reads a grant-like resource's inputs through the policy proxy (unknowns: advisory at preview). */
 export function grantFacts(args: Pick<ResourceValidationArgs, "type" | "props">): GrantFacts | undefined {
   const p = args.props;
-  const present = (value: unknown) => (value === undefined ? [] : [str(value)].filter((v): v is string => v !== undefined));
   switch (args.type) {
-    case Token.PgGrant: {
-      const on = (p.on ?? {}) as Record<string, unknown>;
-      const kind = on.kind;
-      const schemas = kind === "schema" || kind === "all-tables-in-schema" || kind === "default-privileges" ? present(on.schema) : [];
-      const roles = kind === "default-privileges" ? present(on.forRole) : [];
-      return { grantee: str(p.role), public: isPublic(str(p.role)), schemas, roles, grants: p.action === "grant" };
-    }
+    case Token.PgGrant:
+      return descriptorFacts(p);
     case Token.PostgresGrant:
       return { grantee: str(p.role), public: isPublic(str(p.role)), schemas: present(p.schema), roles: [], grants: true };
     case Token.PostgresDefaultPrivileges:
@@ -62,7 +77,7 @@ export function grantFacts(args: Pick<ResourceValidationArgs, "type" | "props">)
   }
 }
 
-const GRANT_TYPES = [Token.PgGrant, Token.PostgresGrant, Token.PostgresDefaultPrivileges, Token.PostgresGrantRole] as readonly string[];
+const GRANT_TYPES = [Token.WorkspaceBoundary, Token.PgGrant, Token.PostgresGrant, Token.PostgresDefaultPrivileges, Token.PostgresGrantRole] as readonly string[];
 
 export const grantWithinWorkspace: ResourceValidationPolicy = {
   name: "grant-within-workspace",
@@ -72,17 +87,18 @@ export const grantWithinWorkspace: ResourceValidationPolicy = {
   remediationSteps: "Remove the grant: a workspace's roles reach only its own schema. Data shared between workspaces goes through the SaaS, never through PostgreSQL privileges.",
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     if (!GRANT_TYPES.includes(args.type)) return;
-    const facts = grantFacts(args);
-    if (!facts?.grants || facts.public) return;
-    const home = workspaceOfName(facts.grantee);
-    if (home === undefined) return;
-    for (const schema of facts.schemas) {
-      const other = workspaceOfName(schema);
-      if (other !== undefined && other !== home) report(`${args.type.split(":").pop()} ${quote(args.name)} gives role ${quote(facts.grantee)} of workspace ${quote(home)} access to schema ${quote(schema)} of workspace ${quote(other)}; a workspace's roles must reach only its own schema`);
-    }
-    for (const role of facts.roles) {
-      const other = workspaceOfName(role);
-      if (other !== undefined && other !== home) report(`${args.type.split(":").pop()} ${quote(args.name)} gives role ${quote(facts.grantee)} of workspace ${quote(home)} the privileges or future objects of role ${quote(role)} of workspace ${quote(other)}; a workspace's roles must reach only its own schema`);
+    for (const facts of allGrantFacts(args)) {
+      if (!facts.grants || facts.public) continue;
+      const home = workspaceOfName(facts.grantee);
+      if (home === undefined) continue;
+      for (const schema of facts.schemas) {
+        const other = workspaceOfName(schema);
+        if (other !== undefined && other !== home) report(`${args.type.split(":").pop()} ${quote(args.name)} gives role ${quote(facts.grantee)} of workspace ${quote(home)} access to schema ${quote(schema)} of workspace ${quote(other)}; a workspace's roles must reach only its own schema`);
+      }
+      for (const role of facts.roles) {
+        const other = workspaceOfName(role);
+        if (other !== undefined && other !== home) report(`${args.type.split(":").pop()} ${quote(args.name)} gives role ${quote(facts.grantee)} of workspace ${quote(home)} the privileges or future objects of role ${quote(role)} of workspace ${quote(other)}; a workspace's roles must reach only its own schema`);
+      }
     }
   },
 };
@@ -95,11 +111,12 @@ export const noPublicGrantInWorkspace: ResourceValidationPolicy = {
   remediationSteps: "Remove the grant to PUBLIC; grant to the workspace's own app or read-only role instead.",
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     if (!GRANT_TYPES.includes(args.type)) return;
-    const facts = grantFacts(args);
-    if (!facts?.grants || !facts.public) return;
-    const reached = [...facts.schemas, ...facts.roles].filter((name) => workspaceOfName(name) !== undefined);
-    for (const name of reached) {
-      report(`${args.type.split(":").pop()} ${quote(args.name)} gives PUBLIC privileges reaching ${quote(name)} of workspace ${quote(workspaceOfName(name))}; nothing in a workspace is granted to PUBLIC`);
+    for (const facts of allGrantFacts(args)) {
+      if (!facts.grants || !facts.public) continue;
+      const reached = [...facts.schemas, ...facts.roles].filter((name) => workspaceOfName(name) !== undefined);
+      for (const name of reached) {
+        report(`${args.type.split(":").pop()} ${quote(args.name)} gives PUBLIC privileges reaching ${quote(name)} of workspace ${quote(workspaceOfName(name))}; nothing in a workspace is granted to PUBLIC`);
+      }
     }
   },
 };

@@ -4,12 +4,14 @@
 export const Token = {
   Organization: "tenancy:index:Organization",
   Workspace: "tenancy:index:Workspace",
-  WorkspaceDatabase: "tenancy:index:WorkspaceDatabase",
   WorkspaceSecrets: "tenancy:index:WorkspaceSecrets",
-  OrganizationRecord: "pulumi-nodejs:dynamic/tenancy:OrganizationRecord",
-  WorkspaceRecord: "pulumi-nodejs:dynamic/tenancy:WorkspaceRecord",
-  WorkspaceMembers: "pulumi-nodejs:dynamic/tenancy:WorkspaceMembers",
-  PgGrant: "pulumi-nodejs:dynamic/tenancy:PgGrant",
+  OrganizationRecord: "tenancy:control:OrganizationRecord",
+  /** A workspace's rows and its member list. */
+  WorkspaceRecord: "tenancy:control:WorkspaceRecord",
+  /** A workspace's PostgreSQL boundary; its `grants` input holds every grant it makes. */
+  WorkspaceBoundary: "tenancy:postgres:WorkspaceBoundary",
+  /** A grant written by hand in a program. */
+  PgGrant: "tenancy:postgres:Grant",
   /** @pulumi/postgresql, for grants written by hand (no plugin here; checked by unit tests). */
   PostgresGrant: "postgresql:index/grant:Grant",
   PostgresGrantRole: "postgresql:index/grantRole:GrantRole",

@@ -1,0 +1,95 @@
+// tenancy:postgres:WorkspaceBoundary — one workspace's whole PostgreSQL boundary as one resource
+// (provider/postgres/boundary-sql.ts does the work, in one transaction). Its diff is keyed by
+// grant id and role, so a preview says which privilege or role drifted.
+import { grantProblems, namesIn, workspaceGrants } from "../../components/grants.ts";
+import { workspaceNames, type WorkspaceNames } from "../../components/naming.ts";
+import { inTransaction } from "../postgres/client.ts";
+import { convergeBoundary, dropBoundary, readBoundary } from "../postgres/boundary-sql.ts";
+import type { Grant } from "../postgres/grants-sql.ts";
+import { passwordDigest } from "../postgres/roles.ts";
+import { UNKNOWN, type Diff, type DiffKind, type Failure, type ResourceKind } from "../server.ts";
+import { canonical, identifierFailures, mapDiff } from "./common.ts";
+
+export const WORKSPACE_BOUNDARY = "tenancy:postgres:WorkspaceBoundary";
+
+export interface BoundaryInputs {
+  readonly organization: string;
+  readonly workspace: string;
+  readonly names: WorkspaceNames;
+  readonly database: string;
+  /** A secret: derived from the master key in the program; only its SCRAM verifier reaches the server. */
+  readonly appPassword: string;
+  readonly grants: Readonly<Record<string, Grant>>;
+}
+
+export interface BoundaryState extends Omit<BoundaryInputs, "appPassword"> {
+  readonly passwordDigest: string;
+  readonly roles: Readonly<Record<string, string>>;
+  readonly schemaOwner: string;
+  readonly credentialsTable: string;
+  /** Privileges crossing the boundary, as found (empty after every apply). */
+  readonly outsiders: readonly string[];
+}
+
+const expectedRoles = (n: WorkspaceNames) => ({ [n.owner]: "NOLOGIN", [n.app]: "LOGIN", [n.readonly]: "NOLOGIN" });
+
+function stateOf(inputs: BoundaryInputs): BoundaryState {
+  const { appPassword, ...rest } = inputs;
+  return { ...rest, passwordDigest: passwordDigest(appPassword), roles: expectedRoles(inputs.names), schemaOwner: inputs.names.owner, credentialsTable: "ok", outsiders: [] };
+}
+
+export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
+  token: WORKSPACE_BOUNDARY,
+  check(news) {
+    const failures: Failure[] = identifierFailures({ ...(news.names ?? {}), database: news.database });
+    const names = new Set(Object.values(news.names ?? {}));
+    for (const [id, g] of Object.entries(news.grants ?? {})) {
+      if (canonical(g).includes(UNKNOWN)) continue;
+      for (const reason of grantProblems({ ...g, id })) failures.push({ property: `grants.${id}`, reason });
+      // By construction a boundary names only its own roles and schema: no grant can cross it.
+      for (const name of namesIn({ ...g, id })) if (!names.has(name)) failures.push({ property: `grants.${id}`, reason: `names "${name}", which is not a role or schema of workspace "${news.workspace}"` });
+    }
+    if (news.appPassword !== UNKNOWN && (typeof news.appPassword !== "string" || !/^[\x21-\x7e]{16,256}$/.test(news.appPassword))) {
+      failures.push({ property: "appPassword", reason: "the app role's password must be 16 to 256 printable ASCII characters" });
+    }
+    return failures;
+  },
+  diff(olds, news) {
+    const replaces = ["organization", "workspace", "names", "database"].filter((k) => canonical((olds as never)[k]) !== canonical((news as never)[k]));
+    const detailedDiff: Record<string, DiffKind> = Object.fromEntries(replaces.map((k) => [k, "update-replace" as DiffKind]));
+    Object.assign(detailedDiff, mapDiff("grants", olds.grants, news.grants));
+    Object.assign(detailedDiff, mapDiff("roles", olds.roles, expectedRoles(news.names)));
+    if (news.appPassword === UNKNOWN || olds.passwordDigest !== passwordDigest(news.appPassword)) detailedDiff.appPassword = "update";
+    if (olds.schemaOwner !== news.names.owner) detailedDiff.schemaOwner = "update";
+    if (olds.credentialsTable !== "ok") detailedDiff.credentialsTable = "update";
+    if ((olds.outsiders ?? []).length > 0) detailedDiff.outsiders = "update";
+    // Replacing a boundary drops the schema with its data: it must never happen silently, and
+    // the old one goes first (the new one has the same names only if nothing changed).
+    return { replaces, detailedDiff, deleteBeforeReplace: true } satisfies Diff;
+  },
+  async create(inputs, ctx) {
+    await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, inputs));
+    return { id: `${inputs.organization}/${inputs.workspace}`, outs: stateOf(inputs) };
+  },
+  async read(id, state, ctx) {
+    const [organization, workspace] = id.split("/") as [string, string];
+    const names = state?.names ?? workspaceNames(organization, workspace);
+    const database = state?.database ?? ctx.connection.database;
+    // On import there is no state: what the components would declare is what is looked for.
+    const grants = state?.grants ?? Object.fromEntries(workspaceGrants(names, database).map(({ id: key, ...g }) => [key, g]));
+    const found = await inTransaction(ctx.connection, (sql) => readBoundary(sql, names, database, grants));
+    if (!found) return undefined;
+    const outs: BoundaryState = {
+      organization, workspace, names, database, passwordDigest: state?.passwordDigest ?? "", ...found,
+    };
+    const { passwordDigest: _, roles: _r, schemaOwner: _s, credentialsTable: _c, outsiders: _o, ...inputs } = outs;
+    return { outs, inputs: inputs as never };
+  },
+  async update(_id, _olds, news, ctx) {
+    await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, news));
+    return stateOf(news);
+  },
+  async delete(_id, state, ctx) {
+    await inTransaction(ctx.connection, (sql) => dropBoundary(sql, state.names, state.database));
+  },
+};

@@ -1,0 +1,211 @@
+// The gRPC face of the tenancy provider plugin. Our own small server over the SDK's generated
+// protos rather than `@pulumi/pulumi/provider`'s `main`, because that server (3.246.0):
+// - drops `detailedDiff` from Diff (per-person and per-grant diffs would never reach a preview),
+// - fails Read on `pulumi import` (it calls `getProperties().toJavaScript()` on an absent struct),
+// - returns plaintext outputs for secret inputs it accepted.
+// Here inputs are unwrapped from the engine's secret sigils once, kinds work on plain values, and
+// the outputs a kind names as secret are wrapped again before they leave the process.
+import { createRequire } from "node:module";
+import type { PgConnection } from "./postgres/client.ts";
+
+const require = createRequire(import.meta.url);
+/* eslint-disable @typescript-eslint/no-explicit-any -- generated protobuf classes carry no useful types */
+const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
+const provrpc: any = require("@pulumi/pulumi/proto/provider_grpc_pb.js");
+const provproto: any = require("@pulumi/pulumi/proto/provider_pb.js");
+const plugproto: any = require("@pulumi/pulumi/proto/plugin_pb.js");
+const emptyproto: any = require("google-protobuf/google/protobuf/empty_pb.js");
+const structproto: any = require("google-protobuf/google/protobuf/struct_pb.js");
+
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+/** What the engine sends for a value a preview does not know yet. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export type DiffKind = "add" | "delete" | "update" | "add-replace" | "delete-replace" | "update-replace";
+export interface Diff {
+  /** Top-level properties whose change replaces the resource. */
+  readonly replaces: readonly string[];
+  /** Keyed by property path (`members["ana@acme.test"]`, `grants["schema-app"]`). Empty: no change. */
+  readonly detailedDiff: Readonly<Record<string, DiffKind>>;
+  readonly deleteBeforeReplace?: boolean;
+}
+
+export interface Failure { readonly property: string; readonly reason: string }
+
+export interface Context {
+  /** The admin connection from the provider's configuration. */
+  readonly connection: PgConnection;
+}
+
+/** One custom resource kind. Inputs arrive unwrapped (secrets as plain values, unknowns as UNKNOWN). */
+export interface ResourceKind<I = any, S = any> {
+  readonly token: string;
+  /** Top-level output properties kept secret by the engine. */
+  readonly secretOutputs?: readonly string[];
+  check(news: I): readonly Failure[];
+  diff(olds: S, news: I): Diff | Promise<Diff>;
+  create(inputs: I, ctx: Context): Promise<{ id: string; outs: S }>;
+  /** The live state, or undefined when the object is gone. `state` is absent on import. */
+  read(id: string, state: S | undefined, ctx: Context): Promise<{ outs: S; inputs: I } | undefined>;
+  update(id: string, olds: S, news: I, ctx: Context): Promise<S>;
+  delete(id: string, state: S, ctx: Context): Promise<void>;
+}
+
+/** Removes secret sigils (recursively). */
+export function unwrap(value: any): any {
+  if (Array.isArray(value)) return value.map(unwrap);
+  if (value && typeof value === "object") {
+    if (value[SECRET_SIG] === SECRET_VALUE) return unwrap(value.value);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+  }
+  return value;
+}
+
+/** Whether a (still wrapped) value holds an unknown anywhere. */
+export function hasUnknown(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(hasUnknown);
+  if (value && typeof value === "object") return Object.values(value).some(hasUnknown);
+  return false;
+}
+
+function wrapOutputs(kind: ResourceKind, outs: Record<string, unknown>): Record<string, unknown> {
+  const secret = new Set(kind.secretOutputs ?? []);
+  return Object.fromEntries(Object.entries(outs).filter(([, v]) => v !== undefined)
+    .map(([k, v]) => [k, secret.has(k) ? { [SECRET_SIG]: SECRET_VALUE, value: v } : v]));
+}
+
+const KIND_CODE: Record<DiffKind, number> = { "add": 0, "add-replace": 1, "delete": 2, "delete-replace": 3, "update": 4, "update-replace": 5 };
+
+const js = (s: any): any => (s ? s.toJavaScript() : undefined);
+const struct = (v: unknown) => structproto.Struct.fromJavaScript(v ?? {});
+/** The token of a URN: `urn:pulumi:stack::project::parent$type::name`. */
+const typeOf = (urn: string) => urn.split("::")[2]!.split("$").pop()!;
+
+/** One line, never a stack: messages of ours name the object and say what to do. */
+function failure(error: unknown): { code: number; details: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: grpc.status.UNKNOWN, details: message };
+}
+
+export function createServer(kinds: readonly ResourceKind[], version: string): { serve(): Promise<number> } {
+  const byToken = new Map(kinds.map((k) => [k.token, k]));
+  let connection: PgConnection | undefined;
+  const kindOf = (urn: string) => {
+    const kind = byToken.get(typeOf(urn));
+    if (!kind) throw new Error(`the tenancy provider has no resource type ${typeOf(urn)}`);
+    return kind;
+  };
+  const ctx = (): Context => {
+    if (!connection) throw new Error("the tenancy provider is not configured: give it host, port, user, password and database");
+    return { connection };
+  };
+  // Every handler: unary, a promise turned into the callback, errors as one line.
+  const handle = (fn: (req: any) => Promise<any> | any) => (call: any, callback: any) => {
+    Promise.resolve().then(() => fn(call.request)).then((resp) => callback(null, resp), (error) => callback(failure(error), null));
+  };
+
+  const service = {
+    getPluginInfo: handle(() => { const r = new plugproto.PluginInfo(); r.setVersion(version); return r; }),
+    getSchema: handle(() => { const r = new provproto.GetSchemaResponse(); r.setSchema("{}"); return r; }),
+    attach: handle(() => new emptyproto.Empty()),
+    cancel: handle(() => new emptyproto.Empty()),
+    checkConfig: handle((req) => { const r = new provproto.CheckResponse(); r.setInputs(req.getNews()); return r; }),
+    diffConfig: handle((req) => {
+      // A changed admin user or password is an update; the provider is never replaced, since that
+      // would replace (drop) every workspace it manages.
+      const r = new provproto.DiffResponse();
+      const [a, b] = [unwrap(js(req.getOlds())), unwrap(js(req.getNews()))];
+      const same = JSON.stringify(a, Object.keys(a ?? {}).sort()) === JSON.stringify(b, Object.keys(b ?? {}).sort());
+      r.setChanges(same ? provproto.DiffResponse.DiffChanges.DIFF_NONE : provproto.DiffResponse.DiffChanges.DIFF_SOME);
+      return r;
+    }),
+    configure: handle((req) => {
+      const args = unwrap(js(req.getArgs())) ?? {};
+      const vars = req.getVariablesMap();
+      const get = (k: string) => args[k] ?? vars.get(`tenancy:config:${k}`) ?? vars.get(`tenancy:${k}`);
+      if (!hasUnknown(args) && get("host") !== undefined) {
+        connection = { host: String(get("host")), port: Number(get("port") ?? 5432), user: String(get("user")), password: String(get("password") ?? ""), database: String(get("database")) };
+      }
+      const r = new provproto.ConfigureResponse();
+      r.setAcceptsecrets(true);
+      r.setSupportspreview(false);
+      r.setAcceptresources(false);
+      r.setAcceptoutputs(false);
+      return r;
+    }),
+    check: handle((req) => {
+      const kind = kindOf(req.getUrn());
+      const news = js(req.getNews());
+      const r = new provproto.CheckResponse();
+      // The inputs go back exactly as sent, secret markings included: the engine stores them.
+      r.setInputs(req.getNews());
+      r.setFailuresList(kind.check(unwrap(news)).map((f) => { const x = new provproto.CheckFailure(); x.setProperty(f.property); x.setReason(f.reason); return x; }));
+      return r;
+    }),
+    diff: handle(async (req) => {
+      const kind = kindOf(req.getUrn());
+      const d = await kind.diff(unwrap(js(req.getOlds())), unwrap(js(req.getNews())));
+      const r = new provproto.DiffResponse();
+      const entries = Object.entries(d.detailedDiff);
+      r.setChanges(entries.length > 0 ? provproto.DiffResponse.DiffChanges.DIFF_SOME : provproto.DiffResponse.DiffChanges.DIFF_NONE);
+      r.setReplacesList([...d.replaces]);
+      r.setDiffsList([...new Set(entries.map(([path]) => path.split(/[.[]/)[0]!))]);
+      r.setDeletebeforereplace(Boolean(d.deleteBeforeReplace));
+      r.setHasdetaileddiff(true);
+      const map = r.getDetaileddiffMap();
+      for (const [path, kindName] of entries) {
+        const p = new provproto.PropertyDiff();
+        p.setKind(KIND_CODE[kindName]);
+        p.setInputdiff(true);
+        map.set(path, p);
+      }
+      return r;
+    }),
+    create: handle(async (req) => {
+      const kind = kindOf(req.getUrn());
+      const { id, outs } = await kind.create(unwrap(js(req.getProperties())), ctx());
+      const r = new provproto.CreateResponse();
+      r.setId(id);
+      r.setProperties(struct(wrapOutputs(kind, outs)));
+      return r;
+    }),
+    read: handle(async (req) => {
+      const kind = kindOf(req.getUrn());
+      const state = req.getProperties() ? unwrap(js(req.getProperties())) : undefined;
+      const found = await kind.read(req.getId(), state && Object.keys(state).length > 0 ? state : undefined, ctx());
+      const r = new provproto.ReadResponse();
+      if (!found) { r.setId(""); return r; }
+      r.setId(req.getId());
+      r.setProperties(struct(wrapOutputs(kind, found.outs)));
+      // Secret inputs are not echoed back on import: what the program declares replaces them.
+      r.setInputs(struct(found.inputs));
+      return r;
+    }),
+    update: handle(async (req) => {
+      const kind = kindOf(req.getUrn());
+      const outs = await kind.update(req.getId(), unwrap(js(req.getOlds())), unwrap(js(req.getNews())), ctx());
+      const r = new provproto.UpdateResponse();
+      r.setProperties(struct(wrapOutputs(kind, outs)));
+      return r;
+    }),
+    delete: handle(async (req) => {
+      const kind = kindOf(req.getUrn());
+      await kind.delete(req.getId(), unwrap(js(req.getProperties())), ctx());
+      return new emptyproto.Empty();
+    }),
+  };
+  // Anything else the engine may call answers "not implemented", which it handles.
+  const unimplemented = (_call: any, callback: any) => callback({ code: grpc.status.UNIMPLEMENTED, details: "not implemented" }, null);
+  const full = Object.fromEntries(Object.keys(provrpc.ResourceProviderService).map((m) => [m, (service as any)[m] ?? unimplemented]));
+
+  return {
+    async serve() {
+      const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
+      server.addService(provrpc.ResourceProviderService, full);
+      return new Promise<number>((resolve, reject) =>
+        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))));
+    },
+  };
+}
