@@ -27,9 +27,11 @@ export type PgConnectionInput = pulumi.Input<PgConnectionArgs>;
 /** The tenancy provider, configured with the admin connection (kept once, as a secret, in state). */
 export class TenancyProvider extends pulumi.ProviderResource {
   constructor(name: string, connection: PgConnectionInput, opts?: pulumi.ResourceOptions) {
+    // An output of an object holding a secret is secret whole: only the password stays one.
     const c = pulumi.output(connection);
     super(PROVIDER_PACKAGE, name, {
-      host: c.host, port: c.port.apply(String), user: c.user, database: c.database, password: pulumi.secret(c.password),
+      host: pulumi.unsecret(c.host), port: pulumi.unsecret(c.port.apply(String)), user: pulumi.unsecret(c.user),
+      database: pulumi.unsecret(c.database), password: pulumi.secret(c.password),
     }, opts);
   }
 }

@@ -1,7 +1,7 @@
 // A workspace's integration credentials, inside the workspace's boundary: with AWS, a KMS key
 // and Secrets Manager secrets of its own plus an IAM policy reading only those; without AWS
 // (the embedded default), rows sealed with a per-workspace data key in the workspace's schema
-// (components/providers/local-credentials.ts describes that scheme).
+// (provider/resources/credentials.ts describes that scheme).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { IntegrationDecl } from "../config/schema.ts";

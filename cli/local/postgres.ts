@@ -12,7 +12,8 @@ import { access, chmod, chown, mkdir, readFile, stat, writeFile } from "node:fs/
 import { arch, platform, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { withClient, type PgConnection } from "../../components/providers/connection.ts";
+import { withClient, type PgConnection } from "../../provider/postgres/client.ts";
+import { scramVerifier } from "../../provider/postgres/roles.ts";
 
 const run = promisify(execFile);
 
@@ -153,7 +154,8 @@ export async function ensureAdminRole(root: string, server: LocalPostgres): Prom
   await withClient(connectionOf(server), async (client) => {
     const role = client.escapeIdentifier(ADMIN_ROLE);
     const exists = await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [ADMIN_ROLE]);
-    await client.query(`${exists.rowCount ? "ALTER" : "CREATE"} ROLE ${role} LOGIN CREATEROLE NOSUPERUSER PASSWORD ${client.escapeLiteral(password)}`);
+    // A SCRAM verifier, never the password: statement logging or pg_stat_activity would show it.
+    await client.query(`${exists.rowCount ? "ALTER" : "CREATE"} ROLE ${role} LOGIN CREATEROLE NOSUPERUSER PASSWORD ${client.escapeLiteral(scramVerifier(password))}`);
     const db = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [ADMIN_DATABASE]);
     if (!db.rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(ADMIN_DATABASE)} OWNER ${role}`);
   });

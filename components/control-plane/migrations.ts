@@ -14,7 +14,7 @@
 //   toolkit inserts a `pending` row when none exists for that organization+workspace+person and
 //   never updates it. An invitation grants nothing by itself: access is the `memberships` row,
 //   which the toolkit removes when a member is undeclared, so the SaaS must check it on accept.
-// - Everything else is written by the toolkit's records (components/providers/control-plane-*).
+// - Everything else is written by the toolkit's records (provider/resources/control-plane.ts).
 //
 // `memberships.role` deliberately has no foreign key to `roles`: the catalogue and the member
 // lists are written by different resources, catalogue first, so moving everyone off a role and

@@ -60,10 +60,13 @@ export async function findOutsiders(sql: Sql, n: WorkspaceNames, database: strin
     UNION ALL
     SELECT 'has-member', r.rolname, o.rolname, 'membership' FROM pg_catalog.pg_auth_members m JOIN ours o ON o.oid = m.roleid JOIN pg_catalog.pg_roles r ON r.oid = m.member
       WHERE r.rolname <> current_user AND r.oid NOT IN (SELECT oid FROM ours)
+        -- The read-only role is meant to be granted to people (support, reporting), never to
+        -- another workspace's roles; the owner and app roles to nobody but the admin.
+        AND (o.rolname <> $4 OR r.rolname ~ '__(owner|app|ro)$')
     UNION ALL
     SELECT 'database', o.rolname, db.datname::text, a.privilege_type
       FROM pg_catalog.pg_database db CROSS JOIN LATERAL pg_catalog.aclexplode(db.datacl) a JOIN ours o ON o.oid = a.grantee
-      WHERE db.datname = $3 AND a.privilege_type <> 'CONNECT'`, [roleList(n), n.schema, database])).rows as Outsider[];
+      WHERE db.datname = $3 AND a.privilege_type <> 'CONNECT'`, [roleList(n), n.schema, database, n.readonly])).rows as Outsider[];
   return rows.sort((a, b) => describeOutsider(a).localeCompare(describeOutsider(b)));
 }
 

@@ -69,6 +69,17 @@ export async function asRole<T>(sql: Sql, role: string, fn: () => Promise<T>): P
   return result;
 }
 
+/** Runs `fn` with one connected client outside any pool (the CLI's one-off administration). */
+export async function withClient<T>(connection: PgConnection, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ ...connection, connectionTimeoutMillis: 10_000, application_name: "tenancy-as-code", options: `-c search_path=${PINNED_SEARCH_PATH.replace(" ", "")}` });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Same server and database: a different admin user still manages the same objects. */
 export function sameServer(a: PgConnection, b: PgConnection): boolean {
   return a.host === b.host && Number(a.port) === Number(b.port) && a.database === b.database;

@@ -59,7 +59,8 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
     const detailedDiff: Record<string, DiffKind> = Object.fromEntries(replaces.map((k) => [k, "update-replace" as DiffKind]));
     Object.assign(detailedDiff, mapDiff("grants", olds.grants, news.grants));
     Object.assign(detailedDiff, mapDiff("roles", olds.roles, expectedRoles(news.names)));
-    if (news.appPassword === UNKNOWN || olds.passwordDigest !== passwordDigest(news.appPassword)) detailedDiff.appPassword = "update";
+    // A refresh compares state with what was read back, which has no password.
+    if (news.appPassword !== undefined && (news.appPassword === UNKNOWN || olds.passwordDigest !== passwordDigest(news.appPassword))) detailedDiff.appPassword = "update";
     if (olds.schemaOwner !== news.names.owner) detailedDiff.schemaOwner = "update";
     if (olds.credentialsTable !== "ok") detailedDiff.credentialsTable = "update";
     if ((olds.outsiders ?? []).length > 0) detailedDiff.outsiders = "update";

@@ -1,34 +1,34 @@
 // Real engine, real PostgreSQL, for the control-plane records: a throwaway embedded server on a
 // free port, a file backend, and an INLINE Automation API program that declares the records of
 // whatever model the test sets (the program runs in this process on every up/preview, while the
-// records' providers are serialised and run in the engine's dynamic-provider process).
+// records are served by the tenancy provider plugin, provider/).
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { LocalWorkspace, PulumiCommand, type EngineEvent, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { LocalWorkspace, PulumiCommand, type EngineEvent, type ProjectSettings, type Stack } from "@pulumi/pulumi/automation/index.js";
 import pg from "pg";
 import * as semver from "semver";
 import { ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
 import type { TenancyModel } from "../../config/model.ts";
 import { organizationRecordArgs, workspaceMembersArgs, workspaceRecordArgs } from "../../components/control-plane/args.ts";
-import type { PgConnectionInput } from "../../components/providers/connection.ts";
-import { ControlPlaneSchema } from "../../components/providers/control-plane-schema.ts";
-import { OrganizationRecord } from "../../components/providers/control-plane-organization.ts";
-import { WorkspaceMembers } from "../../components/providers/control-plane-members.ts";
-import { WorkspaceRecord } from "../../components/providers/control-plane-workspace.ts";
+import { migrationInputs } from "../../components/control-plane/migrations.ts";
+import { CONTROL_SCHEMA } from "../../components/naming.ts";
+import { ControlPlane, OrganizationRecord, TenancyProvider, WorkspaceRecord, type PgConnectionInput } from "../../components/resources.ts";
 import { checkDeclaration } from "../../policies/declaration.ts";
 import { resolveToolchain } from "../../scripts/toolchain/resolve.mjs";
 import { freePort } from "../../cli/local/net.ts";
 
-/** The records of one model, wired in dependency order (schema, organization, workspace, members). */
-export function declareControlPlane(model: TenancyModel, connection: PgConnectionInput): void {
+const root = join(import.meta.dirname, "../..");
+
+/** The records of one model, wired in dependency order (schema, organization, workspace with its members). */
+export function declareControlPlane(model: TenancyModel, connection: PgConnectionInput & { database: string }): void {
   const slug = model.organization!.slug;
-  const schema = new ControlPlaneSchema("control-plane", { connection });
-  const org = new OrganizationRecord(`${slug}-record`, { ...organizationRecordArgs(model), connection }, { dependsOn: [schema] });
+  const provider = new TenancyProvider("postgres", connection);
+  const schema = new ControlPlane("control-plane", { schema: CONTROL_SCHEMA, database: connection.database, migrations: migrationInputs() }, { provider });
+  const org = new OrganizationRecord(`${slug}-record`, organizationRecordArgs(model), { provider, dependsOn: [schema] });
   for (const ws of model.workspaces) {
-    const record = new WorkspaceRecord(`${slug}-${ws.slug}-record`, { ...workspaceRecordArgs(model, ws), connection }, { dependsOn: [org] });
-    new WorkspaceMembers(`${slug}-${ws.slug}-members`, { ...workspaceMembersArgs(model, ws), connection }, { dependsOn: [record, org] });
+    new WorkspaceRecord(`${slug}-${ws.slug}-record`, { ...workspaceRecordArgs(model, ws), members: workspaceMembersArgs(model, ws).members }, { provider, dependsOn: [org] });
   }
 }
 
@@ -72,7 +72,12 @@ export async function createControlPlaneHarness(name: string, model: TenancyMode
   const stackName = `e2e-${name}-${process.pid}`;
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName, projectName: "control-plane-e2e", program: async () => declareControlPlane(harness.model, connection) },
-    { pulumiCommand, envVars: { ...toolchain.env, PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: "e2e-only" } },
+    {
+      pulumiCommand,
+      // `plugins` is written to the project file as given; the SDK's type does not list it yet.
+      projectSettings: { name: "control-plane-e2e", runtime: "nodejs", plugins: { providers: [{ name: "tenancy", path: join(root, "provider") }] } } as ProjectSettings,
+      envVars: { ...toolchain.env, PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: "e2e-only" },
+    },
   );
   const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
   await client.connect();

@@ -105,7 +105,7 @@ describe("control-plane records on the real engine", () => {
 
   it("changes nothing on a second up, nor when every list is reordered", async () => {
     const again = await h.stack.up();
-    expect(again.summary.resourceChanges).toEqual({ same: 9 });
+    expect(again.summary.resourceChanges).toEqual({ same: 7 });
     h.model = reordered(h.model);
     expect((await h.preview()).steps).toEqual([]);
   });
@@ -113,7 +113,7 @@ describe("control-plane records on the real engine", () => {
   it("previews a role change as exactly that person's change, then applies it", async () => {
     h.model = modelOf(devPromotes);
     const { steps, diff } = await h.preview();
-    expect(steps.map((s) => `${s.op} ${s.name}`)).toEqual(["update acme-emea-support-members"]);
+    expect(steps.map((s) => `${s.op} ${s.name}`)).toEqual(["update acme-emea-support-record"]);
     const [step] = steps;
     expect(memberChanges(step!.oldInputs!.members as Record<string, string>, step!.newInputs!.members as Record<string, string>))
       .toEqual([{ email: "dev@partner.test", kind: "update", from: "viewer", to: "admin" }]);
@@ -131,7 +131,7 @@ describe("control-plane records on the real engine", () => {
     await h.query(`UPDATE ${T}.invitations SET status = 'accepted' WHERE email = 'ana@acme.test' AND workspace_slug = 'emea-support'`);
     await h.query(`UPDATE ${T}.invitations SET status = 'expired' WHERE email = 'ben@acme.test' AND workspace_slug = 'emea-support'`);
     h.model = modelOf(withNewcomers);
-    expect((await h.preview()).steps.map((s) => `${s.op} ${s.name}`)).toEqual(["update acme-emea-support-members", "update acme-us-sales-members"]);
+    expect((await h.preview()).steps.map((s) => `${s.op} ${s.name}`)).toEqual(["update acme-emea-support-record", "update acme-us-sales-record"]);
     const before = await invitations();
     await h.stack.up();
     expect(await invitations()).toEqual([...before, "emea-support chloe@acme.test pending"].sort());
@@ -143,7 +143,7 @@ describe("control-plane records on the real engine", () => {
   it("adopts the half-written rows of an interrupted apply when run again", async () => {
     // The engine died after writing us-sales' rows but before recording them; some never landed.
     const deployment = await h.stack.exportStack();
-    const lost = (urn: string) => /acme-us-sales-(record|members)$/.test(urn);
+    const lost = (urn: string) => /acme-us-sales-record$/.test(urn);
     deployment.deployment.resources = deployment.deployment.resources.filter((r: { urn: string }) => !lost(r.urn));
     await h.stack.importStack(deployment);
     await h.query(`DELETE FROM ${T}.export_profiles WHERE workspace_slug = 'us-sales'`);
@@ -151,8 +151,8 @@ describe("control-plane records on the real engine", () => {
     await h.query(`UPDATE ${T}.memberships SET role = 'viewer' WHERE workspace_slug = 'us-sales' AND email = 'ben@acme.test'`);
     const before = await invitations();
 
-    expect((await h.preview()).steps.map((s) => `${s.op} ${s.name}`)).toEqual(["create acme-us-sales-members", "create acme-us-sales-record"]);
-    expect((await h.stack.up()).summary.resourceChanges).toMatchObject({ create: 2 });
+    expect((await h.preview()).steps.map((s) => `${s.op} ${s.name}`)).toEqual(["create acme-us-sales-record"]);
+    expect((await h.stack.up()).summary.resourceChanges).toMatchObject({ create: 1 });
     expect(await h.query(`SELECT letterhead FROM ${T}.export_profiles WHERE workspace_slug = 'us-sales'`)).toEqual([{ letterhead: "Acme US" }]);
     expect((await memberships()).filter((m) => m.startsWith("us-sales"))).toEqual([
       "us-sales ana@acme.test viewer", "us-sales ben@acme.test admin", "us-sales chloe@acme.test editor",
@@ -162,13 +162,13 @@ describe("control-plane records on the real engine", () => {
   });
 
   it("refresh reads the rows back: no drift, and drift made outside shows on its record", async () => {
-    expect((await h.stack.refresh()).summary.resourceChanges).toEqual({ same: 9 });
+    expect((await h.stack.refresh()).summary.resourceChanges).toEqual({ same: 7 });
     expect((await h.preview()).steps).toEqual([]);
 
     await h.query(`UPDATE ${T}.memberships SET role = 'viewer' WHERE workspace_slug = 'internal' AND email = 'ana@acme.test'`);
     await h.query(`UPDATE ${T}.organizations SET name = 'Renamed in the SaaS' WHERE slug = 'acme'`);
-    expect((await h.stack.refresh()).summary.resourceChanges).toEqual({ same: 7, update: 2 });
-    expect((await h.preview()).steps.map((s) => `${s.op} ${s.name}`)).toEqual(["update acme-internal-members", "update acme-record"]);
+    expect((await h.stack.refresh()).summary.resourceChanges).toEqual({ same: 5, update: 2 });
+    expect((await h.preview()).steps.map((s) => `${s.op} ${s.name}`)).toEqual(["update acme-internal-record", "update acme-record"]);
     await h.stack.up();
     expect(await memberships()).toContain("internal ana@acme.test admin");
     expect(await h.query(`SELECT name FROM ${T}.organizations`)).toEqual([{ name: "Acme Agency" }]);
@@ -202,12 +202,12 @@ describe("control-plane records on the real engine", () => {
     t = performance.now();
     const again = await h.stack.up();
     const noopSeconds = seconds(t);
-    expect(up.summary.resourceChanges).toEqual({ create: 203 });
+    expect(up.summary.resourceChanges).toEqual({ create: 104 });
     expect(steps).toEqual([]);
-    expect(again.summary.resourceChanges).toEqual({ same: 203 });
+    expect(again.summary.resourceChanges).toEqual({ same: 104 });
     expect(await h.query(`SELECT count(*) AS n FROM ${T}.memberships WHERE organization_slug = 'bigco'`)).toEqual([{ n: "1000" }]);
     // The schema survived the destroy above; creating its resource again applied nothing twice.
     expect(await h.query(`SELECT version FROM ${T}.schema_migrations`)).toEqual([{ version: 1 }]);
-    console.info(`control-plane 100x10: 203 resources; up ${upSeconds} s, preview ${previewSeconds} s, unchanged up ${noopSeconds} s`);
+    console.info(`control-plane 100x10: 104 resources; up ${upSeconds} s, preview ${previewSeconds} s, unchanged up ${noopSeconds} s`);
   }, 10 * 60_000);
 });

@@ -3,7 +3,7 @@
 // `app` database) made through the superuser, and a stack in a temporary project whose program
 // re-exports the fixture's, so stack config and state never land in the repository.
 import { randomBytes } from "node:crypto";
-import { chmod, copyFile, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import * as semver from "semver";
@@ -38,7 +38,9 @@ export async function createIsolationHarness(name: string): Promise<IsolationHar
   // The language host and the dynamic provider host resolve @pulumi/pulumi and tsx from the
   // program's folder.
   await symlink(join(root, "node_modules"), join(dir, "node_modules"), "dir");
-  await copyFile(join(fixture, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
+  // The project moves to a temporary folder: the provider plugin's path becomes absolute.
+  const project = (await readFile(join(fixture, "Pulumi.yaml"), "utf8")).replace("path: ../../../../provider", `path: ${join(root, "provider")}`);
+  await writeFile(join(dir, "Pulumi.yaml"), project);
   await writeFile(join(dir, "package.json"), JSON.stringify({ name: "tenancy-isolation", private: true, type: "module" }) + "\n");
   await writeFile(join(dir, "index.ts"), `export * from ${JSON.stringify(join(fixture, "index.ts"))};\n`);
   const port = await freePort();
@@ -74,6 +76,7 @@ export async function createIsolationHarness(name: string): Promise<IsolationHar
     "postgres:user": { value: admin.user },
     "postgres:database": { value: admin.database },
     "postgres:password": { value: admin.password, secret: true },
+    "tenancy:credentialsMasterKey": { value: randomBytes(32).toString("base64"), secret: true },
   });
 
   return {

@@ -45,7 +45,7 @@ describe("per-workspace PostgreSQL isolation on the real engine", () => {
   beforeAll(async () => {
     h = await createIsolationHarness("isolation");
     previewed = (await timed("preview of a fresh stack", () => h.stack.preview())).changeSummary;
-    const result = await timed("up, 2 workspaces (33 resources)", () => h.stack.up());
+    const result = await timed("up, 2 workspaces (4 resources)", () => h.stack.up());
     created = result.summary.resourceChanges;
     a = workspace(result.outputs, "a");
     b = workspace(result.outputs, "b");
@@ -55,10 +55,10 @@ describe("per-workspace PostgreSQL isolation on the real engine", () => {
     await h?.dispose();
   });
 
-  it("creates 16 resources per workspace, as an admin that is not a superuser", async () => {
-    // Per workspace: the component, 3 roles, the password, the schema and 10 grants.
-    expect(previewed).toEqual({ create: 1 + 2 * 16 }); // the passwords are still unknown then
-    expect(created).toEqual({ create: 1 + 2 * 16 });
+  it("creates one boundary resource per workspace, as an admin that is not a superuser", async () => {
+    // The stack, the tenancy provider, and per workspace one boundary (roles, schema, table, grants).
+    expect(previewed).toEqual({ create: 2 + 2 });
+    expect(created).toEqual({ create: 2 + 2 });
     expect(await h.query("SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = $1", [h.admin.user]))
       .toEqual([{ rolsuper: false, rolcreaterole: true, rolcreatedb: true }]);
     expect(await h.query("SELECT rolname, rolcanlogin, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname LIKE 'acme\\_\\_a\\_\\_%' ORDER BY 1")).toEqual([
@@ -150,9 +150,10 @@ describe("per-workspace PostgreSQL isolation on the real engine", () => {
   it("sees a privilege revoked behind its back as gone on refresh, and grants it again on up", async () => {
     await h.query(`REVOKE SELECT ON ${a.schema}.notes FROM ${a.readonly}`);
     const refresh = await h.stack.refresh();
-    expect(changed(refresh.summary.resourceChanges)).toEqual({ delete: 1 });
+    // The boundary reads the grant as no longer in effect, and its update grants it again.
+    expect(changed(refresh.summary.resourceChanges)).toEqual({ update: 1 });
     const up = await h.stack.up();
-    expect(changed(up.summary.resourceChanges)).toEqual({ create: 1 });
+    expect(changed(up.summary.resourceChanges)).toEqual({ update: 1 });
     expect(await h.query(`SELECT has_table_privilege($1, '${a.schema}.notes', 'SELECT') AS ok`, [a.readonly])).toEqual([{ ok: true }]);
   });
 
@@ -163,8 +164,8 @@ describe("per-workspace PostgreSQL isolation on the real engine", () => {
     (deployment.deployment as { resources: unknown[] }).resources = resources.filter((r) => !r.urn.includes("acme-b"));
     await h.stack.importStack(deployment);
     const up = await h.stack.up();
-    expect(changed(up.summary.resourceChanges)).toEqual({ create: 16 });
-    b = workspace(up.outputs, "b"); // a new password, set on the adopted role
+    expect(changed(up.summary.resourceChanges)).toEqual({ create: 1 });
+    b = workspace(up.outputs, "b"); // the same derived password, set again on the adopted role
     const app = await asApp(b);
     expect((await app.query(`SELECT body FROM ${b.schema}.notes`)).rows).toEqual([{ body: "secret of acme__b" }]);
     expect(changed((await h.stack.up()).summary.resourceChanges)).toEqual({});
@@ -175,8 +176,9 @@ describe("per-workspace PostgreSQL isolation on the real engine", () => {
     for (const secret of [a.password, b.password, h.admin.password]) expect(state).not.toContain(secret);
     // What a policy or audit reads stays in clear: each grant's role, object and privileges.
     const deployment = JSON.parse(state) as { checkpoint: { latest: { resources: { urn: string; inputs: Record<string, unknown> }[] } } };
-    const connect = deployment.checkpoint.latest.resources.find((r) => r.urn.endsWith("::acme-a-connect-app"))!;
-    expect({ role: connect.inputs.role, on: connect.inputs.on, privileges: connect.inputs.privileges })
+    const boundary = deployment.checkpoint.latest.resources.find((r) => r.urn.endsWith("::acme-a-boundary"))!;
+    const connect = (boundary.inputs.grants as Record<string, Record<string, unknown>>)["connect-app"]!;
+    expect({ role: connect.role, on: connect.on, privileges: connect.privileges })
       .toEqual({ role: "acme__a__app", on: { kind: "database", database: "app" }, privileges: ["CONNECT"] });
   });
 
@@ -185,7 +187,7 @@ describe("per-workspace PostgreSQL isolation on the real engine", () => {
     expect(owners.map((t) => t.tableowner)).toEqual([a.app, b.app]);
     // Roles go before their schema: DROP ROLE succeeds only once REASSIGN OWNED moved the tables.
     const result = await timed("destroy, 2 workspaces", () => h.stack.destroy());
-    expect(result.summary.resourceChanges).toEqual({ delete: 33 });
+    expect(result.summary.resourceChanges).toEqual({ delete: 4 });
     expect(await h.query("SELECT rolname FROM pg_roles WHERE rolname LIKE 'acme\\_\\_%'")).toEqual([]);
     expect(await h.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'acme\\_\\_%'")).toEqual([]);
     expect(await h.query("SELECT defaclrole FROM pg_default_acl")).toEqual([]);

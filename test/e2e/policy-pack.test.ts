@@ -112,7 +112,7 @@ describe("the policy pack against a program that breaks the rules", () => {
     const stack = await fixtureStack(h, `e2e-policy-grant-${process.pid}`, { "fixture:crossGrant": "true" });
     stacks.push(stack);
     const preview = await failure(stack.preview({ policyPacks: [pack] }));
-    expect(preview).toMatch(/\[mandatory\].*grant-within-workspace\s+\(pulumi-nodejs:dynamic\/tenancy:PgGrant: cross-workspace-grant\)/);
+    expect(preview).toMatch(/\[mandatory\].*grant-within-workspace\s+\(tenancy:postgres:Grant: cross-workspace-grant\)/);
     const up = await cliUp(stack);
     expect(up.ok).toBe(false);
     expect(await tenancyObjects(h)).toEqual([]);
