@@ -11,6 +11,9 @@ const ELEVATED_SQL: Record<(typeof ELEVATED)[number], string> = {
   rolsuper: "SUPERUSER", rolcreaterole: "CREATEROLE", rolcreatedb: "CREATEDB", rolreplication: "REPLICATION", rolbypassrls: "BYPASSRLS",
 };
 
+/** Attributes a CREATEROLE admin can take away from a role it administers. */
+const REMOVABLE: readonly string[] = ["CREATEROLE", "CREATEDB"];
+
 export interface RoleFound {
   readonly login: boolean;
   /** Attributes a workspace role must never have, as SQL keywords. */
@@ -45,10 +48,14 @@ export function passwordDigest(password: string): string {
  * adopting it would put that power inside a workspace.
  */
 export async function ensureRole(sql: Sql, name: string, found: RoleFound | undefined, login: boolean, password?: string): Promise<void> {
-  if (found && found.elevated.length > 0) {
-    throw new Error(`refusing to manage role "${name}": it has ${found.elevated.join(", ")}, which no workspace role may hold; a superuser must remove it (ALTER ROLE ${name} NO${found.elevated[0]})`);
+  const elevated = found?.elevated ?? [];
+  const superuserOnly = elevated.filter((a) => !REMOVABLE.includes(a));
+  if (superuserOnly.length > 0) {
+    throw new Error(`refusing to manage role "${name}": it has ${superuserOnly.join(", ")}, which no workspace role may hold and only a superuser can take away (ALTER ROLE ${name} ${superuserOnly.map((a) => `NO${a}`).join(" ")})`);
   }
-  const attributes = login ? `LOGIN INHERIT PASSWORD ${sql.escapeLiteral(scramVerifier(password!))}` : "NOLOGIN INHERIT PASSWORD NULL";
+  // CREATEROLE and CREATEDB a CREATEROLE admin can take away itself (it must hold them).
+  const taken = elevated.map((a) => ` NO${a}`).join("");
+  const attributes = (login ? `LOGIN INHERIT PASSWORD ${sql.escapeLiteral(scramVerifier(password!))}` : "NOLOGIN INHERIT PASSWORD NULL") + taken;
   await sql.query(`${found ? "ALTER" : "CREATE"} ROLE ${sql.escapeIdentifier(name)} WITH ${attributes}`);
   await manage(sql, name);
 }

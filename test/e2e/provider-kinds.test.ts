@@ -84,10 +84,17 @@ describe("WorkspaceBoundary", () => {
     await su.query("REVOKE acme__emea__owner FROM acme__apac__ro");
   });
 
-  it("refuses a role a superuser made elevated, naming it", async () => {
+  it("takes CREATEROLE back from a workspace role, and refuses, naming it, what only a superuser can take", async () => {
     await su.query("ALTER ROLE acme__apac__app CREATEROLE");
-    await expect(boundaryKind.update("acme/apac", (await boundaryKind.read("acme/apac", undefined, ctx))!.outs, boundary("apac"), ctx)).rejects.toThrow(/role "acme__apac__app".*CREATEROLE/);
-    await su.query("ALTER ROLE acme__apac__app NOCREATEROLE");
+    const drifted = (await boundaryKind.read("acme/apac", undefined, ctx))!.outs;
+    expect(drifted.roles["acme__apac__app"]).toBe("LOGIN CREATEROLE");
+    expect((await boundaryKind.diff(drifted, boundary("apac"))).detailedDiff).toHaveProperty(`roles["acme__apac__app"]`, "update");
+    await boundaryKind.update("acme/apac", drifted, boundary("apac"), ctx);
+    expect((await su.query("SELECT rolcreaterole FROM pg_roles WHERE rolname = 'acme__apac__app'")).rows[0].rolcreaterole).toBe(false);
+
+    await su.query("ALTER ROLE acme__apac__ro BYPASSRLS");
+    await expect(boundaryKind.update("acme/apac", (await boundaryKind.read("acme/apac", undefined, ctx))!.outs, boundary("apac"), ctx)).rejects.toThrow(/refusing to manage role "acme__apac__ro": it has BYPASSRLS.*only a superuser/);
+    await su.query("ALTER ROLE acme__apac__ro NOBYPASSRLS");
   });
 });
 
