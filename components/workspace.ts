@@ -49,6 +49,9 @@ export class Workspace extends pulumi.ComponentResource {
     // The parent is not an option: it is always the organization. Children inherit `protect`.
     super(WORKSPACE_TYPE, name, {}, { ...opts, parent: args.organization, protect });
     this.slug = ws.slug;
+    if (args.credentialsMasterKey === undefined) {
+      throw new pulumi.InputPropertyError({ propertyPath: "credentialsMasterKey", reason: `workspace "${ws.slug}" needs the stack's master key (tenancy:credentialsMasterKey): its app password and credentials key are derived from it` });
+    }
     const org = args.organization.slug;
     const names = workspaceNames(org, ws.slug);
     const generation = args.keyGeneration ?? "1";
@@ -69,7 +72,8 @@ export class Workspace extends pulumi.ComponentResource {
       // Derived here, never a resource output: outputs reach the engine's debug log.
       const key = pulumi.secret(master.apply((m) => deriveWorkspaceKey(m, org, ws.slug, generation)));
       const integrations = Object.fromEntries(ws.integrations.map((x, i) => [x.slug, { provider: x.provider, value: credentialValue(x.credentialsSecret, `integrations[${i}].credentialsSecret`) }]));
-      new WorkspaceCredentials(`${name}-credentials`, { organization: org, workspace: ws.slug, names, key, integrations }, { ...child, dependsOn: [this.boundary] });
+      const tableNames = { schema: names.schema, owner: names.owner, app: names.app };
+      new WorkspaceCredentials(`${name}-credentials`, { organization: org, workspace: ws.slug, names: tableNames, key, integrations }, { ...child, dependsOn: [this.boundary] });
       credentialsKey = key;
     }
 

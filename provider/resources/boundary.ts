@@ -48,6 +48,11 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
       for (const reason of grantProblems({ ...g, id })) failures.push({ property: `grants.${id}`, reason });
       // By construction a boundary names only its own roles and schema: no grant can cross it.
       for (const name of namesIn({ ...g, id })) if (!names.has(name)) failures.push({ property: `grants.${id}`, reason: `names "${name}", which is not a role or schema of workspace "${news.workspace}"` });
+      // On the database: CONNECT to the boundary's own database, nothing more (CREATE would let
+      // the app role make schemas outside its boundary; TEMPORARY is granted only where declared).
+      if (g.on.kind === "database" && g.action === "grant" && news.database !== UNKNOWN && (g.on.database !== news.database || g.privileges.some((p) => p !== "CONNECT"))) {
+        failures.push({ property: `grants.${id}`, reason: `a boundary grants only CONNECT on its own database "${news.database}"; got ${g.privileges.join(", ")} on "${g.on.database}"` });
+      }
     }
     if (news.appPassword !== UNKNOWN && (typeof news.appPassword !== "string" || !/^[\x21-\x7e]{16,256}$/.test(news.appPassword))) {
       failures.push({ property: "appPassword", reason: "the app role's password must be 16 to 256 printable ASCII characters" });

@@ -35,7 +35,7 @@ import { credentialAad, credentialDigest, dataKeyId, sealCredential } from "../.
 import { asRole, inTransaction, lock, type Sql } from "../postgres/client.ts";
 import { lockVerified, qualified, tableStatus, type TableNames } from "../postgres/credentials-table.ts";
 import { UNKNOWN, type DiffKind, type Failure, type ResourceKind } from "../server.ts";
-import { identifierFailures, mapDiff } from "./common.ts";
+import { canonical, identifierFailures, mapDiff } from "./common.ts";
 
 export const WORKSPACE_CREDENTIALS = "tenancy:postgres:WorkspaceCredentials";
 
@@ -104,7 +104,8 @@ export const credentialsKind: ResourceKind<CredentialsInputs, CredentialsState> 
   async diff(olds, news) {
     const replaces = ["organization", "workspace"].filter((k) => (olds as never)[k] !== (news as never)[k]);
     const detailedDiff: Record<string, DiffKind> = Object.fromEntries(replaces.map((k) => [k, "update-replace" as DiffKind]));
-    if (JSON.stringify(olds.names) !== JSON.stringify(news.names)) detailedDiff.names = "update";
+    // Other names are another table: the rows are written there and removed from the old one.
+    if (canonical(olds.names) !== canonical(news.names)) { detailedDiff.names = "update-replace"; replaces.push("names"); }
     // Values are compared by keyed digest; an unknown key or value (rotation in the same run) is a change.
     const unknown = news.key === UNKNOWN || Object.values(news.integrations ?? {}).some((i) => i.value === UNKNOWN);
     const expected = unknown ? undefined : await digests(news);

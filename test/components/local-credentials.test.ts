@@ -1,10 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  credentialAad, credentialDigest, dataKeyId, deriveWorkspaceKey, generateDataKey, NONCE_BYTES, openCredential, sealCredential, TAG_BYTES,
+  credentialAad, credentialDigest, dataKeyId, deriveAppPassword, deriveWorkspaceKey, generateDataKey, NONCE_BYTES, openCredential, sealCredential, TAG_BYTES,
 } from "../../components/credentials-crypto.ts";
-import { credentialProvider } from "../../components/providers/local-credentials.ts";
+import { boundaryKind } from "../../provider/resources/boundary.ts";
+import { credentialsKind, type CredentialsInputs, type CredentialsState } from "../../provider/resources/credentials.ts";
+import { UNKNOWN } from "../../provider/server.ts";
 
+// Hundreds of seals each: the 5 s default is too short on a busy 2-core machine (measured 5.2 s
+// for the first one while e2e suites ran alongside). A time limit, not an assertion.
+const HEAVY = 30_000;
 const key = await generateDataKey();
 const otherKey = await generateDataKey();
 const aad = credentialAad("acme__emea", "slack");
@@ -17,7 +22,7 @@ describe("credential sealing (AES-256-GCM)", () => {
       expect(sealed.ciphertext.length).toBe(Buffer.byteLength(plaintext) + TAG_BYTES);
       expect(await openCredential(key, sealed, aad)).toBe(plaintext);
     }), { numRuns: 200 });
-  });
+  }, HEAVY);
 
   it("never holds the plaintext in the ciphertext", async () => {
     const plaintext = "xoxb-1234567890-abcdefghijklmnop";
@@ -33,7 +38,7 @@ describe("credential sealing (AES-256-GCM)", () => {
       tampered[bit >> 3]! ^= 1 << (bit & 7);
       await expect(openCredential(key, { ...sealed, ciphertext: tampered }, aad)).rejects.toThrow(/failed authentication/);
     }), { numRuns: 200 });
-  });
+  }, HEAVY);
 
   it("rejects a changed nonce, a truncated ciphertext, another key, and another row's aad", async () => {
     const sealed = await sealCredential(key, "xoxb-secret-token-value", aad);
@@ -58,7 +63,7 @@ describe("credential sealing (AES-256-GCM)", () => {
     }
     expect(nonces.size).toBe(5000);
     expect(ciphertexts.size).toBe(5000);
-  });
+  }, HEAVY);
 
   it("refuses a key that is not 32 bytes of base64, without printing it", async () => {
     const bad = Buffer.alloc(16, 7).toString("base64");
@@ -108,41 +113,103 @@ describe("workspace data keys", () => {
   });
 });
 
-describe("LocalCredential's diff", () => {
-  const connection = { host: "127.0.0.1", port: 5432, user: "postgres", password: "pw", database: "postgres" };
-  const inputs = { slug: "slack", provider: "slack", value: "xoxb-old", key, schema: "acme__emea", owner: "acme__emea__owner", app: "acme__emea__app", connection };
-  const stateOf = async (i: typeof inputs) => ({
-    slug: i.slug, provider: i.provider, schema: i.schema, owner: i.owner, app: i.app, connection: i.connection,
-    keyId: await dataKeyId(i.key), digest: await credentialDigest(i.key, i.value, credentialAad(i.schema, i.slug)),
+describe("app-role passwords", () => {
+  it("derives one password per organization, workspace and generation, the same every run", async () => {
+    const master = await generateDataKey();
+    const emea = await deriveAppPassword(master, "acme", "emea");
+    expect(await deriveAppPassword(master, "acme", "emea")).toBe(emea);
+    // 32 bytes of HKDF output, base64url: printable, no padding, nothing to quote in SQL or a URL.
+    expect(emea).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const others = await Promise.all([
+      deriveAppPassword(master, "acme", "us"),
+      deriveAppPassword(master, "acme", "emea", "2"),
+      deriveAppPassword(master, "acme-emea", "x"),
+      deriveAppPassword(await generateDataKey(), "acme", "emea"),
+    ]);
+    expect(new Set([emea, ...others]).size).toBe(5);
   });
-  const diff = async (news: Partial<typeof inputs>) => credentialProvider.diff!("acme__emea/slack", await stateOf(inputs), { ...inputs, ...news });
 
-  it("sees no change when nothing changed", async () => {
-    expect(await diff({})).toMatchObject({ changes: false, replaces: [] });
-  });
-
-  it("updates in place for a new value, a new key, a new provider name or a new password", async () => {
-    for (const news of [{ value: "xoxb-new" }, { key: otherKey }, { provider: "slack-v2" }, { connection: { ...connection, password: "pw2" } }]) {
-      expect(await diff(news)).toMatchObject({ changes: true, replaces: [] });
+  it("is independent of the workspace's data key and of the master key", async () => {
+    const master = await generateDataKey();
+    const password = await deriveAppPassword(master, "acme", "emea");
+    const dataKey = await deriveWorkspaceKey(master, "acme", "emea");
+    for (const other of [dataKey, master]) {
+      expect(Buffer.from(password, "base64url").equals(Buffer.from(other, "base64"))).toBe(false);
     }
   });
 
-  it("updates when the key is not known yet (rotation in the same run)", async () => {
-    expect(await diff({ key: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" })).toMatchObject({ changes: true, replaces: [] });
+  it("passes the boundary's password check", async () => {
+    const password = await deriveAppPassword(key, "acme", "emea");
+    const failures = boundaryKind.check({ organization: "acme", workspace: "emea", names: { schema: "acme__emea", owner: "acme__emea__owner", app: "acme__emea__app", readonly: "acme__emea__ro" }, database: "tenancy", appPassword: password, grants: {} });
+    expect(failures).toEqual([]);
   });
 
-  it("replaces for a new slug or schema, creating the new row before deleting the old", async () => {
-    expect(await diff({ slug: "slack2" })).toMatchObject({ changes: true, replaces: ["slug"], deleteBeforeReplace: false });
-    expect(await diff({ schema: "acme__us" })).toMatchObject({ changes: true, replaces: ["schema"], deleteBeforeReplace: false });
+  it("refuses parts that could make two workspaces share a password, and a bad master key without printing it", async () => {
+    await expect(deriveAppPassword(key, "acme/x", "emea")).rejects.toThrow(/organization "acme\/x"/);
+    await expect(deriveAppPassword(key, "acme", "")).rejects.toThrow(/workspace ""/);
+    await expect(deriveAppPassword(key, "acme", "emea", "2/3")).rejects.toThrow(/generation "2\/3"/);
+    const bad = Buffer.alloc(16, 7).toString("base64");
+    const error = await deriveAppPassword(bad, "acme", "emea").catch((e: Error) => e);
+    expect(String(error)).toMatch(/32 bytes.*got 16 bytes/);
+    expect(String(error)).not.toContain(bad);
+  });
+});
+
+describe("WorkspaceCredentials' check and diff", () => {
+  const names = { schema: "acme__emea", owner: "acme__emea__owner", app: "acme__emea__app" };
+  const inputs: CredentialsInputs = { organization: "acme", workspace: "emea", names, key, integrations: { slack: { provider: "slack", value: "xoxb-old" } } };
+  /** What create would keep: the key's id and a keyed digest per integration, never a value or key. */
+  const stateOf = async (i: CredentialsInputs): Promise<CredentialsState> => ({
+    organization: i.organization, workspace: i.workspace, names: i.names, keyId: await dataKeyId(i.key), table: "ok",
+    sealed: Object.fromEntries(await Promise.all(Object.entries(i.integrations).map(async ([slug, x]) => [slug, { provider: x.provider, digest: await credentialDigest(i.key, x.value, credentialAad(i.names.schema, slug)) }] as const))),
+  });
+  const diff = async (news: Partial<CredentialsInputs>, olds: CredentialsInputs = inputs) => credentialsKind.diff(await stateOf(olds), { ...inputs, ...news });
+
+  it("sees no change when nothing changed", async () => {
+    expect(await diff({})).toEqual({ replaces: [], detailedDiff: {} });
   });
 
-  it("replaces for another server, deleting the old row first when it may be the same row", async () => {
-    expect(await diff({ connection: { ...connection, host: "localhost" } })).toMatchObject({ replaces: ["connection"], deleteBeforeReplace: true });
+  it("updates in place, per integration, for a new value or a new provider name", async () => {
+    expect(await diff({ integrations: { slack: { provider: "slack", value: "xoxb-new" } } })).toEqual({ replaces: [], detailedDiff: { 'integrations["slack"]': "update" } });
+    expect(await diff({ integrations: { slack: { provider: "slack-v2", value: "xoxb-old" } } })).toEqual({ replaces: [], detailedDiff: { 'integrations["slack"]': "update" } });
   });
 
-  it("checks names and slug without quoting the credential", async () => {
-    const { failures } = await credentialProvider.check!({}, { ...inputs, schema: "Bad Name", slug: "-x", value: "" });
-    expect(failures!.map((f) => f.property).sort()).toEqual(["schema", "slug", "value"]);
+  it("adds and deletes integrations by slug, leaving the others alone", async () => {
+    const two: CredentialsInputs = { ...inputs, integrations: { slack: { provider: "slack", value: "xoxb-old" }, github: { provider: "github", value: "ghp-1" } } };
+    expect(await diff({ integrations: { ...two.integrations, drive: { provider: "google-drive", value: "d-1" } } }, two)).toEqual({ replaces: [], detailedDiff: { 'integrations["drive"]': "add" } });
+    expect(await diff({ integrations: { github: { provider: "github", value: "ghp-1" } } }, two)).toEqual({ replaces: [], detailedDiff: { 'integrations["slack"]': "delete" } });
+    // A renamed slug is the old row deleted and a new one added, not a replacement of the rest.
+    expect(await diff({ integrations: { slack2: { provider: "slack", value: "xoxb-old" } } })).toEqual({ replaces: [], detailedDiff: { 'integrations["slack"]': "delete", 'integrations["slack2"]': "add" } });
+  });
+
+  it("updates every integration under a new key, without replacing", async () => {
+    const result = await diff({ key: otherKey });
+    expect(result).toEqual({ replaces: [], detailedDiff: { key: "update", 'integrations["slack"]': "update" } });
+  });
+
+  it("updates when the key or a value is not known yet (rotation in the same run)", async () => {
+    expect(await diff({ key: UNKNOWN })).toEqual({ replaces: [], detailedDiff: { integrations: "update" } });
+    expect(await diff({ integrations: { slack: { provider: "slack", value: UNKNOWN } } })).toEqual({ replaces: [], detailedDiff: { integrations: "update" } });
+  });
+
+  it("replaces when the credentials move to another organization or workspace", async () => {
+    const moved = await diff({ workspace: "us", names: { schema: "acme__us", owner: "acme__us__owner", app: "acme__us__app" } });
+    // Another workspace is another table too.
+    expect(moved.replaces).toEqual(["workspace", "names"]);
+    expect(moved.detailedDiff).toMatchObject({ workspace: "update-replace", names: "update-replace" });
+    expect((await diff({ organization: "globex" })).replaces).toEqual(["organization"]);
+  });
+
+  it("repairs a table a refresh found wrong", async () => {
+    await expect(credentialsKind.diff({ ...(await stateOf(inputs)), table: "has a trigger" }, inputs)).resolves.toEqual({ replaces: [], detailedDiff: { table: "update" } });
+  });
+
+  it("checks names and slugs without quoting the credential or the key", () => {
+    const failures = credentialsKind.check({ ...inputs, names: { ...names, schema: "Bad Name" }, integrations: { "-x": { provider: "slack", value: "" }, slack: { provider: "slack", value: "xoxb-secret-value" } } });
+    expect(failures.map((f) => f.property).sort()).toEqual(["integrations", "integrations.-x", "schema"]);
     expect(JSON.stringify(failures)).not.toContain(key);
+    expect(JSON.stringify(failures)).not.toContain("xoxb-secret-value");
+    expect(credentialsKind.check(inputs)).toEqual([]);
+    expect(credentialsKind.check({ ...inputs, key: UNKNOWN, integrations: { slack: { provider: "slack", value: UNKNOWN } } })).toEqual([]);
   });
 });

@@ -3,7 +3,6 @@
 // outputs. The mocks' own newResource callback loses all of that but the inputs.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
@@ -22,6 +21,8 @@ export interface Registration {
   /** The parent's URN; "" for none. */
   readonly parent: string;
   readonly custom: boolean;
+  /** The provider reference (`<provider urn>::<provider id>`) a custom resource names; "" for none. */
+  readonly provider: string;
   /** As sent; false when unset (the engine's default). */
   readonly protect: boolean;
   /** As serialised for the engine: a secret is `{ [SECRET_KEY]: SECRET_SIG, value }`. */
@@ -58,22 +59,10 @@ export const valueOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise<T>((r
 /** Every registration the program started has reached the mocks (internal: what disconnect() waits on). */
 export const settle = (): Promise<void> => (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 
-/**
- * Vitest rewrites imports in the code under test into module-runner calls that Pulumi's closure
- * serializer refuses, so a dynamic provider cannot be serialised here. What the provider does is
- * the e2e tier's business (test/e2e/*), so its serialisation is stubbed.
- */
-export function stubDynamicProviderSerialisation(): void {
-  const closure = createRequire(import.meta.url)("@pulumi/pulumi/runtime/closure/serializeClosure.js") as { serializeFunction: unknown };
-  closure.serializeFunction = async () => ({ text: "exports.handler = undefined;", exportName: "handler", containsSecrets: false });
-}
-
 /** What a provider would answer, enough for the components' outputs (ARNs shaped like AWS's). */
 function stateOf(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
   const account = "123456789012";
   switch (type) {
-    case "pulumi-nodejs:dynamic/tenancy:RandomPassword":
-      return { id: name, state: { ...inputs, result: `generated-${name}` } };
     case "aws:kms/key:Key": {
       const id = randomUUID();
       return { id, state: { ...inputs, keyId: id, arn: `arn:aws:kms:eu-west-1:${account}:key/${id}` } };
@@ -90,7 +79,7 @@ function stateOf(type: string, name: string, inputs: Record<string, any>): { id:
 }
 
 interface RegisterRequest {
-  getType(): string; getName(): string; getParent(): string; getProtect(): boolean | undefined; getCustom(): boolean;
+  getType(): string; getName(): string; getParent(): string; getProtect(): boolean | undefined; getCustom(): boolean; getProvider(): string;
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
   getAdditionalsecretoutputsList(): string[]; getDependenciesList(): string[];
 }
@@ -110,14 +99,13 @@ export async function startMocks(options: MockOptions = {}): Promise<MockRecorde
   }, options.project ?? "tenancy", options.stack ?? "test", false);
   const config = options.secretConfig ?? {};
   pulumi.runtime.setAllConfig({ ...config }, Object.keys(config));
-  stubDynamicProviderSerialisation();
 
   const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
   const register = monitor.registerResource.bind(monitor);
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResource = (req, cb) => {
     const registration: Registration = {
-      type: req.getType(), name: req.getName(), urn: "", parent: req.getParent(), custom: req.getCustom(),
+      type: req.getType(), name: req.getName(), urn: "", parent: req.getParent(), custom: req.getCustom(), provider: req.getProvider() ?? "",
       protect: req.getProtect() ?? false, inputs: req.getObject()?.toJavaScript() ?? {},
       dependencies: req.getDependenciesList(), secretOutputs: req.getAdditionalsecretoutputsList(),
     };
@@ -148,10 +136,15 @@ export function subtree(registered: readonly Registration[], root: string): Regi
   return out;
 }
 
-/** A resource's inputs without the provider reference and the (secret) connection. */
+/** A resource's inputs with the secret markers taken off (at any depth). */
 export function plainInputs(r: Registration): Record<string, unknown> {
-  const { __provider: _p, connection: _c, ...rest } = r.inputs;
-  return rest;
+  const strip = (v: unknown): unknown => {
+    const value = reveal(v);
+    if (Array.isArray(value)) return value.map(strip);
+    if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, strip(x)]));
+    return value;
+  };
+  return strip(r.inputs) as Record<string, unknown>;
 }
 
 // --- The tenancy's own fixtures: the example declarations and what their stacks configure. ---
@@ -191,13 +184,14 @@ export interface Deployed {
   readonly outputsOf: (name: string) => Record<string, unknown>;
 }
 
-/** Builds an Organization as index.ts does (master key from secret config) and waits for every registration. */
+/**
+ * Builds an Organization as index.ts does (master key from secret config) and waits for every
+ * registration. `credentialsMasterKey: undefined` in `args` builds one without a key.
+ */
 export async function deployOrganization(recorder: MockRecorder, model: TenancyModel, args: Partial<OrganizationArgs> = {}): Promise<Deployed> {
   const mark = recorder.registered.length;
   const masterKey = new pulumi.Config("tenancy").getSecret("credentialsMasterKey");
-  const org = new Organization(model.organization!.slug, {
-    model, postgres: POSTGRES, ...(masterKey !== undefined ? { credentialsMasterKey: masterKey } : {}), ...args,
-  });
+  const org = new Organization(model.organization!.slug, { model, postgres: POSTGRES, credentialsMasterKey: masterKey, ...args } as OrganizationArgs);
   await Promise.all([valueOf(org.urn), ...org.workspaces.flatMap((w) => [valueOf(w.urn), valueOf(w.appPassword), valueOf(w.credentialsKey)])]);
   await settle();
   const regs = recorder.registered.slice(mark);

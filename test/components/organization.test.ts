@@ -2,15 +2,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { organizationRecordArgs } from "../../components/control-plane/args.ts";
+import { migrationInputs } from "../../components/control-plane/migrations.ts";
+import { CONTROL_SCHEMA } from "../../components/naming.ts";
 import { ORGANIZATION_TYPE } from "../../components/organization.ts";
-import { CONTROL_PLANE_SCHEMA_TYPE } from "../../components/providers/control-plane-schema.ts";
-import { ORGANIZATION_RECORD_TYPE } from "../../components/providers/control-plane-organization.ts";
+import {
+  CONTROL_PLANE_TYPE, ORGANIZATION_RECORD_TYPE, WORKSPACE_BOUNDARY_TYPE, WORKSPACE_CREDENTIALS_TYPE, WORKSPACE_RECORD_TYPE,
+} from "../../components/resources.ts";
 import { WORKSPACE_TYPE } from "../../components/workspace.ts";
+import { WORKSPACE_SECRETS_TYPE } from "../../components/workspace-secrets.ts";
 import {
   declaration, deployOrganization, isSecretValue, plainInputs, reveal, SECRET_CONFIG, settle, startMocks, subtree,
   type Deployed, type Registration,
 } from "./mock-harness.ts";
 
+const PROVIDER_TYPE = "pulumi:providers:tenancy";
 const recorder = await startMocks({ secretConfig: SECRET_CONFIG });
 const dev = await deployOrganization(recorder, declaration("dev"));
 const agency = await deployOrganization(recorder, declaration("agency"));
@@ -18,10 +23,12 @@ const agency = await deployOrganization(recorder, declaration("agency"));
 const line = (r: Registration) => `${r.type} ${r.name}`;
 const ofType = (d: Deployed, type: string) => d.regs.filter((r) => r.type === type);
 const childrenOf = (d: Deployed, r: Registration) => d.regs.filter((c) => c.parent === r.urn);
+/** What a custom resource names as its provider: `<urn>::<id>`. */
+const providerRef = (d: Deployed) => `${d.named(`${d.root.name}-provider`).urn}::${d.root.name}-provider-id`;
 
 /** A deployment keyed by URN, each resource reduced to what the engine diffs and orders by. */
 function summary(d: Deployed): Record<string, unknown> {
-  return Object.fromEntries(d.regs.map((r) => [r.urn, { parent: r.parent, protect: r.protect, inputs: r.inputs, dependencies: [...r.dependencies].sort() }]));
+  return Object.fromEntries(d.regs.map((r) => [r.urn, { parent: r.parent, protect: r.protect, provider: r.provider, inputs: r.inputs, dependencies: [...r.dependencies].sort() }]));
 }
 
 /** Component outputs with every list read as a set. */
@@ -29,19 +36,34 @@ function unorderedOutputs(d: Deployed): unknown {
   return JSON.parse(JSON.stringify(Object.fromEntries(d.outputs), (_k, v: unknown) => (Array.isArray(v) ? v.map((x) => JSON.stringify(x)).sort() : v)));
 }
 
+/** Runs a deployment expected to throw; returns the error and what was registered meanwhile. */
+async function refused(run: () => Promise<unknown>): Promise<{ error: unknown; registered: string[] }> {
+  const before = recorder.registered.length;
+  let error: unknown;
+  try {
+    await run();
+  } catch (e) {
+    error = e;
+  }
+  await settle();
+  return { error, registered: recorder.registered.slice(before).map((r) => r.type) };
+}
+
 describe("Organization", () => {
-  it("registers one control-plane schema, one organization record and one Workspace per declared workspace, directly under it", () => {
+  it("registers one tenancy provider, one control plane, one organization record and one Workspace per declared workspace, directly under it", () => {
     expect(dev.root).toMatchObject({ type: ORGANIZATION_TYPE, name: "acme", parent: "" });
     expect(childrenOf(dev, dev.root).map(line).sort()).toEqual([
-      `${CONTROL_PLANE_SCHEMA_TYPE} acme-control-plane`,
+      `${PROVIDER_TYPE} acme-provider`,
       `${ORGANIZATION_RECORD_TYPE} acme-record`,
+      `${CONTROL_PLANE_TYPE} acme-control-plane`,
       `${WORKSPACE_TYPE} acme-emea-support`,
       `${WORKSPACE_TYPE} acme-internal`,
       `${WORKSPACE_TYPE} acme-us-sales`,
-    ]);
+    ].sort());
     for (const d of [dev, agency]) {
       expect(ofType(d, ORGANIZATION_TYPE)).toHaveLength(1);
-      expect(ofType(d, CONTROL_PLANE_SCHEMA_TYPE)).toHaveLength(1);
+      expect(ofType(d, PROVIDER_TYPE)).toHaveLength(1);
+      expect(ofType(d, CONTROL_PLANE_TYPE)).toHaveLength(1);
       expect(ofType(d, ORGANIZATION_RECORD_TYPE)).toHaveLength(1);
     }
     expect(ofType(agency, WORKSPACE_TYPE).map((r) => r.name).sort()).toEqual(["northstar-client-bakery", "northstar-client-cycles"]);
@@ -76,26 +98,45 @@ describe("Organization", () => {
     expect(Object.keys(people)).not.toContain("Ben@ACME.test");
   });
 
-  it("passes the admin connection to the control plane as a secret", () => {
-    for (const name of ["acme-control-plane", "acme-record"]) {
-      const r = dev.named(name);
-      expect(isSecretValue(r.inputs.connection), name).toBe(true);
-      expect(reveal(r.inputs.connection)).toMatchObject({ host: "db.internal", user: "tenancy_admin", password: "admin-password" });
-      expect(r.secretOutputs).toContain("connection");
-    }
-    expect(JSON.stringify(plainInputs(dev.named("acme-record")))).not.toContain("admin-password");
+  it("configures its tenancy provider with the admin connection, the password as a secret", () => {
+    const provider = dev.named("acme-provider");
+    expect(provider).toMatchObject({ custom: true, parent: dev.root.urn });
+    expect(isSecretValue(provider.inputs.password)).toBe(true);
+    expect(plainInputs(provider)).toEqual({ host: "db.internal", port: "5432", user: "tenancy_admin", database: "tenancy", password: "admin-password" });
+    // The admin password is in the provider's configuration and nowhere else.
+    const others = dev.regs.filter((r) => r !== provider);
+    expect(JSON.stringify(others.map((r) => r.inputs))).not.toContain("admin-password");
+    expect(others.filter((r) => "connection" in r.inputs).map((r) => r.name)).toEqual([]);
   });
 
-  it("orders the organization record after the control-plane schema", () => {
+  it("sends every tenancy resource through that provider, and no AWS resource", async () => {
+    const inAws = await deployOrganization(recorder, declaration("dev"), { aws: true });
+    for (const d of [dev, agency, inAws]) {
+      const tenancy = d.regs.filter((r) => r.custom && r.type.startsWith("tenancy:"));
+      expect(tenancy.length).toBeGreaterThan(0);
+      for (const r of tenancy) expect(r.provider, r.name).toBe(providerRef(d));
+    }
+    const aws = inAws.regs.filter((r) => r.type.startsWith("aws:"));
+    expect(aws.length).toBeGreaterThan(0);
+    for (const r of aws) expect(r.provider.startsWith(inAws.named("acme-provider").urn), r.name).toBe(false);
+  });
+
+  it("migrates the control plane in the admin connection's database, named in clear", () => {
+    expect(plainInputs(dev.named("acme-control-plane"))).toEqual({ schema: CONTROL_SCHEMA, database: "tenancy", migrations: migrationInputs() });
+    expect(isSecretValue(dev.named("acme-control-plane").inputs.database)).toBe(false);
+  });
+
+  it("orders the organization record after the control plane", () => {
     expect(dev.named("acme-record").dependencies).toEqual([dev.named("acme-control-plane").urn]);
     expect(dev.named("acme-control-plane").dependencies).toEqual([]);
   });
 
   it("leaves the organization-level resources unprotected, even when every workspace is protected", () => {
-    for (const name of ["acme", "acme-control-plane", "acme-record"]) expect(dev.named(name).protect, name).toBe(false);
+    for (const name of ["acme", "acme-provider", "acme-control-plane", "acme-record"]) expect(dev.named(name).protect, name).toBe(false);
     // `__protect` is internal too: what children inherit when they set no `protect` of their own.
     expect((dev.org as any).__protect).toBeFalsy();
     expect((dev.org.record as any).__protect).toBeFalsy();
+    expect((dev.org.provider as any).__protect).toBeFalsy();
     expect(ofType(dev, WORKSPACE_TYPE).every((r) => r.protect)).toBe(true);
   });
 
@@ -118,37 +159,50 @@ describe("Organization", () => {
     expect(reordered.outputsOf("acme").workspaces).toEqual(dev.outputsOf("acme").workspaces);
   });
 
-  it("refuses to build without tenancy:credentialsMasterKey when a workspace has integrations and AWS is off, before registering anything", async () => {
-    let error: unknown;
-    const before = recorder.registered.length;
-    try {
-      await deployOrganization(recorder, declaration("dev"), { credentialsMasterKey: undefined });
-    } catch (e) {
-      error = e;
-    }
-    await settle();
+  it("refuses to build without tenancy:credentialsMasterKey, before registering anything", async () => {
+    const { error, registered } = await refused(() => deployOrganization(recorder, declaration("dev"), { credentialsMasterKey: undefined }));
     expect(error).toBeInstanceOf(pulumi.InputPropertyError);
     expect(error).toMatchObject({ propertyPath: "credentialsMasterKey", reason: expect.stringContaining("tenancy:credentialsMasterKey") });
-    expect((error as pulumi.InputPropertyError).reason).toContain('workspaces "emea-support", "us-sales" have integrations');
-    // Only the Organization component itself: no record, no schema, no workspace boundary.
-    expect(recorder.registered.slice(before).map((r) => r.type)).toEqual([ORGANIZATION_TYPE]);
+    // Only the Organization component itself: no provider, no record, no workspace boundary.
+    expect(registered).toEqual([ORGANIZATION_TYPE]);
   });
 
-  it("needs no master key when no workspace has integrations, or when AWS holds the credentials", async () => {
-    const bare = await deployOrganization(recorder, declaration("dev", (doc) => { for (const ws of doc.workspaces) delete ws.integrations; }), { credentialsMasterKey: undefined });
-    expect(ofType(bare, WORKSPACE_TYPE)).toHaveLength(3);
-    expect(bare.regs.filter((r) => r.type.endsWith("WorkspaceSecrets"))).toEqual([]);
-    const inAws = await deployOrganization(recorder, declaration("dev"), { aws: true, credentialsMasterKey: undefined });
-    expect(ofType(inAws, WORKSPACE_TYPE)).toHaveLength(3);
+  it("needs the master key even with no integrations, or with AWS holding the credentials: app passwords derive from it", async () => {
+    const bare = declaration("dev", (doc) => { for (const ws of doc.workspaces) delete ws.integrations; });
+    for (const run of [
+      () => deployOrganization(recorder, bare, { credentialsMasterKey: undefined }),
+      () => deployOrganization(recorder, declaration("dev"), { aws: true, credentialsMasterKey: undefined }),
+    ]) {
+      const { error, registered } = await refused(run);
+      expect(error).toMatchObject({ propertyPath: "credentialsMasterKey", reason: expect.stringContaining("app-role passwords") });
+      expect(registered).toEqual([ORGANIZATION_TYPE]);
+    }
   });
 
-  it("counts, per workspace of the dev stack: 19 resources without integrations; 20 plus one per integration without AWS; 23 plus two per integration with AWS", async () => {
+  it("refuses an integration whose secret config value is not set, naming it, before registering anything", async () => {
+    const missing = declaration("dev", (doc) => { doc.workspaces[1].integrations[1].credentialsSecret = "nowhere:driveToken"; });
+    const { error, registered } = await refused(() => deployOrganization(recorder, missing));
+    expect(error).toBeInstanceOf(pulumi.InputPropertyError);
+    expect(error).toMatchObject({ propertyPath: "model.workspaces[1].integrations[1].credentialsSecret", reason: expect.stringContaining('"nowhere:driveToken" is not set') });
+    expect(registered).toEqual([ORGANIZATION_TYPE]);
+  });
+
+  it("counts, per workspace of the dev stack: 3 resources without integrations; 4 without AWS; 7 plus two per integration with AWS", async () => {
     const inAws = await deployOrganization(recorder, declaration("dev"), { aws: true });
-    const perWorkspace = (d: Deployed) => Object.fromEntries(ofType(d, WORKSPACE_TYPE).map((w) => [w.name, subtree(d.regs, w.urn).length]));
-    // Workspace + WorkspaceDatabase (5 + 10 grants) + record + members = 19; WorkspaceSecrets adds
-    // itself and a LocalCredential per integration, or a key, alias and policy and a secret and version per integration.
-    expect(perWorkspace(dev)).toEqual({ "acme-emea-support": 21, "acme-us-sales": 22, "acme-internal": 19 });
-    expect(perWorkspace(inAws)).toEqual({ "acme-emea-support": 25, "acme-us-sales": 27, "acme-internal": 19 });
-    expect([dev.regs.length, inAws.regs.length]).toEqual([65, 74]);
+    const perWorkspace = (d: Deployed) => Object.fromEntries(ofType(d, WORKSPACE_TYPE).map((w) => [w.name, subtree(d.regs, w.urn).map((r) => r.type).sort()]));
+    // Workspace + boundary + record; without AWS one WorkspaceCredentials for all its
+    // integrations; with AWS a WorkspaceSecrets with a key, alias and policy and a secret and
+    // version per integration (emea-support has 1 integration, us-sales 2, internal none).
+    const base = [WORKSPACE_TYPE, WORKSPACE_BOUNDARY_TYPE, WORKSPACE_RECORD_TYPE];
+    const aws = (integrations: number) => [WORKSPACE_SECRETS_TYPE, "aws:kms/key:Key", "aws:kms/alias:Alias", "aws:iam/policy:Policy",
+      ...Array.from({ length: integrations }, () => ["aws:secretsmanager/secret:Secret", "aws:secretsmanager/secretVersion:SecretVersion"]).flat()];
+    expect(perWorkspace(dev)).toEqual({
+      "acme-emea-support": [...base, WORKSPACE_CREDENTIALS_TYPE].sort(), "acme-us-sales": [...base, WORKSPACE_CREDENTIALS_TYPE].sort(), "acme-internal": [...base].sort(),
+    });
+    expect(perWorkspace(inAws)).toEqual({ "acme-emea-support": [...base, ...aws(1)].sort(), "acme-us-sales": [...base, ...aws(2)].sort(), "acme-internal": [...base].sort() });
+    // Organization, provider, control plane and record, then the workspaces.
+    expect([dev.regs.length, inAws.regs.length]).toEqual([4 + 4 + 4 + 3, 4 + 9 + 11 + 3]);
+    expect(ofType(dev, WORKSPACE_CREDENTIALS_TYPE)).toHaveLength(2);
+    expect(ofType(inAws, WORKSPACE_CREDENTIALS_TYPE)).toEqual([]);
   });
 });

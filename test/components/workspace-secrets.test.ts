@@ -1,15 +1,11 @@
 // WorkspaceSecrets under Pulumi mocks: no engine, no AWS. The mocks answer like AWS would
 // (key ARNs by UUID, secret ARNs with a random suffix), so the checks run on realistic ARNs.
 import { randomUUID } from "node:crypto";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { dataKeyId, deriveWorkspaceKey, generateDataKey } from "../../components/credentials-crypto.ts";
 import { KEY_READ_ACTIONS, SECRET_READ_ACTIONS, type PolicyDocument } from "../../components/aws-policy.ts";
 import { WORKSPACE_SECRETS_TYPE, WorkspaceSecrets } from "../../components/workspace-secrets.ts";
 
-const MASTER = await generateDataKey();
 const ACCOUNT = "123456789012";
 const REGION = "eu-west-1";
 const TOKENS = { "tenancy:emeaSlackToken": "xoxb-emea-0000000000-plaintext", "tenancy:emeaGithubToken": "ghp_emea_plaintext_value", "crm:usToken": "us-hubspot-plaintext" };
@@ -51,18 +47,6 @@ const valueOf = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(
 /** Every registration the program started has reached the mocks (internal, but what disconnect() uses). */
 const settle = () => (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 
-/**
- * Vitest rewrites imports in the code under test (`__vite_ssr_import__`), which Pulumi's closure
- * serializer cannot carry into a dynamic provider, so under mocks the provider's serialisation
- * is stubbed. The e2e test (test/e2e/local-credentials.test.ts) runs the real serialisation.
- */
-function stubDynamicProviderSerialisation(): void {
-  const require = createRequire(import.meta.url);
-  const pulumiRoot = dirname(require.resolve("@pulumi/pulumi"));
-  const closure = require(join(pulumiRoot, "runtime", "closure", "serializeClosure.js")) as { serializeFunction: unknown };
-  closure.serializeFunction = async () => ({ text: "exports.handler = () => ({});", exportName: "handler", containsSecrets: false });
-}
-
 let emea: WorkspaceSecrets;
 let us: WorkspaceSecrets;
 
@@ -77,7 +61,6 @@ beforeAll(async () => {
     call: () => ({}),
   }, "tenancy", "test", false);
   pulumi.runtime.setAllConfig(TOKENS, Object.keys(TOKENS));
-  stubDynamicProviderSerialisation();
   emea = new WorkspaceSecrets("acme-emea-support-secrets", {
     organization: "acme", workspace: "emea-support", aws: true,
     integrations: [
@@ -184,30 +167,21 @@ describe("WorkspaceSecrets with AWS (mocks)", () => {
 });
 
 describe("WorkspaceSecrets without AWS (mocks)", () => {
-  it("makes one sealed credential per integration, under the workspace's derived key, value and key secret", async () => {
+  // Without AWS a Workspace seals its credentials into PostgreSQL with one WorkspaceCredentials
+  // resource (test/components/workspace.test.ts); WorkspaceSecrets is AWS only.
+  it("refuses to keep credentials anywhere but AWS, registering no AWS resource", async () => {
     const before = registered.length;
-    const local = new WorkspaceSecrets("acme-emea-support-secrets-pg", {
-      organization: "acme", workspace: "emea-support",
-      integrations: [{ slug: "slack", provider: "slack", credentialsSecret: "emeaSlackToken" }],
-      postgres: { connection: { host: "127.0.0.1", port: 5432, user: "postgres", password: pulumi.secret("pw"), database: "postgres" }, masterKey: MASTER },
-    });
-    await valueOf(local.keyId!);
+    let error: unknown;
+    try {
+      new WorkspaceSecrets("w-local", { organization: "acme", workspace: "w", integrations: [{ slug: "slack", provider: "slack", credentialsSecret: "emeaSlackToken" }] });
+    } catch (e) {
+      error = e;
+    }
     await settle();
-    const made = registered.slice(before);
-    expect(made.map((r) => `${r.type} ${r.name}`)).toEqual([
-      "pulumi-nodejs:dynamic/tenancy:LocalCredential acme-emea-support-secrets-pg-slack-credential",
-    ]);
-    const credential = made.find((r) => r.name.endsWith("-credential"))!.inputs;
-    expect(credential).toMatchObject({ slug: "slack", provider: "slack", schema: "acme__emea_support", owner: "acme__emea_support__owner", app: "acme__emea_support__app" });
-    for (const secret of ["value", "key", "connection"]) expect(pulumi.runtime.isRpcSecret(credential[secret]), secret).toBe(true);
-    expect(local.backend).toBe("postgres");
-    const derived = await deriveWorkspaceKey(MASTER, "acme", "emea-support");
-    expect(unwrap(credential.key)).toBe(derived);
-    expect(unwrap(credential.value)).toBe(TOKENS["tenancy:emeaSlackToken"]);
-    expect(await pulumi.isSecret(local.dataKey!)).toBe(true);
-    expect(await valueOf(local.dataKey!)).toBe(derived);
-    expect(await pulumi.isSecret(local.keyId!)).toBe(false);
-    expect(await valueOf(local.keyId!)).toBe(await dataKeyId(derived));
+    expect(error).toBeInstanceOf(pulumi.InputPropertyError);
+    expect(error).toMatchObject({ propertyPath: "aws", reason: expect.stringContaining("seals them into PostgreSQL") });
+    expect(registered.slice(before)).toEqual([]);
+    expect(JSON.stringify(error)).not.toContain(TOKENS["tenancy:emeaSlackToken"]);
   });
 
   it("names a missing secret config key without guessing at values", () => {
@@ -217,8 +191,7 @@ describe("WorkspaceSecrets without AWS (mocks)", () => {
     })).toThrow(/secret config value "nowhere:token" is not set/);
   });
 
-  it("refuses a PostgreSQL workspace without a connection, and a slug used twice", () => {
-    expect(() => new WorkspaceSecrets("w-nopg", { organization: "acme", workspace: "w" })).toThrow(/needs a connection and the master key/);
+  it("refuses a slug used twice", () => {
     const slack = { slug: "slack", provider: "slack", credentialsSecret: "emeaSlackToken" };
     expect(() => new WorkspaceSecrets("w-twice", { organization: "acme", workspace: "w", aws: true, integrations: [slack, slack] })).toThrow(/appears twice/);
   });

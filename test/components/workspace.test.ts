@@ -3,21 +3,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { workspaceMembersArgs, workspaceRecordArgs } from "../../components/control-plane/args.ts";
-import { deriveWorkspaceKey } from "../../components/credentials-crypto.ts";
+import { deriveAppPassword, deriveWorkspaceKey } from "../../components/credentials-crypto.ts";
 import { workspaceNames } from "../../components/naming.ts";
+import { WORKSPACE_BOUNDARY_TYPE, WORKSPACE_CREDENTIALS_TYPE, WORKSPACE_RECORD_TYPE } from "../../components/resources.ts";
 import { WORKSPACE_TYPE, Workspace } from "../../components/workspace.ts";
-import { WORKSPACE_DATABASE_TYPE } from "../../components/workspace-database.ts";
 import { WORKSPACE_SECRETS_TYPE } from "../../components/workspace-secrets.ts";
 import {
-  declaration, deployOrganization, isSecretValue, MASTER_KEY, plainInputs, POSTGRES, reveal, SECRET_CONFIG, settle, startMocks,
+  declaration, deployOrganization, isSecretValue, MASTER_KEY, plainInputs, reveal, SECRET_CONFIG, settle, startMocks,
   subtree, valueOf, type Deployed, type Registration,
 } from "./mock-harness.ts";
 
-const dynamic = (t: string) => `pulumi-nodejs:dynamic/tenancy:${t}`;
 const recorder = await startMocks({ secretConfig: SECRET_CONFIG });
 const devModel = declaration("dev");
 const dev = await deployOrganization(recorder, devModel);
-const aws = await deployOrganization(recorder, declaration("dev"), { aws: true, credentialsMasterKey: undefined });
+const aws = await deployOrganization(recorder, declaration("dev"), { aws: true });
 
 const line = (r: Registration) => `${r.type} ${r.name}`;
 const inWorkspace = (d: Deployed, name: string) => subtree(d.regs, d.named(name).urn);
@@ -30,12 +29,14 @@ function descendants(res: pulumi.Resource): pulumi.Resource[] {
 }
 
 describe("Workspace", () => {
-  it("names its children ${name}-database, -record, -members and, with integrations, -secrets", () => {
-    const direct = (name: string) => dev.regs.filter((r) => r.parent === dev.named(name).urn).map(line).sort();
-    const common = (n: string) => [`${dynamic("WorkspaceMembers")} ${n}-members`, `${dynamic("WorkspaceRecord")} ${n}-record`, `${WORKSPACE_DATABASE_TYPE} ${n}-database`];
-    expect(direct("acme-emea-support")).toEqual([...common("acme-emea-support"), `${WORKSPACE_SECRETS_TYPE} acme-emea-support-secrets`].sort());
-    expect(direct("acme-us-sales")).toEqual([...common("acme-us-sales"), `${WORKSPACE_SECRETS_TYPE} acme-us-sales-secrets`].sort());
-    expect(direct("acme-internal")).toEqual(common("acme-internal").sort());
+  it("names its children ${name}-boundary, -record and, with integrations, -credentials (or -secrets with AWS)", () => {
+    const direct = (d: Deployed, name: string) => d.regs.filter((r) => r.parent === d.named(name).urn).map(line).sort();
+    const common = (n: string) => [`${WORKSPACE_BOUNDARY_TYPE} ${n}-boundary`, `${WORKSPACE_RECORD_TYPE} ${n}-record`];
+    expect(direct(dev, "acme-emea-support")).toEqual([...common("acme-emea-support"), `${WORKSPACE_CREDENTIALS_TYPE} acme-emea-support-credentials`].sort());
+    expect(direct(dev, "acme-us-sales")).toEqual([...common("acme-us-sales"), `${WORKSPACE_CREDENTIALS_TYPE} acme-us-sales-credentials`].sort());
+    expect(direct(dev, "acme-internal")).toEqual(common("acme-internal").sort());
+    expect(direct(aws, "acme-us-sales")).toEqual([...common("acme-us-sales"), `${WORKSPACE_SECRETS_TYPE} acme-us-sales-secrets`].sort());
+    expect(direct(aws, "acme-internal")).toEqual(common("acme-internal").sort());
     expect(dev.named("acme-emea-support").type).toBe(WORKSPACE_TYPE);
   });
 
@@ -49,8 +50,10 @@ describe("Workspace", () => {
         }
       }
     }
-    expect(inWorkspace(dev, "acme-emea-support-secrets").map((r) => r.name)).toEqual(["acme-emea-support-secrets", "acme-emea-support-secrets-slack-credential"]);
-    expect(inWorkspace(dev, "acme-us-sales-secrets").map((r) => r.name).sort()).toEqual(["acme-us-sales-secrets", "acme-us-sales-secrets-drive-credential", "acme-us-sales-secrets-hubspot-credential"]);
+    expect(inWorkspace(aws, "acme-emea-support-secrets").map((r) => r.name).sort()).toEqual([
+      "acme-emea-support-secrets", "acme-emea-support-secrets-alias", "acme-emea-support-secrets-key", "acme-emea-support-secrets-read-policy",
+      "acme-emea-support-secrets-slack-secret", "acme-emea-support-secrets-slack-secret-version",
+    ]);
   });
 
   it("protects everything under a workspace, in the requests and on the resource objects", () => {
@@ -67,9 +70,9 @@ describe("Workspace", () => {
 
   it("protects nothing under a decommissioned workspace, and still everything under the others", async () => {
     const model = declaration("dev", (doc) => { doc.workspaces[0].decommissioned = true; });
-    for (const d of [await deployOrganization(recorder, model), await deployOrganization(recorder, model, { aws: true })]) {
+    for (const [d, size] of [[await deployOrganization(recorder, model), 4], [await deployOrganization(recorder, model, { aws: true }), 9]] as const) {
       const retiring = inWorkspace(d, "acme-emea-support");
-      expect(retiring.length).toBeGreaterThan(20);
+      expect(retiring).toHaveLength(size);
       expect(retiring.filter((r) => r.protect).map((r) => r.name)).toEqual([]);
       expect(descendants(workspaceOf(d, "emea-support")).filter((c) => (c as any).__protect)).toEqual([]);
       expect([...inWorkspace(d, "acme-us-sales"), ...inWorkspace(d, "acme-internal")].every((r) => r.protect)).toBe(true);
@@ -78,70 +81,74 @@ describe("Workspace", () => {
     }
   });
 
-  it("orders each workspace's record after the organization record, and its members after both", () => {
+  it("orders each workspace's record after the organization record, and its boundary after nothing", () => {
     const orgRecord = dev.named("acme-record").urn;
     for (const slug of ["emea-support", "us-sales", "internal"]) {
-      const record = dev.named(`acme-${slug}-record`);
-      expect(record.dependencies).toEqual([orgRecord]);
-      expect([...dev.named(`acme-${slug}-members`).dependencies].sort()).toEqual([record.urn, orgRecord].sort());
+      expect(dev.named(`acme-${slug}-record`).dependencies).toEqual([orgRecord]);
+      expect(dev.named(`acme-${slug}-boundary`).dependencies).toEqual([]);
     }
   });
 
-  it("seals credentials only once the workspace's schema and roles exist", () => {
-    const database = inWorkspace(dev, "acme-us-sales-database").filter((r) => r.custom).map((r) => r.urn);
-    for (const slug of ["hubspot", "drive"]) {
-      expect([...dev.named(`acme-us-sales-secrets-${slug}-credential`).dependencies].sort()).toEqual([...database].sort());
+  it("seals credentials only once the workspace's boundary (schema, roles, credentials table) exists", () => {
+    for (const slug of ["emea-support", "us-sales"]) {
+      expect(dev.named(`acme-${slug}-credentials`).dependencies).toEqual([dev.named(`acme-${slug}-boundary`).urn]);
     }
   });
 
-  it("fills the workspace record from workspaceRecordArgs, integrations by slug with the secret's name only", () => {
+  it("fills the workspace record from workspaceRecordArgs and the members from workspaceMembersArgs, integrations by slug with the secret's name only", () => {
     for (const ws of devModel.workspaces) {
-      expect(plainInputs(dev.named(`acme-${ws.slug}-record`))).toEqual(workspaceRecordArgs(devModel, ws, { decommissioned: false }));
+      expect(plainInputs(dev.named(`acme-${ws.slug}-record`))).toEqual({
+        ...workspaceRecordArgs(devModel, ws, { decommissioned: false }), members: workspaceMembersArgs(devModel, ws).members,
+      });
     }
     expect(dev.named("acme-us-sales-record").inputs.integrations).toEqual({
       hubspot: { provider: "hubspot", credentialsSecret: "usHubspotOauth" }, drive: { provider: "google-drive", credentialsSecret: "usDriveOauth" },
     });
   });
 
-  it("declares the members keyed by normalised email, with their roles", async () => {
-    expect(plainInputs(dev.named("acme-emea-support-members"))).toEqual({
-      organization: "acme", workspace: "emea-support", members: { "ana@acme.test": "admin", "ben@acme.test": "editor", "dev@partner.test": "viewer" },
-    });
-    for (const ws of devModel.workspaces) expect(plainInputs(dev.named(`acme-${ws.slug}-members`))).toEqual(workspaceMembersArgs(devModel, ws));
+  it("declares the members on the record keyed by normalised email, with their roles", async () => {
+    expect(dev.named("acme-emea-support-record").inputs.members).toEqual({ "ana@acme.test": "admin", "ben@acme.test": "editor", "dev@partner.test": "viewer" });
     const mixed = await deployOrganization(recorder, declaration("dev", (doc) => { doc.workspaces[0].members[0].email = "Ana@ACME.Test"; }));
-    expect(mixed.named("acme-emea-support-members").inputs.members).toEqual(dev.named("acme-emea-support-members").inputs.members);
+    expect(mixed.named("acme-emea-support-record").inputs.members).toEqual(dev.named("acme-emea-support-record").inputs.members);
     expect(mixed.outputsOf("acme-emea-support").members).toEqual(dev.outputsOf("acme-emea-support").members);
   });
 
-  it("changes only that member's key when a role changes, and nothing else", async () => {
+  it("changes only that member's key on the record when a role changes, and nothing else", async () => {
     const changed = await deployOrganization(recorder, declaration("dev", (doc) => { doc.workspaces[0].members[1].role = "viewer"; }));
     const differing = dev.regs.filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(changed.named(r.name).inputs)).map((r) => r.name);
-    expect(differing).toEqual(["acme-emea-support-members"]);
-    expect(changed.named("acme-emea-support-members").inputs.members).toEqual({
-      ...(dev.named("acme-emea-support-members").inputs.members as object), "ben@acme.test": "viewer",
-    });
+    expect(differing).toEqual(["acme-emea-support-record"]);
+    const { members: before, ...restBefore } = dev.named("acme-emea-support-record").inputs;
+    const { members: after, ...restAfter } = changed.named("acme-emea-support-record").inputs;
+    expect(restAfter).toEqual(restBefore);
+    expect(after).toEqual({ ...(before as object), "ben@acme.test": "viewer" });
     expect(changed.outputsOf("acme-emea-support").members).toEqual({ ...(dev.outputsOf("acme-emea-support").members as object), "ben@acme.test": "viewer" });
   });
 
-  it("without AWS, seals one LocalCredential per integration under the workspace's derived key", async () => {
-    const credentials = dev.regs.filter((r) => r.type === dynamic("LocalCredential"));
-    expect(credentials.map((r) => r.name).sort()).toEqual([
-      "acme-emea-support-secrets-slack-credential", "acme-us-sales-secrets-drive-credential", "acme-us-sales-secrets-hubspot-credential",
-    ]);
-    expect(dev.regs.filter((r) => r.type.startsWith("aws:"))).toEqual([]);
+  it("without AWS, seals every integration of a workspace in one WorkspaceCredentials under its derived key", async () => {
+    expect(dev.regs.filter((r) => r.type === WORKSPACE_CREDENTIALS_TYPE).map((r) => r.name).sort()).toEqual(["acme-emea-support-credentials", "acme-us-sales-credentials"]);
+    expect(dev.regs.filter((r) => r.type.startsWith("aws:") || r.type === WORKSPACE_SECRETS_TYPE)).toEqual([]);
     const names = workspaceNames("acme", "us-sales");
     const key = await deriveWorkspaceKey(MASTER_KEY, "acme", "us-sales");
-    const drive = dev.named("acme-us-sales-secrets-drive-credential").inputs;
-    expect(drive).toMatchObject({ slug: "drive", provider: "google-drive", schema: names.schema, owner: names.owner, app: names.app });
-    for (const field of ["value", "key", "connection"]) expect(isSecretValue(drive[field]), field).toBe(true);
-    expect(reveal(drive.value)).toBe(SECRET_CONFIG["tenancy:usDriveOauth"]);
-    expect(reveal(drive.key)).toBe(key);
+    const credentials = dev.named("acme-us-sales-credentials").inputs;
+    expect(credentials).toMatchObject({ organization: "acme", workspace: "us-sales", names: { schema: names.schema, owner: names.owner, app: names.app } });
+    expect(isSecretValue(credentials.key)).toBe(true);
+    expect(reveal(credentials.key)).toBe(key);
+    const integrations = credentials.integrations as Record<string, { provider: string; value: unknown }>;
+    expect(Object.keys(integrations).sort()).toEqual(["drive", "hubspot"]);
+    for (const [slug, i] of Object.entries(integrations)) expect(isSecretValue(i.value), slug).toBe(true);
+    expect(plainInputs(dev.named("acme-us-sales-credentials")).integrations).toEqual({
+      drive: { provider: "google-drive", value: SECRET_CONFIG["tenancy:usDriveOauth"] },
+      hubspot: { provider: "hubspot", value: SECRET_CONFIG["tenancy:usHubspotOauth"] },
+    });
+    // Another workspace's credentials go under another key.
+    expect(reveal(dev.named("acme-emea-support-credentials").inputs.key)).toBe(await deriveWorkspaceKey(MASTER_KEY, "acme", "emea-support"));
+    expect(reveal(dev.named("acme-emea-support-credentials").inputs.key)).not.toBe(key);
     expect(await pulumi.isSecret(workspaceOf(dev, "us-sales").credentialsKey)).toBe(true);
     expect(await valueOf(workspaceOf(dev, "us-sales").credentialsKey)).toBe(key);
     expect(await valueOf(workspaceOf(dev, "internal").credentialsKey)).toBeUndefined();
   });
 
-  it("with AWS, makes a KMS key, alias and read policy per workspace and a secret per integration, and no LocalCredential", async () => {
+  it("with AWS, makes a KMS key, alias and read policy per workspace and a secret per integration, and no WorkspaceCredentials", async () => {
     expect(inWorkspace(aws, "acme-us-sales-secrets").filter((r) => r.custom).map(line).sort()).toEqual([
       "aws:iam/policy:Policy acme-us-sales-secrets-read-policy",
       "aws:kms/alias:Alias acme-us-sales-secrets-alias",
@@ -151,56 +158,58 @@ describe("Workspace", () => {
       "aws:secretsmanager/secretVersion:SecretVersion acme-us-sales-secrets-drive-secret-version",
       "aws:secretsmanager/secretVersion:SecretVersion acme-us-sales-secrets-hubspot-secret-version",
     ]);
-    expect(aws.regs.filter((r) => r.type === dynamic("LocalCredential"))).toEqual([]);
+    expect(aws.regs.filter((r) => r.type === WORKSPACE_CREDENTIALS_TYPE)).toEqual([]);
     expect(inWorkspace(aws, "acme-internal").filter((r) => r.type.startsWith("aws:"))).toEqual([]);
     const version = aws.named("acme-emea-support-secrets-slack-secret-version").inputs;
     expect(isSecretValue(version.secretString)).toBe(true);
     expect(reveal(version.secretString)).toBe(SECRET_CONFIG["tenancy:emeaSlackToken"]);
     expect(aws.named("acme-emea-support-secrets-slack-secret").inputs).toMatchObject({ name: "tenancy/acme/emea-support/slack" });
     expect(await valueOf(workspaceOf(aws, "emea-support").credentialsKey)).toBeUndefined();
-  });
-
-  it("refuses integrations without AWS and without the master key, naming tenancy:credentialsMasterKey", async () => {
-    const bare = await deployOrganization(recorder, { ...devModel, workspaces: [] });
-    const build = (slug: string) => new Workspace(`t-${slug}`, { organization: bare.org, model: devModel, workspace: devModel.workspaces.find((w) => w.slug === slug)!, postgres: POSTGRES });
-    let error: unknown;
-    try {
-      build("us-sales");
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(pulumi.InputPropertyError);
-    expect(error).toMatchObject({ propertyPath: "credentialsMasterKey", reason: expect.stringContaining("tenancy:credentialsMasterKey") });
-    expect(() => build("internal")).not.toThrow();
-    await settle();
+    // The boundary is the same with or without AWS.
+    expect(aws.named("acme-us-sales-boundary").inputs).toEqual(dev.named("acme-us-sales-boundary").inputs);
   });
 
   it("is always parented to its organization, whatever options it is given", async () => {
     const bare = await deployOrganization(recorder, { ...devModel, workspaces: [] });
     const other = new pulumi.ComponentResource("test:index:Elsewhere", "elsewhere");
     const opts = { parent: other, protect: false } as pulumi.ComponentResourceOptions;
-    const ws = new Workspace("t-parented", { organization: bare.org, model: devModel, workspace: devModel.workspaces[2]!, postgres: POSTGRES }, opts);
+    const ws = new Workspace("t-parented", { organization: bare.org, model: devModel, workspace: devModel.workspaces[2]!, database: "tenancy", credentialsMasterKey: MASTER_KEY }, opts);
     await valueOf(ws.urn);
+    await valueOf(ws.appPassword);
     await settle();
     expect((ws as any).__parentResource).toBe(bare.org);
     expect(recorder.registered.find((r) => r.name === "t-parented")).toMatchObject({ parent: bare.root.urn, protect: true });
+    // Its resources still go through the organization's provider.
+    expect(recorder.registered.find((r) => r.name === "t-parented-boundary")!.provider).toMatch(new RegExp(`^${bare.named("acme-provider").urn.replace(/[$]/g, "\\$")}::`));
   });
 
-  it("keeps the admin connection, the app password and the credentials key secret", async () => {
-    for (const r of dev.regs.filter((r) => r.custom && "connection" in r.inputs)) {
-      expect(isSecretValue(r.inputs.connection), r.name).toBe(true);
-      expect(reveal(r.inputs.connection), r.name).toMatchObject({ password: "admin-password" });
+  it("derives a new app password and data key when its key generation is bumped", async () => {
+    const bare = await deployOrganization(recorder, { ...devModel, workspaces: [] });
+    const rotated = new Workspace("t-rotated", { organization: bare.org, model: devModel, workspace: devModel.workspaces[0]!, database: "tenancy", credentialsMasterKey: MASTER_KEY, keyGeneration: "2" });
+    expect(await valueOf(rotated.appPassword)).toBe(await deriveAppPassword(MASTER_KEY, "acme", "emea-support", "2"));
+    expect(await valueOf(rotated.appPassword)).not.toBe(await valueOf(workspaceOf(dev, "emea-support").appPassword));
+    expect(await valueOf(rotated.credentialsKey)).toBe(await deriveWorkspaceKey(MASTER_KEY, "acme", "emea-support", "2"));
+    await settle();
+  });
+
+  it("keeps the app password and the credentials key secret, and the admin connection out of every workspace resource", async () => {
+    const inWorkspaces = dev.regs.filter((r) => r.custom && dev.org.workspaces.some((w) => inWorkspace(dev, `acme-${w.slug}`).includes(r)));
+    expect(inWorkspaces.length).toBeGreaterThan(0);
+    for (const r of inWorkspaces) {
+      expect(r.inputs, r.name).not.toHaveProperty("connection");
+      expect(JSON.stringify(r.inputs), r.name).not.toContain("admin-password");
     }
-    expect(dev.regs.filter((r) => r.custom && !r.type.endsWith("RandomPassword") && !("connection" in r.inputs))).toEqual([]);
-    const app = dev.named("acme-emea-support-database-app").inputs;
-    expect(isSecretValue(app.password)).toBe(true);
     for (const w of dev.org.workspaces) {
+      const derived = await deriveAppPassword(MASTER_KEY, "acme", w.slug);
+      const boundary = dev.named(`acme-${w.slug}-boundary`).inputs;
+      expect(isSecretValue(boundary.appPassword), w.slug).toBe(true);
+      expect(reveal(boundary.appPassword)).toBe(derived);
       expect(await pulumi.isSecret(w.appPassword), w.slug).toBe(true);
-      expect(await valueOf(w.appPassword)).toBe(`generated-acme-${w.slug}-database-app-password`);
+      expect(await valueOf(w.appPassword)).toBe(derived);
     }
   });
 
-  it("registers what a policy pack sees: slug, organization, decommissioned, members by email, and integrations by secret name", () => {
+  it("registers what a policy pack sees: slug, organization, decommissioned, members by email, and integrations by secret name", async () => {
     const names = workspaceNames("acme", "us-sales");
     expect(dev.outputsOf("acme-us-sales")).toEqual({
       slug: "us-sales", organization: "acme", decommissioned: false, schema: names.schema, appRole: names.app,
@@ -212,6 +221,7 @@ describe("Workspace", () => {
     });
     expect(dev.outputsOf("acme-internal")).toMatchObject({ integrations: {}, members: { "ana@acme.test": "admin", "chloe@acme.test": "viewer" } });
     const seen = JSON.stringify(dev.regs.filter((r) => r.type === WORKSPACE_TYPE).map((r) => dev.outputs.get(r.urn)));
-    for (const secret of [...Object.values(SECRET_CONFIG), "admin-password", "generated-"]) expect(seen).not.toContain(secret);
+    const derived = await Promise.all(devModel.workspaces.flatMap((w) => [deriveAppPassword(MASTER_KEY, "acme", w.slug), deriveWorkspaceKey(MASTER_KEY, "acme", w.slug)]));
+    for (const secret of [...Object.values(SECRET_CONFIG), "admin-password", ...derived]) expect(seen).not.toContain(secret);
   });
 });

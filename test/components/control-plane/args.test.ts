@@ -3,8 +3,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { organizationRecordArgs, workspaceMembersArgs, workspaceRecordArgs } from "../../../components/control-plane/args.ts";
 import { canonical } from "../../../components/control-plane/diff.ts";
-import { organizationRecordProblems } from "../../../components/providers/control-plane-organization.ts";
-import { workspaceRecordProblems } from "../../../components/providers/control-plane-workspace.ts";
+import { organizationRecordProblems, workspaceRecordProblems } from "../../../components/control-plane/problems.ts";
+import { organizationRecordKind, workspaceRecordKind } from "../../../provider/resources/control-plane.ts";
 import type { TenancyModel } from "../../../config/model.ts";
 import { checkDeclaration } from "../../../policies/declaration.ts";
 
@@ -144,6 +144,9 @@ describe("every builder", () => {
     for (const m of [dev, agency]) {
       expect(organizationRecordProblems(organizationRecordArgs(m))).toEqual([]);
       for (const w of m.workspaces) expect(workspaceRecordProblems(workspaceRecordArgs(m, w))).toEqual([]);
+      // What the provider checks: the record as the Workspace sends it, members included.
+      expect(organizationRecordKind.check(organizationRecordArgs(m))).toEqual([]);
+      for (const w of m.workspaces) expect(workspaceRecordKind.check({ ...workspaceRecordArgs(m, w), members: workspaceMembersArgs(m, w).members }), w.slug).toEqual([]);
     }
   });
 });

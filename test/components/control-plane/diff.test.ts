@@ -1,17 +1,29 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { workspaceRecordArgs } from "../../../components/control-plane/args.ts";
 import { canonical, changedProperties, describeMemberChange, memberChanges } from "../../../components/control-plane/diff.ts";
-import { diffMembers } from "../../../components/providers/control-plane-members.ts";
+import { checkDeclaration } from "../../../policies/declaration.ts";
+import { workspaceRecordKind, type WorkspaceRecordInputs } from "../../../provider/resources/control-plane.ts";
+import type { Diff } from "../../../provider/server.ts";
 
-const connection = { host: "127.0.0.1", port: 5432, user: "postgres", password: "not-a-real-one", database: "postgres" };
+const devFile = new URL("../../../stacks/dev/tenancy.yaml", import.meta.url).pathname;
+const dev = checkDeclaration(readFileSync(devFile, "utf8"), devFile).model!;
+/** The emea-support record as the Workspace sends it, with the member list replaced. */
+const record = workspaceRecordArgs(dev, dev.workspaces.find((w) => w.slug === "emea-support")!);
 const emails = ["ana@acme.test", "ben@acme.test", "chloe@acme.test", "dev@partner.test", "eve@acme.test", "fay@acme.test"];
 const roles = ["admin", "editor", "viewer"];
 
 /** A member list as entries, in an arbitrary order. */
 const memberList = fc.uniqueArray(fc.tuple(fc.constantFrom(...emails), fc.constantFrom(...roles)), { selector: ([email]) => email, maxLength: emails.length });
-const state = (entries: readonly (readonly [string, string])[]) => ({ organization: "acme", workspace: "emea", members: Object.fromEntries(entries), connection });
+const state = (entries: readonly (readonly [string, string])[]): WorkspaceRecordInputs => ({ ...record, members: Object.fromEntries(entries) });
+function diffMembers(olds: WorkspaceRecordInputs, news: WorkspaceRecordInputs): Diff {
+  const d = workspaceRecordKind.diff(olds, news);
+  if (d instanceof Promise) throw new Error("expected a synchronous diff");
+  return d;
+}
 
-describe("the membership diff", () => {
+describe("the membership diff (a WorkspaceRecord's members, per person)", () => {
   it("lists exactly the people added, removed or whose role changed, once each", () => {
     fc.assert(fc.property(memberList, memberList, (before, after) => {
       const olds = Object.fromEntries(before);
@@ -20,7 +32,7 @@ describe("the membership diff", () => {
       const diff = diffMembers(state(before), state(after));
       expect(memberChanges(olds, news).map((c) => c.email)).toEqual(expected);
       expect(Object.keys(diff.detailedDiff).sort()).toEqual(expected.map((e) => `members[${JSON.stringify(e)}]`).sort());
-      expect(diff.changes).toBe(expected.length > 0);
+      for (const c of memberChanges(olds, news)) expect(diff.detailedDiff[`members[${JSON.stringify(c.email)}]`]).toBe(c.kind);
       expect(diff.replaces).toEqual([]);
     }));
   });
@@ -40,13 +52,18 @@ describe("the membership diff", () => {
   it("finds no change when only the order of the members differs", () => {
     fc.assert(fc.property(memberList, fc.func(fc.integer()), (entries, key) => {
       const moved = [...entries].sort((a, b) => key(a[0]) - key(b[0]));
-      expect(diffMembers(state(entries), state(moved))).toEqual({ changes: false, replaces: [], detailedDiff: {} });
+      expect(diffMembers(state(entries), state(moved))).toEqual({ replaces: [], detailedDiff: {} });
     }));
   });
 
-  it("replaces the list when it moves to another workspace", () => {
-    const diff = diffMembers(state([]), { ...state([]), workspace: "apac" });
-    expect(diff).toMatchObject({ changes: true, replaces: ["workspace"], detailedDiff: { workspace: { kind: "update_replace", inputDiff: true } } });
+  it("replaces the record when it moves to another workspace or organization", () => {
+    expect(diffMembers(state([]), { ...state([]), slug: "apac" })).toEqual({ replaces: ["slug"], detailedDiff: { slug: "update-replace" } });
+    expect(diffMembers(state([]), { ...state([]), organization: "globex" })).toEqual({ replaces: ["organization"], detailedDiff: { organization: "update-replace" } });
+  });
+
+  it("updates the record's other properties in place, each named, beside the members", () => {
+    const diff = diffMembers(state([["ana@acme.test", "admin"]]), { ...state([["ana@acme.test", "viewer"]]), name: "EMEA", decommissioned: true });
+    expect(diff).toEqual({ replaces: [], detailedDiff: { name: "update", decommissioned: "update", 'members["ana@acme.test"]': "update" } });
   });
 
   it("reads like the plan a reviewer expects", () => {

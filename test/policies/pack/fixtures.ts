@@ -4,8 +4,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { organizationRecordArgs, workspaceMembersArgs, workspaceRecordArgs } from "../../../components/control-plane/args.ts";
+import { migrationInputs } from "../../../components/control-plane/migrations.ts";
 import { workspaceGrants } from "../../../components/grants.ts";
-import { workspaceNames } from "../../../components/naming.ts";
+import { CONTROL_SCHEMA, workspaceNames } from "../../../components/naming.ts";
+import { CONTROL_PLANE_TYPE, WORKSPACE_CREDENTIALS_TYPE } from "../../../components/resources.ts";
 import { loadDeclaration } from "../../../config/load.ts";
 import type { TenancyModel } from "../../../config/model.ts";
 import { Token } from "../../../policies/tokens.ts";
@@ -20,9 +22,10 @@ export function stackModel(stack: "dev" | "agency"): TenancyModel {
   return loaded.model;
 }
 
-const connection = { host: "127.0.0.1", port: 54329, user: "tenancy_admin", password: "AgsS2q8ZxWm4Vt0pLrK7yNcB", database: "tenancy" };
-const withConnection = (props: Record<string, unknown>) => ({ ...props, connection });
-const SECRET_CONNECTION = [["connection"]] as const;
+/** The tenancy provider's configuration: the admin connection, its password a secret. */
+const providerConfig = { host: "127.0.0.1", port: "54329", user: "tenancy_admin", database: "tenancy", password: "AgsS2q8ZxWm4Vt0pLrK7yNcB" };
+/** What components/credentials-crypto.ts deriveAppPassword returns: 32 bytes, base64url. */
+export const APP_PASSWORD = "q2fJ0Xw7c1bN8rTz-5LmVYa9KsD3eHgPuWnE6oRiC4k";
 
 export interface FixtureOptions {
   /** Credentials in AWS (KMS key, alias, secrets, read policy) instead of PostgreSQL. */
@@ -37,35 +40,32 @@ export function workspaceSpecs(model: TenancyModel, index: number, options: Fixt
   const names = workspaceNames(org.slug, ws.slug);
   const protect = !ws.decommissioned;
   const child = (spec: Omit<Spec, "protect">): Spec => ({ protect, ...spec });
-  const db = `${name}-database`;
   const specs: Spec[] = [
     { type: Token.Workspace, name, parent: org.slug, protect, props: {
       slug: ws.slug, organization: org.slug, decommissioned: ws.decommissioned, schema: names.schema, appRole: names.app,
       members: Object.fromEntries(ws.members.map((m) => [m.key, m.role])),
       integrations: Object.fromEntries(ws.integrations.map((i) => [i.slug, { provider: i.provider, credentialsSecret: i.credentialsSecret }])),
     } },
-    child({ type: Token.WorkspaceDatabase, name: db, parent: name, props: { schema: names.schema, ownerRole: names.owner, appRole: names.app, readonlyRole: names.readonly, appPassword: "UNUSED", database: "tenancy" }, secret: [["appPassword"]] }),
-    child({ type: "pulumi-nodejs:dynamic/tenancy:PgRole", name: `${db}-owner`, parent: db, props: withConnection({ name: names.owner, login: false }), secret: SECRET_CONNECTION }),
-    child({ type: "pulumi-nodejs:dynamic/tenancy:PgSchema", name: `${db}-schema`, parent: db, props: withConnection({ name: names.schema, owner: names.owner, cascade: true }), secret: SECRET_CONNECTION }),
-    child({ type: "pulumi-nodejs:dynamic/tenancy:RandomPassword", name: `${db}-app-password`, parent: db, props: { length: 32 } }),
-    child({ type: "pulumi-nodejs:dynamic/tenancy:PgRole", name: `${db}-app`, parent: db, props: withConnection({ name: names.app, login: true, password: "Pl7HwllYYqZ5XqtesR7zsXbJ7Ye7i54E", reassignOwnedTo: names.owner }), secret: [["connection"], ["password"]] }),
-    child({ type: "pulumi-nodejs:dynamic/tenancy:PgRole", name: `${db}-readonly`, parent: db, props: withConnection({ name: names.readonly, login: false, reassignOwnedTo: names.owner }), secret: SECRET_CONNECTION }),
-    ...workspaceGrants(names, "tenancy").map((g) => child({ type: Token.PgGrant, name: `${db}-${g.id}`, parent: db, props: withConnection({ action: g.action, role: g.role, on: g.on, privileges: g.privileges }), secret: SECRET_CONNECTION })),
-    child({ type: Token.WorkspaceRecord, name: `${name}-record`, parent: name, props: withConnection({ ...workspaceRecordArgs(model, ws, { decommissioned: ws.decommissioned }) }), secret: SECRET_CONNECTION }),
-    child({ type: Token.WorkspaceMembers, name: `${name}-members`, parent: name, props: withConnection({ ...workspaceMembersArgs(model, ws) }), secret: SECRET_CONNECTION }),
+    child({ type: Token.WorkspaceBoundary, name: `${name}-boundary`, parent: name, secret: [["appPassword"]], props: {
+      organization: org.slug, workspace: ws.slug, names, database: "tenancy", appPassword: APP_PASSWORD,
+      grants: Object.fromEntries(workspaceGrants(names, "tenancy").map(({ id, ...g }) => [id, g])),
+    } }),
+    child({ type: Token.WorkspaceRecord, name: `${name}-record`, parent: name, props: { ...workspaceRecordArgs(model, ws, { decommissioned: ws.decommissioned }), members: workspaceMembersArgs(model, ws).members } }),
   ];
   if (ws.integrations.length === 0) return specs;
-  const secrets = `${name}-secrets`;
-  specs.push(child({ type: Token.WorkspaceSecrets, name: secrets, parent: name, props: { backend: options.aws ? "aws" : "postgres" } }));
   if (!options.aws) {
-    for (const i of ws.integrations) {
-      specs.push(child({ type: "pulumi-nodejs:dynamic/tenancy:LocalCredential", name: `${secrets}-${i.slug}-credential`, parent: secrets, secret: [["connection"], ["key"], ["value"]], props: withConnection({
-        slug: i.slug, provider: i.provider, value: "demo-placeholder-credential", key: "F71lmTp3t+/EVoE/18ymJrlcq8O+2NpP/ldce7t1Bi8=", schema: names.schema, owner: names.owner, app: names.app,
-        digest: "6410ae4e0b88f446b662ac4fd198fed7d7a8a367966cca5690f7a74779a02711", keyId: "dk1-8038d565c7443ea5",
-      }) }));
-    }
+    specs.push(child({
+      type: WORKSPACE_CREDENTIALS_TYPE, name: `${name}-credentials`, parent: name,
+      secret: [["key"], ...ws.integrations.map((i) => ["integrations", i.slug, "value"])],
+      props: {
+        organization: org.slug, workspace: ws.slug, names, key: "F71lmTp3t+/EVoE/18ymJrlcq8O+2NpP/ldce7t1Bi8=",
+        integrations: Object.fromEntries(ws.integrations.map((i) => [i.slug, { provider: i.provider, value: "xoxb-1234567890-abcdefghijkl" }])),
+      },
+    }));
     return specs;
   }
+  const secrets = `${name}-secrets`;
+  specs.push(child({ type: Token.WorkspaceSecrets, name: secrets, parent: name, props: { backend: "aws" } }));
   const tags = { "tenancy:organization": org.slug, "tenancy:workspace": ws.slug, "tenancy:managed-by": "tenancy-as-code" };
   const account = "arn:aws:kms:eu-west-1:123456789012";
   const keyArn = `${account}:key/${ws.slug}-0000-1111`;
@@ -89,14 +89,15 @@ export function workspaceSpecs(model: TenancyModel, index: number, options: Fixt
   return specs;
 }
 
-/** The whole stack: Stack, Organization, its control plane and record, every workspace. */
+/** The whole stack: Stack, Organization, its provider, control plane and record, every workspace. */
 export function stackSpecs(model: TenancyModel, options: FixtureOptions = {}): Spec[] {
   const org = model.organization!;
   return [
     { type: STACK, name: "tenancy-test" },
     { type: Token.Organization, name: org.slug, parent: "tenancy-test", props: { slug: org.slug, billingMode: org.billing.mode, membership: org.membership, workspaces: model.workspaces.map((w) => w.slug).sort() } },
-    { type: "pulumi-nodejs:dynamic/tenancy:ControlPlaneSchema", name: `${org.slug}-control-plane`, parent: org.slug, secret: SECRET_CONNECTION, props: withConnection({ migrations: [{ name: "tenancy records", checksum: "6e640f8736f4c128e85d51b48ed309e6af6bff1b5e338b6bed75936ec4420568", sql: "CREATE TABLE tenancy_control.users (email text PRIMARY KEY)" }] }) },
-    { type: Token.OrganizationRecord, name: `${org.slug}-record`, parent: org.slug, secret: SECRET_CONNECTION, props: withConnection({ ...organizationRecordArgs(model) }) },
+    { type: "pulumi:providers:tenancy", name: `${org.slug}-provider`, parent: org.slug, secret: [["password"]], props: { ...providerConfig } },
+    { type: CONTROL_PLANE_TYPE, name: `${org.slug}-control-plane`, parent: org.slug, props: { schema: CONTROL_SCHEMA, database: "tenancy", migrations: migrationInputs() } },
+    { type: Token.OrganizationRecord, name: `${org.slug}-record`, parent: org.slug, props: { ...organizationRecordArgs(model) } },
     ...model.workspaces.flatMap((_, i) => workspaceSpecs(model, i, options)),
   ];
 }

@@ -3,12 +3,14 @@ import { describe, expect, it } from "vitest";
 import { workspaceNames } from "../../../components/naming.ts";
 import { workspaceOfName } from "../../../policies/postgres.ts";
 import { Token } from "../../../policies/tokens.ts";
-import { stackModel, stackSpecs } from "./fixtures.ts";
+import { changed, stackModel, stackSpecs } from "./fixtures.ts";
 import { runPack, summary, type Spec } from "./harness.ts";
 
 const dev = stackSpecs(stackModel("dev"));
-const connection = { host: "127.0.0.1", port: 5432, user: "admin", password: "x", database: "tenancy" };
-const grant = (name: string, props: Record<string, unknown>, type: string = Token.PgGrant): Spec => ({ type, name, parent: "tenancy-test", props: { ...props, connection }, secret: [["connection"]] });
+const grant = (name: string, props: Record<string, unknown>, type: string = Token.PgGrant): Spec => ({ type, name, parent: "tenancy-test", props });
+/** dev with one more entry in a workspace boundary's grants map. */
+const boundaryWith = (boundary: string, id: string, g: Record<string, unknown>) =>
+  changed(dev, boundary, (s) => ({ ...s, props: { ...s.props, grants: { ...(s.props!.grants as object), [id]: g } } }));
 
 describe("the PostgreSQL policies", () => {
   it("reads the workspace back from every derived name", () => {
@@ -25,7 +27,7 @@ describe("the PostgreSQL policies", () => {
     const bad = grant("cross", { action: "grant", role: "acme__internal__app", on: { kind: "schema", schema: "acme__emea_support" }, privileges: ["USAGE"] });
     const reported = await runPack([...dev, bad]);
     expect(summary(reported)).toEqual(["grant-within-workspace cross"]);
-    expect(reported[0]!.message).toBe('PgGrant "cross" gives role "acme__internal__app" of workspace "acme__internal" access to schema "acme__emea_support" of workspace "acme__emea_support"; a workspace\'s roles must reach only its own schema');
+    expect(reported[0]!.message).toBe('Grant "cross" gives role "acme__internal__app" of workspace "acme__internal" access to schema "acme__emea_support" of workspace "acme__emea_support"; a workspace\'s roles must reach only its own schema');
   });
 
   it("refuses cross-workspace default privileges and table grants, and allows a grant inside one workspace", async () => {
@@ -51,5 +53,24 @@ describe("the PostgreSQL policies", () => {
     const pg = grant("pg-public", { role: "public", database: "tenancy", schema: "acme__internal", objectType: "schema", privileges: ["USAGE"] }, Token.PostgresGrant);
     const elsewhere = grant("public-elsewhere", { action: "grant", role: "PUBLIC", on: { kind: "schema", schema: "reporting" }, privileges: ["USAGE"] });
     expect(summary(await runPack([...dev, pub, pg, elsewhere]))).toEqual(["no-public-grant-in-workspace pg-public", "no-public-grant-in-workspace public"]);
+  });
+
+  it("checks every grant a workspace boundary makes: its own pass, one crossing into another workspace is reported at the boundary", async () => {
+    expect(summary(await runPack(dev))).toEqual([]);
+    const cross = boundaryWith("acme-internal-boundary", "schema-us-sales", { action: "grant", role: "acme__internal__app", on: { kind: "schema", schema: "acme__us_sales" }, privileges: ["USAGE"] });
+    const reported = await runPack(cross);
+    expect(summary(reported)).toEqual(["grant-within-workspace acme-internal-boundary"]);
+    expect(reported[0]!.message).toBe('WorkspaceBoundary "acme-internal-boundary" gives role "acme__internal__app" of workspace "acme__internal" access to schema "acme__us_sales" of workspace "acme__us_sales"; a workspace\'s roles must reach only its own schema');
+    const future = boundaryWith("acme-internal-boundary", "default-us-sales", { action: "grant", role: "acme__internal__ro", on: { kind: "default-privileges", forRole: "acme__us_sales__app", objectType: "tables" }, privileges: ["SELECT"] });
+    expect(summary(await runPack(future))).toEqual(["grant-within-workspace acme-internal-boundary"]);
+  });
+
+  it("refuses a workspace boundary granting PUBLIC anything in a workspace, and allows its revokes from PUBLIC", async () => {
+    const pub = boundaryWith("acme-us-sales-boundary", "schema-public", { action: "grant", role: "PUBLIC", on: { kind: "schema", schema: "acme__us_sales" }, privileges: ["USAGE"] });
+    const reported = await runPack(pub);
+    expect(summary(reported)).toEqual(["no-public-grant-in-workspace acme-us-sales-boundary"]);
+    expect(reported[0]!.message).toBe('WorkspaceBoundary "acme-us-sales-boundary" gives PUBLIC privileges reaching "acme__us_sales" of workspace "acme__us_sales"; nothing in a workspace is granted to PUBLIC');
+    const revokes = dev.find((s) => s.name === "acme-us-sales-boundary")!.props!.grants as Record<string, { role: string; action: string }>;
+    expect(Object.values(revokes).filter((g) => g.role === "PUBLIC").map((g) => g.action)).toEqual(["revoke", "revoke", "revoke"]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { findSecretPaths } from "../../../policies/view.ts";
-import { changed, stackModel, stackSpecs } from "./fixtures.ts";
+import { APP_PASSWORD, changed, stackModel, stackSpecs } from "./fixtures.ts";
 import { runPack, summary, type Spec } from "./harness.ts";
 
 const dev = stackSpecs(stackModel("dev"));
@@ -20,14 +20,34 @@ describe("no-plaintext-secret-literal", () => {
   it("looks into nested inputs and JSON documents, and ignores what arrived secret", async () => {
     const nested = changed(dev, "acme-internal-record", (s) => ({ ...s, props: { ...props(s), agents: { bot: { name: "AKIAIOSFODNN7EXAMPLE" } } } }));
     expect(summary(await runPack(nested))).toEqual(["no-plaintext-secret-literal acme-internal-record"]);
-    const marked = changed(nested, "acme-internal-record", (s) => ({ ...s, secret: [["connection"], ["agents"]] }));
+    const marked = changed(nested, "acme-internal-record", (s) => ({ ...s, secret: [["agents"]] }));
     expect(summary(await runPack(marked))).toEqual([]);
   });
 
-  it("passes the real stacks' names, ARNs, digests and generated passwords (marked secret)", async () => {
+  it("passes the real stacks' names, ARNs, digests and derived passwords and keys (marked secret)", async () => {
     expect(summary(await runPack(dev))).toEqual([]);
-    const unmarkedPassword = changed(dev, "acme-internal-database-app", (s) => ({ ...s, secret: [["connection"]] }));
-    expect(summary(await runPack(unmarkedPassword))).toEqual(["no-plaintext-secret-literal acme-internal-database-app"]);
+    const unmarkedPassword = changed(dev, "acme-internal-boundary", (s) => ({ ...s, secret: [] }));
+    const reported = await runPack(unmarkedPassword);
+    expect(summary(reported)).toEqual(["no-plaintext-secret-literal acme-internal-boundary"]);
+    expect(reported[0]!.message).toMatch(/^input appPassword of tenancy:postgres:WorkspaceBoundary "acme-internal-boundary" .* is not marked secret \(value not shown\)$/);
+    expect(reported[0]!.message).not.toContain(APP_PASSWORD);
+  });
+
+  it("refuses a workspace's data key or an integration's credential sent in clear, at its path", async () => {
+    const unmarkedKey = changed(dev, "acme-us-sales-credentials", (s) => ({ ...s, secret: (s.secret ?? []).filter((p) => p[0] !== "key") }));
+    const reported = await runPack(unmarkedKey);
+    expect(summary(reported)).toEqual(["no-plaintext-secret-literal acme-us-sales-credentials"]);
+    expect(reported[0]!.message).toMatch(/^input key of /);
+    const unmarkedValue = changed(dev, "acme-us-sales-credentials", (s) => ({ ...s, secret: (s.secret ?? []).filter((p) => p[1] !== "drive") }));
+    const value = await runPack(unmarkedValue);
+    expect(summary(value)).toEqual(["no-plaintext-secret-literal acme-us-sales-credentials"]);
+    expect(value[0]!.message).toMatch(/^input integrations\.drive\.value of tenancy:postgres:WorkspaceCredentials "acme-us-sales-credentials" /);
+    expect(value[0]!.message).not.toContain(TOKEN);
+  });
+
+  it("refuses the tenancy provider's admin password sent in clear", async () => {
+    const unmarked = changed(dev, "acme-provider", (s) => ({ ...s, secret: [] }));
+    expect(summary(await runPack(unmarked))).toEqual(["no-plaintext-secret-literal acme-provider"]);
   });
 
   it("finds the engine's secret markers in a serialized property map", () => {

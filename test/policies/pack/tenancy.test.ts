@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ORGANIZATION_TYPE } from "../../../components/organization.ts";
 import { WORKSPACE_TYPE } from "../../../components/workspace.ts";
-import { WORKSPACE_MEMBERS_TYPE } from "../../../components/providers/control-plane-members.ts";
-import { WORKSPACE_RECORD_TYPE } from "../../../components/providers/control-plane-workspace.ts";
-import { ORGANIZATION_RECORD_TYPE } from "../../../components/providers/control-plane-organization.ts";
+import { GRANT_TYPE, ORGANIZATION_RECORD_TYPE, WORKSPACE_BOUNDARY_TYPE, WORKSPACE_RECORD_TYPE } from "../../../components/resources.ts";
+import { WORKSPACE_SECRETS_TYPE } from "../../../components/workspace-secrets.ts";
 import { rules } from "../../../policies/rules/index.ts";
 import { policies } from "../../../policies/pack.ts";
 import { rebuildModels } from "../../../policies/model-from-resources.ts";
@@ -16,8 +15,8 @@ const props = (spec: Spec) => spec.props ?? {};
 
 describe("the tenancy policies", () => {
   it("uses the components' type tokens", () => {
-    expect([Token.Organization, Token.Workspace, Token.OrganizationRecord, Token.WorkspaceRecord, Token.WorkspaceMembers])
-      .toEqual([ORGANIZATION_TYPE, WORKSPACE_TYPE, ORGANIZATION_RECORD_TYPE, WORKSPACE_RECORD_TYPE, WORKSPACE_MEMBERS_TYPE]);
+    expect([Token.Organization, Token.Workspace, Token.WorkspaceSecrets, Token.OrganizationRecord, Token.WorkspaceRecord, Token.WorkspaceBoundary, Token.PgGrant])
+      .toEqual([ORGANIZATION_TYPE, WORKSPACE_TYPE, WORKSPACE_SECRETS_TYPE, ORGANIZATION_RECORD_TYPE, WORKSPACE_RECORD_TYPE, WORKSPACE_BOUNDARY_TYPE, GRANT_TYPE]);
   });
 
   it("has one policy per declaration rule, named by its id, all mandatory, described as checks", () => {
@@ -50,7 +49,7 @@ describe("the tenancy policies", () => {
 
   it("reports a rule violation under the rule's id, at the workspace's URN", async () => {
     // ben@acme.test is us-sales' only admin: make him an editor.
-    const broken = changed(dev, "acme-us-sales-members", (s) => ({ ...s, props: { ...props(s), members: { "ben@acme.test": "editor", "chloe@acme.test": "editor" } } }));
+    const broken = changed(dev, "acme-us-sales-record", (s) => ({ ...s, props: { ...props(s), members: { "ben@acme.test": "editor", "chloe@acme.test": "editor" } } }));
     const reported = await runPack(broken);
     expect(summary(reported)).toEqual(["workspace-has-admin acme-us-sales"]);
     expect(reported[0]!.message).toMatch(/workspace "us-sales" must have/);
@@ -86,8 +85,10 @@ describe("the tenancy policies", () => {
   });
 
   it("requires deletion protection on every workspace resource until it is decommissioned", async () => {
-    const unprotected = changed(dev, "acme-internal-database-schema", (s) => ({ ...s, protect: false }));
-    expect(summary(await runPack(unprotected))).toEqual(["workspace-deletion-protected acme-internal-database-schema"]);
+    const unprotected = changed(dev, "acme-internal-boundary", (s) => ({ ...s, protect: false }));
+    expect(summary(await runPack(unprotected))).toEqual(["workspace-deletion-protected acme-internal-boundary"]);
+    const credentials = changed(dev, "acme-us-sales-credentials", (s) => ({ ...s, protect: false }));
+    expect(summary(await runPack(credentials))).toEqual(["workspace-deletion-protected acme-us-sales-credentials"]);
     const leaving = unprotected.map((s) => (s.name === "acme-internal" ? { ...s, props: { ...props(s), decommissioned: true } } : s));
     expect(summary(await runPack(leaving))).toEqual([]);
   });

@@ -1,0 +1,142 @@
+// tenancy:postgres:WorkspaceBoundary's check and diff (provider/resources/boundary.ts): pure, no
+// database. What create/read/update/delete do to a server is test/e2e/provider-kinds.test.ts.
+import { describe, expect, it } from "vitest";
+import { workspaceGrants } from "../../../components/grants.ts";
+import { workspaceNames, type WorkspaceNames } from "../../../components/naming.ts";
+import { passwordDigest } from "../../../provider/postgres/roles.ts";
+import { boundaryKind, type BoundaryInputs, type BoundaryState } from "../../../provider/resources/boundary.ts";
+import { UNKNOWN, type Diff } from "../../../provider/server.ts";
+
+/** These kinds diff synchronously (the interface allows a promise, for the credentials' digests). */
+function sync(d: Diff | Promise<Diff>): Diff {
+  if (d instanceof Promise) throw new Error("expected a synchronous diff");
+  return d;
+}
+
+const PASSWORD = "q2fJ0Xw7c1bN8rTz-5LmVYa9KsD3eHgPuWnE6oRiC4k";
+const emea = workspaceNames("acme", "emea");
+const us = workspaceNames("acme", "us");
+
+function inputs(names: WorkspaceNames = emea, over: Partial<BoundaryInputs> = {}): BoundaryInputs {
+  return {
+    organization: "acme", workspace: names === us ? "us" : "emea", names, database: "tenancy", appPassword: PASSWORD,
+    grants: Object.fromEntries(workspaceGrants(names, "tenancy").map(({ id, ...g }) => [id, g])), ...over,
+  };
+}
+
+/** What create keeps for `i` (provider/resources/boundary.ts stateOf), as a refresh would read it back clean. */
+function stateOf(i: BoundaryInputs, over: Partial<BoundaryState> = {}): BoundaryState {
+  const { appPassword, ...rest } = i;
+  return {
+    ...rest, passwordDigest: passwordDigest(appPassword), roles: { [i.names.owner]: "NOLOGIN", [i.names.app]: "LOGIN", [i.names.readonly]: "NOLOGIN" },
+    schemaOwner: i.names.owner, credentialsTable: "ok", outsiders: [], ...over,
+  };
+}
+
+const withGrant = (id: string, grant: unknown, base = inputs()) => ({ ...base, grants: { ...base.grants, [id]: grant } }) as BoundaryInputs;
+const properties = (i: BoundaryInputs) => boundaryKind.check(i).map((f) => f.property);
+
+describe("WorkspaceBoundary's check", () => {
+  it("accepts the boundary the Workspace declares", () => {
+    expect(boundaryKind.check(inputs())).toEqual([]);
+    expect(boundaryKind.check(inputs(us))).toEqual([]);
+  });
+
+  it("refuses a grant naming another workspace's role or schema, whatever the kind of object", () => {
+    const cases = {
+      "role": { action: "grant", role: us.app, on: { kind: "schema", schema: emea.schema }, privileges: ["USAGE"] },
+      "schema": { action: "grant", role: emea.app, on: { kind: "schema", schema: us.schema }, privileges: ["USAGE"] },
+      "tables": { action: "grant", role: emea.readonly, on: { kind: "all-tables-in-schema", schema: us.schema }, privileges: ["SELECT"] },
+      "future": { action: "grant", role: emea.readonly, on: { kind: "default-privileges", forRole: us.app, objectType: "tables" }, privileges: ["SELECT"] },
+      "future-in": { action: "grant", role: emea.readonly, on: { kind: "default-privileges", forRole: emea.app, schema: us.schema, objectType: "tables" }, privileges: ["SELECT"] },
+    };
+    for (const [id, grant] of Object.entries(cases)) {
+      const failures = boundaryKind.check(withGrant(id, grant));
+      expect(failures, id).toHaveLength(1);
+      expect(failures[0]!.property).toBe(`grants.${id}`);
+      expect(failures[0]!.reason).toMatch(new RegExp(`^names "acme__us(__app)?", which is not a role or schema of workspace "emea"$`));
+    }
+  });
+
+  it("refuses a grant to PUBLIC, and accepts revokes from PUBLIC", () => {
+    const failures = boundaryKind.check(withGrant("public", { action: "grant", role: "PUBLIC", on: { kind: "schema", schema: emea.schema }, privileges: ["USAGE"] }));
+    expect(failures).toEqual([{ property: "grants.public", reason: "PUBLIC may only appear in revokes; got a grant to PUBLIC" }]);
+    expect(boundaryKind.check(withGrant("revoke", { action: "revoke", role: "PUBLIC", on: { kind: "schema", schema: emea.schema }, privileges: ["CREATE"] }))).toEqual([]);
+  });
+
+  it("refuses bad identifiers in the names, the database and the grants", () => {
+    expect(properties(inputs({ ...emea, app: "Acme-App" }))).toContain("app");
+    expect(properties(inputs(emea, { database: 'tenancy"; DROP DATABASE x; --' }))).toContain("database");
+    // The old WorkspaceDatabase refused names PostgreSQL would truncate; the provider still does.
+    expect(properties(inputs({ ...emea, owner: `a${"b".repeat(63)}` }))).toContain("owner");
+    const quoted = boundaryKind.check(withGrant("quoted", { action: "grant", role: `${emea.app}" WITH GRANT OPTION; --`, on: { kind: "schema", schema: emea.schema }, privileges: ["USAGE"] }));
+    expect(quoted.map((f) => f.property)).toEqual(["grants.quoted", "grants.quoted"]);
+    expect(quoted[0]!.reason).toMatch(/^role must be a plain lower-case identifier/);
+  });
+
+  it("refuses privileges an object does not take", () => {
+    const failures = boundaryKind.check(withGrant("too-much", { action: "grant", role: emea.app, on: { kind: "schema", schema: emea.schema }, privileges: ["USAGE", "SUPERUSER"] }));
+    expect(failures).toEqual([{ property: "grants.too-much", reason: 'privilege "SUPERUSER" is not allowed on schema; allowed: USAGE, CREATE' }]);
+  });
+
+  it("refuses an app password that is short or not printable ASCII, without quoting it", () => {
+    for (const bad of ["short", `${"x".repeat(20)} spaced`, `${"é".repeat(20)}`, "x".repeat(257)]) {
+      const failures = boundaryKind.check(inputs(emea, { appPassword: bad }));
+      expect(failures.map((f) => f.property), bad).toEqual(["appPassword"]);
+      expect(JSON.stringify(failures)).not.toContain(bad);
+    }
+  });
+
+  it("leaves what a preview does not know yet to the update", () => {
+    expect(boundaryKind.check(inputs(emea, { appPassword: UNKNOWN, database: UNKNOWN }))).toEqual([]);
+    expect(boundaryKind.check(withGrant("later", { action: "grant", role: emea.app, on: { kind: "database", database: UNKNOWN }, privileges: ["CONNECT"] }))).toEqual([]);
+  });
+});
+
+describe("WorkspaceBoundary's diff", () => {
+  it("sees no change when the server holds what is declared", () => {
+    expect(sync(boundaryKind.diff(stateOf(inputs()), inputs()))).toEqual({ replaces: [], detailedDiff: {}, deleteBeforeReplace: true });
+  });
+
+  it("keys grant changes by the grant's stable id", () => {
+    const i = inputs();
+    const { "schema-readonly": _, ...without } = i.grants;
+    const changed = { ...without, "connect-app": { ...i.grants["connect-app"]!, privileges: ["CONNECT", "TEMPORARY"] }, extra: { action: "grant", role: emea.readonly, on: { kind: "schema", schema: emea.schema }, privileges: ["USAGE"] } } as BoundaryInputs["grants"];
+    expect(sync(boundaryKind.diff(stateOf(i), { ...i, grants: changed }))).toEqual({
+      replaces: [], deleteBeforeReplace: true,
+      detailedDiff: { 'grants["schema-readonly"]': "delete", 'grants["connect-app"]': "update", 'grants["extra"]': "add" },
+    });
+  });
+
+  it("tells a changed app password by its digest, never keeping the password", () => {
+    const state = stateOf(inputs());
+    expect(JSON.stringify(state)).not.toContain(PASSWORD);
+    expect(sync(boundaryKind.diff(state, inputs(emea, { appPassword: `${PASSWORD}x` }))).detailedDiff).toEqual({ appPassword: "update" });
+    expect(sync(boundaryKind.diff(state, inputs(emea, { appPassword: UNKNOWN }))).detailedDiff).toEqual({ appPassword: "update" });
+    // A refresh compares state with what was read back, which holds no password.
+    const { appPassword: _, ...readBack } = inputs();
+    expect(sync(boundaryKind.diff(state, readBack as BoundaryInputs)).detailedDiff).toEqual({});
+    // An imported boundary has no digest: the first update sets the declared password.
+    expect(sync(boundaryKind.diff({ ...state, passwordDigest: "" }, inputs())).detailedDiff).toEqual({ appPassword: "update" });
+  });
+
+  it("updates in place to take back privileges found crossing the boundary, and to repair drift", () => {
+    const i = inputs();
+    expect(sync(boundaryKind.diff(stateOf(i, { outsiders: [`schema ${emea.schema} ${us.app} USAGE`] }), i))).toEqual({ replaces: [], detailedDiff: { outsiders: "update" }, deleteBeforeReplace: true });
+    expect(sync(boundaryKind.diff(stateOf(i, { credentialsTable: "has a trigger t" }), i)).detailedDiff).toEqual({ credentialsTable: "update" });
+    expect(sync(boundaryKind.diff(stateOf(i, { schemaOwner: us.owner }), i)).detailedDiff).toEqual({ schemaOwner: "update" });
+    const { [emea.readonly]: _, ...rolesLeft } = stateOf(i).roles;
+    expect(sync(boundaryKind.diff(stateOf(i, { roles: { ...rolesLeft, [emea.app]: "NOLOGIN" } }), i)).detailedDiff).toEqual({ [`roles["${emea.readonly}"]`]: "add", [`roles["${emea.app}"]`]: "update" });
+  });
+
+  it("replaces, deleting first, when the names, the workspace, the organization or the database change", () => {
+    const moved = sync(boundaryKind.diff(stateOf(inputs()), inputs(us)));
+    expect(moved.replaces).toEqual(["workspace", "names"]);
+    expect(moved.deleteBeforeReplace).toBe(true);
+    expect(moved.detailedDiff).toMatchObject({ workspace: "update-replace", names: "update-replace", schemaOwner: "update" });
+    expect(moved.detailedDiff).toMatchObject({ [`roles["${us.app}"]`]: "add", [`roles["${emea.app}"]`]: "delete" });
+    expect(sync(boundaryKind.diff(stateOf(inputs()), inputs({ ...emea, readonly: "acme__emea__reader" }))).replaces).toEqual(["names"]);
+    expect(sync(boundaryKind.diff(stateOf(inputs()), inputs(emea, { organization: "globex" }))).replaces).toEqual(["organization"]);
+    expect(sync(boundaryKind.diff(stateOf(inputs()), inputs(emea, { database: "other" }))).replaces).toEqual(["database"]);
+  });
+});
