@@ -165,7 +165,6 @@ export function existingTableAttempts(ctx: Ctx): string[] {
     `UPDATE ${t} SET ${key} = ${key}`,
     `DELETE FROM ${t}`,
     `TRUNCATE ${t}`,
-    `GRANT SELECT ON ${t} TO ${id(ctx.self.readonly)}`,
   ];
 }
 
@@ -202,9 +201,8 @@ export function eventFunction(ctx: Ctx): string[] {
  * privileges, footholds, stolen rows, backdoor roles), as the superuser. A no-op when the
  * toolkit held; it only keeps one broken case from poisoning the next.
  */
-export async function scrub(su: pg.Client, boundaries: readonly Boundary[], knownRoles: ReadonlySet<string>, database: string): Promise<void> {
+export async function scrub(su: pg.Client, boundaries: readonly Boundary[], baselineSettings: ReadonlySet<string>, database: string): Promise<void> {
   const q = async (text: string) => { await su.query(text).catch(() => {}); };
-  const all = boundaries.flatMap((b) => b.roles);
   for (const b of boundaries) {
     const rows = await su.query<{ role: string; member: string; grantor: string }>(`
       SELECT pg_get_userbyid(roleid) AS role, pg_get_userbyid(member) AS member, pg_get_userbyid(grantor) AS grantor
@@ -227,17 +225,29 @@ export async function scrub(su: pg.Client, boundaries: readonly Boundary[], know
     await q(`REVOKE CREATE ON DATABASE ${id(database)} FROM ${id(b.app)} CASCADE`);
     await q(`TRUNCATE ${id(b.schema)}.attack_loot`);
   }
-  const settings = await su.query<{ role: string | null }>("SELECT pg_get_userbyid(nullif(setrole, 0)) AS role FROM pg_db_role_setting");
-  for (const s of settings.rows) if (s.role) await q(`ALTER ROLE ${id(s.role)} RESET ALL`);
-  await q(`ALTER DATABASE ${id(database)} RESET ALL`);
+  const settings = await su.query<{ role: string | null; db: string | null }>(`
+    SELECT pg_get_userbyid(nullif(setrole, 0)) AS role, (SELECT datname FROM pg_database WHERE oid = setdatabase) AS db FROM pg_db_role_setting`);
+  for (const s of settings.rows) {
+    if (baselineSettings.has(settingKey(s.role, s.db))) continue;
+    if (s.role && !s.db) await q(`ALTER ROLE ${id(s.role)} RESET ALL`);
+    else if (s.role && s.db) await q(`ALTER ROLE ${id(s.role)} IN DATABASE ${id(s.db)} RESET ALL`);
+    else if (s.db) await q(`ALTER DATABASE ${id(s.db)} RESET ALL`);
+  }
+  // Footholds: triggers outside a workspace that run a workspace's function.
   const triggers = await su.query<{ name: string; tbl: string }>(`
     SELECT t.tgname AS name, format('%I.%I', n.nspname, c.relname) AS tbl FROM pg_trigger t
-    JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1`, [CONTROL]);
+    JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+    WHERE pn.nspname = ANY($1) AND n.nspname <> pn.nspname`, [boundaries.map((b) => b.schema)]);
   for (const t of triggers.rows) await q(`DROP TRIGGER ${id(t.name)} ON ${t.tbl}`);
-  const strangers = await su.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' AND rolname <> ALL ($1)", [[...knownRoles, ...all]]);
-  for (const r of strangers.rows) {
+  const backdoors = await su.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname LIKE '%\\_backdoor'");
+  for (const r of backdoors.rows) {
     await q(`REASSIGN OWNED BY ${id(r.rolname)} TO CURRENT_USER`);
     await q(`DROP OWNED BY ${id(r.rolname)}`);
     await q(`DROP ROLE ${id(r.rolname)}`);
   }
+}
+
+export function settingKey(role: string | null, db: string | null): string {
+  return `${role ?? "*"}|${db ?? "*"}`;
 }

@@ -37,7 +37,7 @@ const ACLS = `
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a
   UNION ALL SELECT 'column', format('%I.%I.%I', n.nspname, c.relname, t.attname), c.relnamespace, a.grantee, a.privilege_type, a.is_grantable
     FROM pg_attribute t JOIN pg_class c ON c.oid = t.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(t.attacl) a
-  UNION ALL SELECT 'function', format('%I.%s', n.nspname, p.oid::regprocedure::text), p.pronamespace, a.grantee, a.privilege_type, a.is_grantable
+  UNION ALL SELECT 'function', format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), p.pronamespace, a.grantee, a.privilege_type, a.is_grantable
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, aclexplode(p.proacl) a
   UNION ALL SELECT 'type', format('%I.%I', n.nspname, t.typname), t.typnamespace, a.grantee, a.privilege_type, a.is_grantable
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace, aclexplode(t.typacl) a
@@ -51,10 +51,10 @@ const ACLS = `
 // Every owned object: `nsp` is its schema, null for schemas themselves and shared objects.
 const OWNERS = `
   SELECT 'schema' AS kind, n.nspname::text AS name, NULL::oid AS nsp, n.nspowner AS owner FROM pg_namespace n WHERE n.nspname !~ ${TEMP}
-  UNION ALL SELECT 'relation/' || c.relkind, format('%I.%I', n.nspname, c.relname), c.relnamespace, c.relowner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-  UNION ALL SELECT 'function', format('%I.%s', n.nspname, p.oid::regprocedure::text), p.pronamespace, p.proowner FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+  UNION ALL SELECT 'relation/' || c.relkind::text, format('%I.%I', n.nspname, c.relname), c.relnamespace, c.relowner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  UNION ALL SELECT 'function', format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), p.pronamespace, p.proowner FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
   UNION ALL SELECT 'type', format('%I.%I', n.nspname, t.typname), t.typnamespace, t.typowner FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-  UNION ALL SELECT 'operator', format('%I.%s', n.nspname, o.oid::regoperator::text), o.oprnamespace, o.oprowner FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+  UNION ALL SELECT 'operator', format('%I.%s(%s,%s)', n.nspname, o.oprname, format_type(o.oprleft, NULL), format_type(o.oprright, NULL)), o.oprnamespace, o.oprowner FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
   UNION ALL SELECT 'operator class', format('%I.%I', n.nspname, x.opcname), x.opcnamespace, x.opcowner FROM pg_opclass x JOIN pg_namespace n ON n.oid = x.opcnamespace
   UNION ALL SELECT 'operator family', format('%I.%I', n.nspname, x.opfname), x.opfnamespace, x.opfowner FROM pg_opfamily x JOIN pg_namespace n ON n.oid = x.opfnamespace
   UNION ALL SELECT 'collation', format('%I.%I', n.nspname, x.collname), x.collnamespace, x.collowner FROM pg_collation x JOIN pg_namespace n ON n.oid = x.collnamespace
@@ -100,7 +100,7 @@ export async function outsideFindings(sql: Sql, ws: Boundary, database: string):
     WITH acl AS (${ACLS})
     SELECT kind, name, pg_get_userbyid(grantee) AS grantee, privilege_type FROM acl
     WHERE grantee IN (SELECT oid FROM pg_roles WHERE rolname = ANY($1))
-      AND (nsp IS NULL OR nsp <> ALL (SELECT oid FROM pg_namespace WHERE nspname = $2))
+      AND (nsp IS NULL OR nsp <> ALL (SELECT oid FROM pg_namespace WHERE nspname = $2 OR nspname ~ ${TEMP}))
       AND NOT (kind = 'schema' AND name = $2)
       AND NOT (kind = 'database' AND name = $3 AND privilege_type IN ('CONNECT', 'TEMPORARY'))
     ORDER BY 1, 2, 3, 4`, [roles, ws.schema, database])) {
@@ -123,23 +123,36 @@ export async function outsideFindings(sql: Sql, ws: Boundary, database: string):
     SELECT kind, name, pg_get_userbyid(owner) AS owner FROM o
     WHERE owner IN (SELECT oid FROM pg_roles WHERE rolname = ANY($1))
       AND NOT (kind = 'schema' AND name = $2)
-      AND (nsp IS NULL OR nsp NOT IN (SELECT oid FROM pg_namespace WHERE nspname = $2 OR nspname ~ ${TEMP}))
+      AND (nsp IS NULL OR nsp NOT IN (SELECT oid FROM pg_namespace WHERE nspname IN ($2, 'pg_toast') OR nspname ~ ${TEMP}))
     ORDER BY 1, 2`, [roles, ws.schema])) {
     found.push(`${r.owner} owns ${r.kind} ${r.name}`);
   }
   // Objects outside the workspace built on its objects (a trigger on a control-plane table
-  // calling the workspace's function, a view over its table): its code would run there.
+  // calling the workspace's function, a view over its table): its code would run there. Parts
+  // of a relation (defaults, constraints, triggers, rules, policies) live where the relation does.
   for (const r of await sql<{ dependent: string; referenced: string }>(`
     WITH mine AS (
       SELECT 'pg_proc'::regclass AS cls, p.oid FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1
       UNION ALL SELECT 'pg_class'::regclass, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1
       UNION ALL SELECT 'pg_type'::regclass, t.oid FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = $1
-      UNION ALL SELECT 'pg_operator'::regclass, o.oid FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname = $1)
-    SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS dependent, pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) AS referenced
-    FROM pg_depend d JOIN mine ON mine.cls = d.refclassid AND mine.oid = d.refobjid
-    WHERE (pg_identify_object(d.classid, d.objid, d.objsubid)).schema IS DISTINCT FROM $1
-      AND coalesce((pg_identify_object(d.classid, d.objid, d.objsubid)).schema, '') !~ ${TEMP}
-      AND d.classid <> 'pg_namespace'::regclass
+      UNION ALL SELECT 'pg_operator'::regclass, o.oid FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname = $1),
+    deps AS (
+      SELECT d.*, CASE d.classid
+        WHEN 'pg_class'::regclass THEN (SELECT relnamespace FROM pg_class WHERE oid = d.objid)
+        WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = d.objid)
+        WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = d.objid)
+        WHEN 'pg_operator'::regclass THEN (SELECT oprnamespace FROM pg_operator WHERE oid = d.objid)
+        WHEN 'pg_constraint'::regclass THEN (SELECT connamespace FROM pg_constraint WHERE oid = d.objid)
+        WHEN 'pg_attrdef'::regclass THEN (SELECT c.relnamespace FROM pg_attrdef a JOIN pg_class c ON c.oid = a.adrelid WHERE a.oid = d.objid)
+        WHEN 'pg_trigger'::regclass THEN (SELECT c.relnamespace FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.oid = d.objid)
+        WHEN 'pg_rewrite'::regclass THEN (SELECT c.relnamespace FROM pg_rewrite w JOIN pg_class c ON c.oid = w.ev_class WHERE w.oid = d.objid)
+        WHEN 'pg_policy'::regclass THEN (SELECT c.relnamespace FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.oid = d.objid)
+        WHEN 'pg_namespace'::regclass THEN d.objid
+      END AS home
+      FROM pg_depend d JOIN mine ON mine.cls = d.refclassid AND mine.oid = d.refobjid)
+    SELECT pg_describe_object(classid, objid, objsubid) AS dependent, pg_describe_object(refclassid, refobjid, refobjsubid) AS referenced
+    FROM deps LEFT JOIN pg_namespace h ON h.oid = deps.home
+    WHERE h.nspname IS DISTINCT FROM $1 AND coalesce(h.nspname, '') !~ ${TEMP} AND coalesce(h.nspname, '') <> 'pg_toast'
     ORDER BY 1, 2`, [ws.schema])) {
     found.push(`${r.dependent} (outside ${ws.schema}) depends on ${r.referenced}`);
   }

@@ -75,7 +75,7 @@ export function payload(self: Boundary, others: readonly Boundary[], database: s
   const stmts = escalations(self, others, database);
   return `
   ${canary(self.schema, label)}
-  IF pg_catalog.coalesce(pg_catalog.current_setting('attack.busy', true), '') OPERATOR(pg_catalog.<>) 'on' THEN
+  IF COALESCE(pg_catalog.current_setting('attack.busy', true), '') OPERATOR(pg_catalog.<>) 'on' THEN
     PERFORM pg_catalog.set_config('attack.busy', 'on', true);
     FOREACH attack_escape IN ARRAY ARRAY['', 'RESET ROLE', ${lit(`SET ROLE ${ADMIN}`)}, 'RESET SESSION AUTHORIZATION']::text[] LOOP
       IF attack_escape OPERATOR(pg_catalog.<>) '' THEN
