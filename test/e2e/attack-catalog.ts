@@ -92,7 +92,7 @@ export async function outsideFindings(sql: Sql, ws: Boundary, database: string):
       UNION
       SELECT m.member, a.roleid, m.path || a.roleid FROM m JOIN pg_auth_members a ON a.member = m.roleid WHERE a.roleid <> ALL (m.path))
     SELECT DISTINCT pg_get_userbyid(member) AS member, pg_get_userbyid(roleid) AS role,
-           ARRAY(SELECT pg_get_userbyid(x) FROM unnest(path) WITH ORDINALITY u(x, i) ORDER BY i) AS via
+           ARRAY(SELECT pg_get_userbyid(x)::text FROM unnest(path) WITH ORDINALITY u(x, i) ORDER BY i)::text[] AS via
     FROM m WHERE pg_get_userbyid(roleid) <> ALL ($1) ORDER BY 1, 2`, [roles])) {
     found.push(`${r.member} is a member of ${r.role}${r.via.length > 2 ? ` (via ${r.via.join(" -> ")})` : ""}`);
   }

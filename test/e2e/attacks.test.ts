@@ -167,6 +167,7 @@ describe("a hostile workspace against every path the toolkit acts in its schema"
     const live: Live[] = [];
     for (const slug of ATTACKERS) {
       const planting = credentialsPlantings(ctx(slug))[VARIANTS[slug]]!;
+      await removePlanted(slug, planting.cleanup); // what an earlier, failed case left
       if (await plant(slug, `${planting.description} [${slug}${tag}]`, planting.sql)) {
         live.push({ attack: `${planting.description} [${slug}${tag}]`, prefix: `${slug}:${planting.id}`, objects: planting.objects });
       } else {
