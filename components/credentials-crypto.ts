@@ -1,10 +1,9 @@
 // AES-256-GCM sealing of integration credentials for the embedded default (no KMS). Used in
-// three places that must agree byte for byte: the LocalCredential provider (seals), the tests
+// three places that must agree byte for byte: the provider's WorkspaceCredentials (seals), the tests
 // and the SaaS runtime (open). No Pulumi, no SQL.
 //
-// Every function imports node:crypto when called: the provider's methods are serialised by
-// Pulumi's closure serializer into another process, which cannot carry a captured module
-// namespace but can run `await import(...)`.
+// Functions import node:crypto when called (a habit from when they ran inside serialised dynamic
+// providers); it costs nothing and keeps the module free of top-level imports.
 
 /** Bytes of a data key (AES-256). */
 export const DATA_KEY_BYTES = 32;

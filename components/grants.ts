@@ -1,6 +1,6 @@
 // The privileges that draw one workspace's boundary in PostgreSQL, derived from its names alone.
-// Pure (no Pulumi, no SQL): the WorkspaceDatabase component applies these descriptors one
-// resource each, and a policy or audit can read the same descriptors back from the resources.
+// Pure (no Pulumi, no SQL): each workspace's boundary resource applies these descriptors (its
+// `grants` input, keyed by id), and the policy pack and the audit read the same descriptors.
 //
 // Design: the app role is NOT a member of the owner role. It gets USAGE and CREATE on the schema
 // directly and owns what it creates. Membership would give it the owner's rights over the schema

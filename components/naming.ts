@@ -15,7 +15,7 @@ export const CREDENTIALS_TABLE = "integration_credentials";
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 /**
  * A plain lower-case PostgreSQL identifier that fits 63 bytes: what every name the toolkit
- * sends to SQL must be (checked again in each dynamic provider's `check`).
+ * sends to SQL must be (checked again in the provider's `check`).
  */
 export const PG_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 

@@ -10,11 +10,11 @@ export interface SecretLiteralConfig {
   readonly ignoreProperties: readonly string[];
 }
 
-export const DEFAULT_IGNORED = ["__provider", "checksum", "digest", "keyId", "sha256", "fingerprint"] as const;
+export const DEFAULT_IGNORED = ["checksum", "digest", "keyId", "sha256", "fingerprint"] as const;
 
 const configSchema: PolicyConfigSchema = {
   properties: {
-    ignoreProperties: { type: "array", items: { type: "string" }, default: [...DEFAULT_IGNORED], description: "Property names never checked: serialized provider code and public digests (checksums, keyed digests, key ids)." },
+    ignoreProperties: { type: "array", items: { type: "string" }, default: [...DEFAULT_IGNORED], description: "Property names never checked: public digests (checksums, keyed digests, key ids)." },
   },
 };
 

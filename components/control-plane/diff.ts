@@ -1,5 +1,4 @@
-// Pure comparisons the control-plane providers run inside the dynamic-provider process (they are
-// serialised with the provider, so they capture nothing but each other).
+// Pure comparisons of control-plane records, for the provider's diffs and the tests.
 
 /** The kinds of the engine's PropertyDiff (provider.proto) that a record ever reports. */
 export type PropertyDiffKind = "add" | "delete" | "update" | "update_replace";
