@@ -2,7 +2,7 @@
 // provider plugin's boundary, records and credentials adopt what is there. Nothing is dropped or
 // recreated (same catalog oids), the app's data stays, and a second up changes nothing.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -27,14 +27,14 @@ describe("applying over a database the dynamic-resource toolkit provisioned", ()
     ORDER BY 1`);
 
   beforeAll(async () => {
-    h = await createHarness("adopt-old", await import("node:fs/promises").then((fs) => fs.readFile(join(root, "stacks/dev/tenancy.yaml"), "utf8")));
+    h = await createHarness("adopt-old", await readFile(join(root, "stacks/dev/tenancy.yaml"), "utf8"));
     oldDir = join(await mkdtemp(join(tmpdir(), "tenancy-old-")), "repo");
     await run("git", ["-C", root, "worktree", "add", "--detach", oldDir, OLD_REVISION]).catch((error: Error) => {
       throw new Error(`this test needs the repository's history (revision ${OLD_REVISION}): ${error.message}`);
     });
     await symlink(join(root, "node_modules"), join(oldDir, "node_modules"), "dir");
+    await mkdir(join(oldDir, ".state"));
     ({ stack: old } = await openStack({ root: oldDir, stack: `e2e-old-${process.pid}`, backendUrl: `file://${join(oldDir, ".state")}` }));
-    await run("mkdir", ["-p", join(oldDir, ".state")]);
     await configurePostgres(old, h.server);
     // The same stack secrets as the new stack's: the same master key and integration credentials.
     const config = await h.stack.getAllConfig();
@@ -68,7 +68,11 @@ describe("applying over a database the dynamic-resource toolkit provisioned", ()
     const up = await h.stack.up();
     expect(Object.keys(up.summary.resourceChanges ?? {})).toEqual(["create"]);
 
-    expect(await catalog()).toEqual(before);
+    // Everything that was there is still there with the same oid (nothing dropped and recreated);
+    // what is new is the credentials table the boundary now makes in every workspace.
+    const after = await catalog();
+    expect(after).toEqual(expect.arrayContaining(before));
+    expect(after.filter((o) => !before.some((b) => b.what === o.what)).map((o) => o.what)).toEqual(["table acme__internal.integration_credentials"]);
     expect(await h.query("SELECT body FROM acme__emea_support.notes")).toEqual([{ body: "kept across the move" }]);
     expect(await h.query("SELECT slug, key_id FROM acme__emea_support.integration_credentials ORDER BY slug")).toEqual(credentials);
     expect(await h.query("SELECT count(*)::int AS n FROM tenancy_control.memberships WHERE organization_slug = 'acme'")).toEqual([{ n: 7 }]);
