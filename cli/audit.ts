@@ -103,7 +103,9 @@ async function readStackConfig(stackName: string, cwd: string): Promise<{ connec
   const { openStack } = await import("./engine.ts");
   let config: Record<string, { value: string; secret?: boolean }>;
   try {
-    const { stack } = await openStack({ root: cwd, stack: stackName });
+    // A team's own backend (PULUMI_BACKEND_URL) wins over the local demo's.
+    const backendUrl = process.env.PULUMI_BACKEND_URL;
+    const { stack } = await openStack({ root: cwd, stack: stackName, ...(backendUrl ? { backendUrl } : {}) });
     config = await stack.getAllConfig();
   } catch (error) {
     throw new ExitError(`cannot read the config of stack "${stackName}": ${oneLine(error)}`, Exit.Usage);
