@@ -25,6 +25,8 @@ export interface AuditStats {
   /** Statements sent to PostgreSQL (fixed, whatever the tenancy's size). */
   readonly queries: number;
   readonly durationMs: number;
+  /** AWS API calls, with AWS. */
+  readonly awsCalls?: number;
 }
 
 export interface AuditResult {

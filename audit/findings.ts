@@ -52,6 +52,11 @@ export const FindingId = {
   integrationChanged: "integration-changed",
   controlPlaneVersion: "control-plane-version",
   invitationPending: "invitation-pending",
+  awsSecretKeyCrossesBoundary: "aws-secret-key-crosses-boundary",
+  awsPolicyCrossesBoundary: "aws-policy-crosses-boundary",
+  awsResourceMissing: "aws-resource-missing",
+  awsResourceUnexpected: "aws-resource-unexpected",
+  awsResourceChanged: "aws-resource-changed",
 } as const;
 export type FindingId = (typeof FindingId)[keyof typeof FindingId];
 
@@ -136,4 +141,9 @@ export const DESCRIPTIONS: Readonly<Record<FindingId, { readonly class: FindingC
   "integration-changed": { class: "changed", text: "Checks that each integration has the declared provider and secret name." },
   "control-plane-version": { class: "changed", text: "Checks that the control plane is at this toolkit's latest migration." },
   "invitation-pending": { class: "info", text: "Reports invitations still pending after the configured number of days." },
+  "aws-secret-key-crosses-boundary": { class: "boundary", text: "Checks that each workspace's Secrets Manager secrets are encrypted under that workspace's own KMS key." },
+  "aws-policy-crosses-boundary": { class: "boundary", text: "Checks that a workspace's IAM read policy names only that workspace's secrets and key, without wildcards." },
+  "aws-resource-missing": { class: "missing", text: "Checks that each workspace with integrations has its KMS key and alias, a secret per integration and its IAM read policy." },
+  "aws-resource-unexpected": { class: "unexpected", text: "Checks that no KMS alias, secret or IAM policy under the organization's names or tags is undeclared." },
+  "aws-resource-changed": { class: "changed", text: "Checks that keys are enabled, tags name the right organization and workspace, and read policies are exactly what the toolkit writes." },
 };

@@ -18,7 +18,8 @@ function summary(result: AuditResult): string {
 
 function stats(result: AuditResult): string | undefined {
   if (!result.stats) return undefined;
-  return `read in one snapshot at ${result.snapshotAt}: ${result.stats.queries} queries, ${Math.round(result.stats.durationMs)} ms`;
+  const aws = result.stats.awsCalls === undefined ? "" : `; ${result.stats.awsCalls} AWS calls`;
+  return `read in one snapshot at ${result.snapshotAt}: ${result.stats.queries} queries, ${Math.round(result.stats.durationMs)} ms${aws}`;
 }
 
 const where = (f: LocatedFinding, file: string) => `${file}:${f.line}:${f.column}`;

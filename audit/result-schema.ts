@@ -35,6 +35,7 @@ export const AuditResultSchema = z.object({
   stats: z.object({
     queries: z.int().min(0).describe("Statements sent to PostgreSQL: fixed, whatever the tenancy's size."),
     durationMs: z.number().min(0).describe("Time to read the snapshot."),
+    awsCalls: z.int().min(0).optional().describe("AWS API calls (with --aws)."),
   }).strict().optional().describe("With --verbose."),
 }).strict().describe("The result of `tenancy audit --format json`.");
 

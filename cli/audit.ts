@@ -5,6 +5,8 @@ import { readFile, stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import pg from "pg";
 import { auditState, loadValidDeclaration, type AuditResult } from "../audit/audit.ts";
+import { diffAws } from "../audit/diff-aws.ts";
+import { awsClientsFromEnvironment, readAws } from "../audit/read-aws.ts";
 import { readPostgres } from "../audit/read-postgres.ts";
 import { Exit, ExitError } from "./errors.ts";
 
@@ -19,6 +21,12 @@ export interface AuditCommandOptions {
   readonly pendingInvitationDays?: number;
   /** The role managing the tenancy. Default: the database's owner. */
   readonly adminRole?: string;
+  /**
+   * Also audit the AWS credentials resources (KMS, Secrets Manager, IAM; metadata only), with the
+   * standard AWS environment for credentials, region and endpoint. Default: on when the stack's
+   * `tenancy:aws` says enabled, off with --database-url.
+   */
+  readonly aws?: boolean;
 }
 
 /** A connection's settings; the password never travels on a command line. */
@@ -38,11 +46,21 @@ export async function audit(options: AuditCommandOptions, cwd: string): Promise<
   }
   const connection: Connection = stackConfig?.connection ?? { connectionString: options.databaseUrl! };
   const read = await withConnection(connection, (client) => readPostgres(client, declaration.model.organization!.slug));
+  const withAws = options.aws ?? stackConfig?.aws ?? false;
+  const aws = withAws ? await readAwsOrExit(declaration.model.organization!.slug, stackConfig?.awsRegion) : undefined;
   const result = auditState(declaration, read.state, {
     ...(options.pendingInvitationDays === undefined ? {} : { pendingInvitationDays: options.pendingInvitationDays }),
     ...(options.adminRole === undefined ? {} : { admin: options.adminRole }),
-  });
-  return { ...result, stats: { queries: read.queries, durationMs: read.durationMs } };
+  }, aws ? diffAws(declaration.model, aws.state) : []);
+  return { ...result, stats: { queries: read.queries, durationMs: read.durationMs, ...(aws ? { awsCalls: aws.calls } : {}) } };
+}
+
+async function readAwsOrExit(organization: string, region: string | undefined) {
+  try {
+    return await readAws(awsClientsFromEnvironment(region), organization);
+  } catch (error) {
+    throw new ExitError(`reading AWS failed: ${oneLine(error)}`, Exit.Usage);
+  }
 }
 
 /** Connects, runs `fn`, disconnects; any failure becomes one line (never the password). */
@@ -99,7 +117,7 @@ async function declarationPath(arg: string, cwd: string): Promise<{ shown: strin
  * database with the same defaults, the secret postgres:password decrypted by the Automation API
  * in this process, and tenancy:declaration or stacks/<stack>/tenancy.yaml.
  */
-async function readStackConfig(stackName: string, cwd: string): Promise<{ connection: Connection; declaration: string }> {
+async function readStackConfig(stackName: string, cwd: string): Promise<{ connection: Connection; declaration: string; aws: boolean; awsRegion?: string }> {
   const { openStack } = await import("./engine.ts");
   let config: Record<string, { value: string; secret?: boolean }>;
   try {
@@ -114,7 +132,12 @@ async function readStackConfig(stackName: string, cwd: string): Promise<{ connec
   const password = get("postgres:password");
   if (password === undefined) throw new ExitError(`stack "${stackName}" has no postgres:password; set it with \`pulumi config set --secret postgres:password\``, Exit.Usage);
   const file = get("tenancy:declaration");
+  const awsConfig = get("tenancy:aws");
+  const aws = awsConfig !== undefined && (JSON.parse(awsConfig) as { enabled?: boolean }).enabled === true;
+  const awsRegion = get("aws:region");
   return {
+    aws,
+    ...(awsRegion === undefined ? {} : { awsRegion }),
     connection: {
       host: get("postgres:host") ?? "127.0.0.1",
       port: Number(get("postgres:port") ?? 5432),

@@ -53,7 +53,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--verbose", "print the number of queries and the time taken", false)
     .option("--pending-invitation-days <days>", "report invitations pending longer than this", (v) => Number(v))
     .option("--admin-role <role>", "the role that manages the tenancy (default: the database's owner)")
-    .action(async (options: { declaration?: string; databaseUrl?: string; stack?: string; format: "text" | "markdown" | "json" | "sarif"; verbose: boolean; pendingInvitationDays?: number; adminRole?: string }) => {
+    .option("--aws", "also audit KMS keys, Secrets Manager secrets (metadata only) and IAM policies (default with --stack: the stack's tenancy:aws)")
+    .action(async (options: { declaration?: string; databaseUrl?: string; stack?: string; format: "text" | "markdown" | "json" | "sarif"; verbose: boolean; pendingInvitationDays?: number; adminRole?: string; aws?: boolean }) => {
       const { audit } = await import("./audit.ts");
       const { formatAudit } = await import("../audit/output.ts");
       const result = await audit(options, io.cwd);
