@@ -62,6 +62,21 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       exitCode = result.clean ? Exit.Ok : Exit.Violations;
     });
 
+  program
+    .command("import")
+    .description("Write a declaration from an existing tenancy's live state (read-only), to adopt it.")
+    .requiredOption("--database-url <url>", "postgres://user@host:port/database; the password from PGPASSWORD or ~/.pgpass")
+    .requiredOption("--organization <slug>", "the organization to import")
+    .option("--output <file>", "write the declaration to this file instead of stdout")
+    .option("--force", "overwrite --output if it exists", false)
+    .action(async (options: { databaseUrl: string; organization: string; output?: string; force: boolean }) => {
+      const { importCommand } = await import("./import.ts");
+      const result = await importCommand(options, io.cwd);
+      if (options.output === undefined) io.stdout.write(result.yaml);
+      for (const note of result.notes) io.stderr.write(`tenancy: note: ${note}\n`);
+      if (options.output !== undefined) io.stderr.write(`tenancy: wrote ${options.output} (${result.model.workspaces.length} workspaces); check it with \`tenancy validate ${options.output}\`\n`);
+    });
+
   try {
     await program.parseAsync([...argv], { from: "user" });
     return exitCode;
