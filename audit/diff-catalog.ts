@@ -100,7 +100,8 @@ export function diffCatalog(expected: Expected, live: LiveState, options: Catalo
   }
 
   // What grants.ts requires (grants) and forbids (revokes), object by object.
-  for (const ws of expected.workspaces) checkDescriptors(ws, live, roles, add, roleOwner(ws.names.app));
+  const index = indexOf(live);
+  for (const ws of expected.workspaces) checkDescriptors(ws, live, index, roles, add, roleOwner(ws.names.app));
 
   // Every privilege found on a workspace's or the control plane's objects, and every one a
   // tenancy role holds elsewhere.
@@ -227,9 +228,28 @@ function requiredAuditor(auditor: string, privilege: string): Set<string> {
   return new Set([`${auditor}\u0001${privilege}`]);
 }
 
+interface Index {
+  readonly schemas: ReadonlyMap<string, LiveState["schemas"][number]>;
+  readonly relationsIn: (schema: string) => readonly LiveState["relations"][number][];
+  readonly defaultAcl: (role: string, schema: string | undefined, type: string) => LiveDefaultAcl | undefined;
+}
+
+/** Lookups by name, built once: the diff stays linear in the size of the tenancy. */
+function indexOf(live: LiveState): Index {
+  const relations = new Map<string, LiveState["relations"][number][]>();
+  for (const r of live.relations) relations.set(r.schema, [...(relations.get(r.schema) ?? []), r]);
+  const key = (role: string, schema: string | undefined, type: string) => `${role}\u0001${schema ?? ""}\u0001${type}`;
+  const defaults = new Map(live.defaultAcls.map((d) => [key(d.role, d.schema, d.objectType), d]));
+  return {
+    schemas: new Map(live.schemas.map((s) => [s.name, s])),
+    relationsIn: (schema) => relations.get(schema) ?? [],
+    defaultAcl: (role, schema, type) => defaults.get(key(role, schema, type)),
+  };
+}
+
 /** Each grant of grants.ts in effect, each revoke holding. */
-function checkDescriptors(ws: ExpectedWorkspace, live: LiveState, roles: ReadonlyMap<string, LiveRole>, add: Add, where: Owner): void {
-  const schemas = new Map(live.schemas.map((s) => [s.name, s]));
+function checkDescriptors(ws: ExpectedWorkspace, live: LiveState, index: Index, roles: ReadonlyMap<string, LiveRole>, add: Add, where: Owner): void {
+  const schemas = index.schemas;
   const has = (acl: readonly AclEntry[], grantee: string, privilege: string) => acl.some((e) => e.grantee === grantee && e.privilege === privilege);
   const missing = (d: GrantDescriptor, object: string, privileges: readonly string[]) =>
     add(C.missing, Id.privilegeMissing, where, object, `${q(d.role)} must hold ${privileges.join(", ")} on ${object} (grant ${q(d.id)}); it does not`);
@@ -251,7 +271,7 @@ function checkDescriptors(ws: ExpectedWorkspace, live: LiveState, roles: Readonl
       if (off.length > 0 && d.action === "grant") missing(d, `schema ${q(on.schema)}`, off);
     } else if (on.kind === "all-tables-in-schema") {
       const except = new Set(on.except ?? []);
-      for (const r of live.relations.filter((x) => x.schema === on.schema && TABLE_LIKE.has(x.kind))) {
+      for (const r of index.relationsIn(on.schema).filter((x) => TABLE_LIKE.has(x.kind))) {
         const object = `${r.kind} ${q(`${r.schema}.${r.name}`)}`;
         const held = d.privileges.filter((p) => has(r.acl, d.role, p));
         if (except.has(r.name)) {
@@ -263,7 +283,7 @@ function checkDescriptors(ws: ExpectedWorkspace, live: LiveState, roles: Readonl
     } else {
       if (!roles.has(on.forRole)) continue;
       if (on.schema !== undefined && !schemas.has(on.schema)) continue;
-      const row = live.defaultAcls.find((x) => x.role === on.forRole && x.schema === on.schema && x.objectType === on.objectType);
+      const row = index.defaultAcl(on.forRole, on.schema, on.objectType);
       // No global row: PostgreSQL's built-in defaults apply (PUBLIC may execute functions).
       const acl: AclEntry[] = row ? [...row.acl] : on.schema === undefined
         ? (BUILTIN_PUBLIC_DEFAULTS[on.objectType] ?? []).map((privilege) => ({ grantee: PUBLIC_GRANTEE, privilege, grantable: false, grantor: on.forRole }))

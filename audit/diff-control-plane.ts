@@ -59,10 +59,10 @@ export function diffControlPlane(model: TenancyModel, expected: Expected, live: 
   for (const role of liveRoles.keys()) {
     if (!Object.hasOwn(org.roles, role)) add(C.unexpected, Id.recordUnexpected, undefined, `catalogue role ${q(role)}`, `catalogue role ${q(role)} is recorded but not declared`, ["organization", "roles"]);
   }
-  const people = model.organization!.people;
+  const personIndex = new Map(model.organization!.people.map((p, i) => [p.key, i]));
   const livePeople = new Map(cp.people.map((p) => [p.email, p]));
   for (const [key, person] of Object.entries(org.people)) {
-    const path: Path = ["organization", "people", people.findIndex((p) => p.key === key)];
+    const path: Path = ["organization", "people", personIndex.get(key) ?? -1];
     const found = livePeople.get(key);
     const object = `person ${key}`;
     if (!found) { add(C.missing, Id.recordMissing, undefined, object, `${object} is declared but not in ${CONTROL_SCHEMA}.people`, path); continue; }
@@ -134,6 +134,7 @@ export function diffControlPlane(model: TenancyModel, expected: Expected, live: 
     }
   }
   const declared = new Set(expected.workspaces.map((w) => w.slug));
+  const expectedBySlug = new Map(expected.workspaces.map((w) => [w.slug, w]));
   for (const w of cp.workspaces) {
     if (!declared.has(w.slug)) add(C.unexpected, Id.recordUnexpected, w.slug, `workspace ${q(w.slug)}`, `workspace ${q(w.slug)} is recorded in ${CONTROL_SCHEMA}.workspaces but not declared`, ["workspaces"]);
   }
@@ -144,7 +145,7 @@ export function diffControlPlane(model: TenancyModel, expected: Expected, live: 
   for (const i of cp.invitations) {
     const age = Math.floor((now - Date.parse(i.invited_at)) / DAY_MS);
     if (i.status !== "pending" || age < days) continue;
-    const ws = expected.workspaces.find((w) => w.slug === i.workspace_slug);
+    const ws = expectedBySlug.get(i.workspace_slug);
     const member = ws ? model.workspaces[ws.index]!.members.findIndex((m) => m.key === i.email) : -1;
     const path: Path = ws ? (member >= 0 ? ["workspaces", ws.index, "members", member] : ["workspaces", ws.index, "members"]) : ["workspaces"];
     add(C.info, Id.invitationPending, i.workspace_slug, `invitation of ${i.email} to workspace ${q(i.workspace_slug)}`,

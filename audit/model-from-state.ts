@@ -15,7 +15,18 @@ export function modelFromControlPlane(cp: LiveControlPlane): TenancyModel | unde
   const o = cp.organization;
   if (!o) return undefined;
   const rollup = o.billing_mode === "rollup";
-  const of = <T extends { workspace_slug: string }>(rows: readonly T[], slug: string) => rows.filter((r) => r.workspace_slug === slug);
+  // Grouped once by workspace: a filter per workspace would make 1,000 workspaces quadratic.
+  const grouped = new Map<readonly unknown[], Map<string, unknown[]>>();
+  const of = <T extends { workspace_slug: string }>(rows: readonly T[], slug: string): T[] => {
+    let bySlug = grouped.get(rows);
+    if (!bySlug) {
+      bySlug = new Map();
+      for (const r of rows) bySlug.set(r.workspace_slug, [...(bySlug.get(r.workspace_slug) ?? []), r]);
+      grouped.set(rows, bySlug);
+    }
+    return (bySlug.get(slug) ?? []) as T[];
+  };
+  const display = new Map(cp.people.map((p) => [p.email, p.display_email]));
   const workspaces: Workspace[] = cp.workspaces.map((w) => {
     const plan = of(cp.subscriptions, w.slug)[0]?.plan;
     const pool = of(cp.workspacePools, w.slug)[0];
@@ -25,7 +36,7 @@ export function modelFromControlPlane(cp: LiveControlPlane): TenancyModel | unde
       name: w.name,
       // Per-workspace billing records every workspace's plan; the organization's default is declared once.
       ...(plan !== undefined && plan !== o.plan ? { plan } : {}),
-      members: of(cp.memberships, w.slug).map((m) => ({ email: displayEmail(cp, m.email), role: m.role, key: m.email })),
+      members: of(cp.memberships, w.slug).map((m) => ({ email: display.get(m.email) ?? m.email, role: m.role, key: m.email })),
       integrations: of(cp.integrations, w.slug).map((i) => ({ slug: i.slug, provider: i.provider, credentialsSecret: i.credentials_secret_name })),
       ...(pool ? { creditPool: { monthlyAllowance: pool.monthly_allowance } } : {}),
       ...(profile ? { exportProfile: { letterhead: profile.letterhead, accentColour: profile.accent_colour, contactBlock: profile.contact_block } } : {}),
@@ -54,20 +65,16 @@ export function modelFromControlPlane(cp: LiveControlPlane): TenancyModel | unde
   };
 }
 
-/** A member's email as the directory displays it (memberships store the comparison key). */
-function displayEmail(cp: LiveControlPlane, key: string): string {
-  return cp.people.find((p) => p.email === key)?.display_email ?? key;
-}
-
 /**
  * Every rule's violations on the model as found, as `rule` findings located at the declared
  * workspace (or organization) they concern.
  */
 export function ruleFindings(found: TenancyModel, expected: Expected): Finding[] {
+  const declaredBySlug = new Map(expected.workspaces.map((w) => [w.slug, w]));
   return runRules({ model: found }, rules).map((v) => {
     const [head, index] = v.path;
     const slug = head === "workspaces" && typeof index === "number" ? found.workspaces[index]?.slug : undefined;
-    const declared = slug === undefined ? undefined : expected.workspaces.find((w) => w.slug === slug);
+    const declared = slug === undefined ? undefined : declaredBySlug.get(slug);
     const path: Path = declared ? ["workspaces", declared.index, "slug"] : slug !== undefined ? ["workspaces"] : ["organization", "slug"];
     return {
       class: FindingClass.rule, id: v.rule, ...(slug === undefined ? {} : { workspace: slug }),

@@ -28,7 +28,8 @@ describe("audit diff on the dev stack's live state", () => {
   });
 
   it("reports default privileges giving another workspace's role future tables as boundary", () => {
-    const r = auditTampered((s) => s.defaultAcls.push({ role: "acme__internal__app", schema: "acme__internal", objectType: "tables", acl: [entry("acme__us_sales__ro", "SELECT", "acme__internal__app")] }));
+    // As ALTER DEFAULT PRIVILEGES does: one more entry in the existing row of that role, schema and type.
+    const r = auditTampered((s) => s.defaultAcls.find((d) => d.role === "acme__internal__app" && d.schema === "acme__internal" && d.objectType === "tables")!.acl.push(entry("acme__us_sales__ro", "SELECT", "acme__internal__app")));
     expect(summary(r)).toEqual(["boundary default-privilege-crosses-boundary internal"]);
   });
 
