@@ -126,15 +126,17 @@ const DEFAULT_ACLS = `SELECT pg_catalog.pg_get_userbyid(d.defaclrole)::pg_catalo
 
 /** One organization's control-plane rows as JSON, in one statement ($1: the organization). */
 function controlPlaneQuery(): string {
+  // Byte order ("C"): deterministic, and several times cheaper than a locale's collation.
+  const c = (order: string) => order.split(", ").map((column) => `${column} COLLATE pg_catalog."C"`).join(", ");
   const list = (columns: string, table: string, order: string) =>
-    `(SELECT COALESCE(pg_catalog.json_agg(x ORDER BY ${order}), '[]'::pg_catalog.json) FROM (SELECT ${columns} FROM ${s}.${table} WHERE organization_slug = $1) x)`;
+    `(SELECT COALESCE(pg_catalog.json_agg(x ORDER BY ${c(order)}), '[]'::pg_catalog.json) FROM (SELECT ${columns} FROM ${s}.${table} WHERE organization_slug = $1) x)`;
   return `SELECT
     (SELECT COALESCE(pg_catalog.json_agg(m.version ORDER BY m.version), '[]'::pg_catalog.json) FROM ${s}.schema_migrations m) AS migrations,
     (SELECT pg_catalog.row_to_json(x) FROM (SELECT slug, name, billing_mode, plan, membership_mode FROM ${s}.organizations WHERE slug = $1) x) AS organization,
     ${list("role, permissions", "roles", "x.role")} AS roles,
     ${list("email, display_email, name, org_role", "people", "x.email")} AS people,
     (SELECT p.monthly_allowance FROM ${s}.organization_credit_pools p WHERE p.organization_slug = $1) AS organization_pool,
-    (SELECT COALESCE(pg_catalog.json_agg(x ORDER BY x.slug), '[]'::pg_catalog.json) FROM (SELECT slug, name, decommissioned FROM ${s}.workspaces WHERE organization_slug = $1) x) AS workspaces,
+    (SELECT COALESCE(pg_catalog.json_agg(x ORDER BY ${c("x.slug")}), '[]'::pg_catalog.json) FROM (SELECT slug, name, decommissioned FROM ${s}.workspaces WHERE organization_slug = $1) x) AS workspaces,
     ${list("workspace_slug, plan", "workspace_subscriptions", "x.workspace_slug")} AS subscriptions,
     ${list("workspace_slug, monthly_allowance", "workspace_credit_pools", "x.workspace_slug")} AS workspace_pools,
     ${list("workspace_slug, letterhead, accent_colour, contact_block", "export_profiles", "x.workspace_slug")} AS export_profiles,
@@ -142,7 +144,7 @@ function controlPlaneQuery(): string {
     ${list("workspace_slug, slug, name, style_memory_from", "agents", "x.workspace_slug, x.slug")} AS agents,
     ${list("workspace_slug, email, role", "memberships", "x.workspace_slug, x.email")} AS memberships,
     ${list("workspace_slug, email, status, invited_at", "invitations", "x.workspace_slug, x.email")} AS invitations,
-    (SELECT COALESCE(pg_catalog.json_agg(u.email ORDER BY u.email), '[]'::pg_catalog.json) FROM ${s}.users u
+    (SELECT COALESCE(pg_catalog.json_agg(u.email ORDER BY ${c("u.email")}), '[]'::pg_catalog.json) FROM ${s}.users u
       WHERE u.email IN (SELECT email FROM ${s}.people WHERE organization_slug = $1
         UNION SELECT email FROM ${s}.memberships WHERE organization_slug = $1
         UNION SELECT email FROM ${s}.invitations WHERE organization_slug = $1)) AS active_users`;
