@@ -43,6 +43,40 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.stdout.write(formatDemo(result));
     });
 
+  program
+    .command("audit")
+    .description("Compare the declared tenancy with live PostgreSQL, read-only, in one snapshot. Exit 0 clean, 1 findings, 2 error.")
+    .option("--declaration <file|dir>", "declaration file or stack directory (default with --stack: the stack's)")
+    .option("--database-url <url>", "postgres://user@host:port/database; the password from PGPASSWORD or ~/.pgpass, not the URL")
+    .option("--stack <name>", "read the connection from this stack's config, as the stack program does")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json", "sarif"]).default("text"))
+    .option("--verbose", "print the number of queries and the time taken", false)
+    .option("--pending-invitation-days <days>", "report invitations pending longer than this", (v) => Number(v))
+    .option("--admin-role <role>", "the role that manages the tenancy (default: the database's owner)")
+    .option("--aws", "also audit KMS keys, Secrets Manager secrets (metadata only) and IAM policies (default with --stack: the stack's tenancy:aws)")
+    .action(async (options: { declaration?: string; databaseUrl?: string; stack?: string; format: "text" | "markdown" | "json" | "sarif"; verbose: boolean; pendingInvitationDays?: number; adminRole?: string; aws?: boolean }) => {
+      const { audit } = await import("./audit.ts");
+      const { formatAudit } = await import("../audit/output.ts");
+      const result = await audit(options, io.cwd);
+      io.stdout.write(formatAudit(result, options.format, { verbose: options.verbose }));
+      exitCode = result.clean ? Exit.Ok : Exit.Violations;
+    });
+
+  program
+    .command("import")
+    .description("Write a declaration from an existing tenancy's live state (read-only), to adopt it.")
+    .requiredOption("--database-url <url>", "postgres://user@host:port/database; the password from PGPASSWORD or ~/.pgpass")
+    .requiredOption("--organization <slug>", "the organization to import")
+    .option("--output <file>", "write the declaration to this file instead of stdout")
+    .option("--force", "overwrite --output if it exists", false)
+    .action(async (options: { databaseUrl: string; organization: string; output?: string; force: boolean }) => {
+      const { importCommand } = await import("./import.ts");
+      const result = await importCommand(options, io.cwd);
+      if (options.output === undefined) io.stdout.write(result.yaml);
+      for (const note of result.notes) io.stderr.write(`tenancy: note: ${note}\n`);
+      if (options.output !== undefined) io.stderr.write(`tenancy: wrote ${options.output} (${result.model.workspaces.length} workspaces); check it with \`tenancy validate ${options.output}\`\n`);
+    });
+
   try {
     await program.parseAsync([...argv], { from: "user" });
     return exitCode;

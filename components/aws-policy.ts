@@ -57,3 +57,34 @@ export function workspaceReadPolicy(input: WorkspaceReadPolicyInput): PolicyDocu
   statements.push({ Sid: "DecryptWithWorkspaceKey", Effect: "Allow", Action: [...KEY_READ_ACTIONS], Resource: [input.keyArn] });
   return { Version: "2012-10-17", Statement: statements };
 }
+
+/** The AWS names and tags of one workspace's credentials (what WorkspaceSecrets creates). */
+export interface WorkspaceAwsNames {
+  /** `alias/tenancy/<org>/<workspace>`, pointing at the workspace's KMS key. */
+  readonly alias: string;
+  /** Every secret of the workspace starts with `tenancy/<org>/<workspace>/`. */
+  readonly secretPrefix: string;
+  /** The IAM read policy's name and path. */
+  readonly policyName: string;
+  readonly policyPath: string;
+  /** Tags on the key, the secrets and the policy. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** The secret of one integration: `tenancy/<org>/<workspace>/<slug>`. */
+  secretName(integration: string): string;
+}
+
+export const TAG_ORGANIZATION = "tenancy:organization";
+export const TAG_WORKSPACE = "tenancy:workspace";
+export const TAG_INTEGRATION = "tenancy:integration";
+
+/** The same names components/workspace-secrets.ts gives (test/components/workspace-secrets.test.ts holds them equal). */
+export function workspaceAwsNames(organization: string, workspace: string): WorkspaceAwsNames {
+  return {
+    alias: `alias/tenancy/${organization}/${workspace}`,
+    secretPrefix: `tenancy/${organization}/${workspace}/`,
+    policyName: `tenancy-${organization}-${workspace}-credentials-read`,
+    policyPath: `/tenancy/${organization}/`,
+    tags: { [TAG_ORGANIZATION]: organization, [TAG_WORKSPACE]: workspace, "tenancy:managed-by": "tenancy-as-code" },
+    secretName: (integration) => `tenancy/${organization}/${workspace}/${integration}`,
+  };
+}

@@ -54,3 +54,13 @@ export function identifier(name: string): string {
   if (problem) throw new Error(problem);
   return name;
 }
+
+/**
+ * Which of a workspace's roles may log in: only the app role (the SaaS connects as it). The
+ * WorkspaceDatabase component creates them so, and the audit expects exactly this.
+ */
+export const WORKSPACE_ROLE_LOGIN: Readonly<Record<Exclude<keyof WorkspaceNames, "schema">, boolean>> = {
+  owner: false,
+  app: true,
+  readonly: false,
+};

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { KEY_READ_ACTIONS, SECRET_READ_ACTIONS, type PolicyDocument } from "../../components/aws-policy.ts";
+import { KEY_READ_ACTIONS, SECRET_READ_ACTIONS, workspaceAwsNames, type PolicyDocument } from "../../components/aws-policy.ts";
 import { WORKSPACE_SECRETS_TYPE, WorkspaceSecrets } from "../../components/workspace-secrets.ts";
 
 const ACCOUNT = "123456789012";
@@ -117,6 +117,16 @@ describe("WorkspaceSecrets with AWS (mocks)", () => {
     }
     expect(named("acme-emea-support-secrets-slack-secret").inputs.name).toBe("tenancy/acme/emea-support/slack");
     expect(named("acme-us-secrets-hubspot-secret").inputs.name).toBe("tenancy/acme/us/hubspot");
+  });
+
+  it("names and tags what it creates as workspaceAwsNames says (the audit looks for those names)", () => {
+    const names = workspaceAwsNames("acme", "emea-support");
+    const emeaOnes = registered.filter((r) => r.name.startsWith("acme-emea-support-secrets-") && !r.name.includes("-pg"));
+    expect(emeaOnes.find((r) => r.type === "aws:kms/alias:Alias")!.inputs.name).toBe(names.alias);
+    expect(emeaOnes.filter((r) => r.type === "aws:secretsmanager/secret:Secret").map((r) => r.inputs.name).sort()).toEqual([names.secretName("github"), names.secretName("slack")]);
+    const policy = emeaOnes.find((r) => r.type === "aws:iam/policy:Policy")!;
+    expect([policy.inputs.name, policy.inputs.path]).toEqual([names.policyName, names.policyPath]);
+    for (const r of emeaOnes.filter((x) => x.inputs.tags)) expect(r.inputs.tags).toMatchObject(names.tags);
   });
 
   it("tags every AWS resource that takes tags with its organization and workspace", () => {

@@ -1,0 +1,87 @@
+// Declaration + live state -> one typed result that every format renders. Pure: reading the
+// state is audit/read-postgres.ts's job, printing the CLI's.
+import { loadDeclaration } from "../config/load.ts";
+import type { TenancyModel } from "../config/model.ts";
+import type { YamlSource } from "../config/source.ts";
+import { checkDeclaration } from "../policies/declaration.ts";
+import { diffCatalog } from "./diff-catalog.ts";
+import { diffControlPlane } from "./diff-control-plane.ts";
+import { expectedState } from "./expected.ts";
+import { CLASS_ORDER, compareFindings, dedupe, isDeviation, type Finding, type FindingClass, type LocatedFinding } from "./findings.ts";
+import type { LiveState } from "./live-state.ts";
+import { modelFromControlPlane, ruleFindings } from "./model-from-state.ts";
+
+/** The JSON output's format version: bumped only for incompatible changes. */
+export const AUDIT_RESULT_VERSION = 1;
+
+export interface AuditOptions {
+  /** Pending invitations older than this are reported as `info`. Default 14 days. */
+  readonly pendingInvitationDays?: number;
+  /** The role managing the tenancy. Default: the database's owner. */
+  readonly admin?: string;
+}
+
+export interface AuditStats {
+  /** Statements sent to PostgreSQL (fixed, whatever the tenancy's size). */
+  readonly queries: number;
+  readonly durationMs: number;
+  /** AWS API calls, with AWS. */
+  readonly awsCalls?: number;
+}
+
+export interface AuditResult {
+  readonly version: typeof AUDIT_RESULT_VERSION;
+  readonly organization: string;
+  /** The declaration file as given. */
+  readonly declaration: string;
+  readonly database: string;
+  /** Who the audit connected as. */
+  readonly user: string;
+  /** When the snapshot was taken (the server's clock). */
+  readonly snapshotAt: string;
+  /** No finding but `info`. */
+  readonly clean: boolean;
+  readonly counts: Readonly<Record<FindingClass, number>> & { readonly total: number };
+  /** Most dangerous first. */
+  readonly findings: readonly LocatedFinding[];
+  readonly stats?: AuditStats;
+}
+
+/** A declaration that passed validation: its model and its source for positions. */
+export interface ValidDeclaration {
+  readonly file: string;
+  readonly model: TenancyModel;
+  readonly source: YamlSource;
+}
+
+/** The validated declaration, or every violation as `file:line:col rule message` lines. */
+export function loadValidDeclaration(text: string, file: string): ValidDeclaration | { readonly errors: readonly string[] } {
+  const report = checkDeclaration(text, file);
+  const loaded = loadDeclaration(text, file);
+  if (!report.model || !loaded.ok) return { errors: report.violations.map((v) => `${v.file}:${v.line}:${v.column} ${v.rule} ${v.message}`) };
+  return { file, model: report.model, source: loaded.source };
+}
+
+export function auditState(declaration: ValidDeclaration, live: LiveState, options: AuditOptions = {}, extra: readonly Finding[] = []): AuditResult {
+  const expected = expectedState(declaration.model, live.database.name);
+  const found = modelFromControlPlane(live.controlPlane);
+  const findings = dedupe([
+    ...diffCatalog(expected, live, options.admin === undefined ? {} : { admin: options.admin }),
+    ...diffControlPlane(declaration.model, expected, live, options.pendingInvitationDays === undefined ? {} : { pendingInvitationDays: options.pendingInvitationDays }),
+    ...(found ? ruleFindings(found, expected) : []),
+    ...extra,
+  ]).sort(compareFindings);
+  const located = findings.map((f): LocatedFinding => ({ ...f, ...declaration.source.locate(f.path, "key") }));
+  const counts = Object.fromEntries(CLASS_ORDER.map((c) => [c, findings.filter((f) => f.class === c).length])) as Record<FindingClass, number>;
+  return {
+    version: AUDIT_RESULT_VERSION,
+    organization: expected.organization,
+    declaration: declaration.file,
+    database: live.database.name,
+    user: live.currentUser,
+    snapshotAt: live.snapshotAt,
+    clean: !findings.some(isDeviation),
+    counts: { ...counts, total: findings.length },
+    findings: located,
+  };
+}

@@ -1,0 +1,149 @@
+// What the audit reports: findings with a stable class and a stable kebab-case id, ordered by
+// risk. Every output format (text, markdown, JSON, SARIF) renders this one typed result.
+import type { Path } from "../config/source.ts";
+
+/** Most dangerous first: this is also the order findings are reported in. */
+export const FindingClass = {
+  /** A privilege, membership, default privilege, owner or attribute that opens a workspace's boundary. */
+  boundary: "boundary",
+  /** A rule (policies/rules) that fails on the tenancy as found. */
+  rule: "rule",
+  /** Declared, not found. */
+  missing: "missing",
+  /** Found, not declared (schemas and roles named like the tenancy's, members, integrations, rows). */
+  unexpected: "unexpected",
+  /** Found with another value than declared. */
+  changed: "changed",
+  /** Worth knowing, not a deviation (invitations pending for long). */
+  info: "info",
+} as const;
+export type FindingClass = (typeof FindingClass)[keyof typeof FindingClass];
+export const CLASS_ORDER: readonly FindingClass[] = Object.values(FindingClass);
+
+/** Stable ids. A rule finding uses the rule's own id (policies/rules). */
+export const FindingId = {
+  roleDangerousAttribute: "role-dangerous-attribute",
+  grantCrossesBoundary: "grant-crosses-boundary",
+  publicGrantInWorkspace: "public-grant-in-workspace",
+  defaultPrivilegeCrossesBoundary: "default-privilege-crosses-boundary",
+  membershipCrossesBoundary: "membership-crosses-boundary",
+  ownerOutsideWorkspace: "owner-outside-workspace",
+  controlPlaneReachable: "control-plane-reachable",
+  controlPlaneUnreadable: "control-plane-unreadable",
+  controlPlaneMissing: "control-plane-missing",
+  schemaMissing: "schema-missing",
+  roleMissing: "role-missing",
+  privilegeMissing: "privilege-missing",
+  recordMissing: "record-missing",
+  memberMissing: "member-missing",
+  integrationMissing: "integration-missing",
+  invitationMissing: "invitation-missing",
+  schemaUnexpected: "schema-unexpected",
+  roleUnexpected: "role-unexpected",
+  privilegeUnexpected: "privilege-unexpected",
+  membershipUnexpected: "membership-unexpected",
+  recordUnexpected: "record-unexpected",
+  memberUnexpected: "member-unexpected",
+  integrationUnexpected: "integration-unexpected",
+  schemaOwnerChanged: "schema-owner-changed",
+  roleLoginChanged: "role-login-changed",
+  recordChanged: "record-changed",
+  memberRoleChanged: "member-role-changed",
+  integrationChanged: "integration-changed",
+  controlPlaneVersion: "control-plane-version",
+  invitationPending: "invitation-pending",
+  awsSecretKeyCrossesBoundary: "aws-secret-key-crosses-boundary",
+  awsPolicyCrossesBoundary: "aws-policy-crosses-boundary",
+  awsResourceMissing: "aws-resource-missing",
+  awsResourceUnexpected: "aws-resource-unexpected",
+  awsResourceChanged: "aws-resource-changed",
+} as const;
+export type FindingId = (typeof FindingId)[keyof typeof FindingId];
+
+export interface Finding {
+  readonly class: FindingClass;
+  /** A FindingId, or the id of the rule that failed (class `rule`). */
+  readonly id: string;
+  /** The workspace it concerns (its slug, or the slug a stray schema or role suggests); absent: organization-wide. */
+  readonly workspace?: string;
+  /** What it is about, e.g. `schema "acme__emea_support"`, `member ana@acme.test of "emea-support"`. */
+  readonly object: string;
+  /** What must hold and what was found, in one sentence. Never a secret value. */
+  readonly message: string;
+  /** `changed`: the declared value. */
+  readonly declared?: unknown;
+  /** `changed`: the value found. */
+  readonly found?: unknown;
+  /** The declaration path it concerns (the nearest declared thing for what is not declared). */
+  readonly path: Path;
+}
+
+/** A finding with its place in the declaration file. */
+export interface LocatedFinding extends Finding {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Risk order: class, then organization-wide before workspaces, workspaces by slug, then object and message. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return CLASS_ORDER.indexOf(a.class) - CLASS_ORDER.indexOf(b.class) ||
+    (a.workspace === undefined ? 0 : 1) - (b.workspace === undefined ? 0 : 1) ||
+    (a.workspace ?? "").localeCompare(b.workspace ?? "") ||
+    a.object.localeCompare(b.object) ||
+    a.message.localeCompare(b.message);
+}
+
+/** Drops repeats of the same class, id, object and message (two checks reaching one fact). */
+export function dedupe<T extends Finding>(findings: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = [f.class, f.id, f.object, f.message].join("\u0001");
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Classes that make the audit fail (exit 1); `info` alone does not. */
+export function isDeviation(f: Pick<Finding, "class">): boolean {
+  return f.class !== FindingClass.info;
+}
+
+/** What each finding id checks, for SARIF rule metadata and the README. */
+export const DESCRIPTIONS: Readonly<Record<FindingId, { readonly class: FindingClass; readonly text: string }>> = {
+  "role-dangerous-attribute": { class: "boundary", text: "Checks that no workspace role or auditor role holds SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS." },
+  "grant-crosses-boundary": { class: "boundary", text: "Checks that only a workspace's own roles (and the admin) hold privileges on its schema, tables, sequences and functions." },
+  "public-grant-in-workspace": { class: "boundary", text: "Checks that nothing in a workspace schema is granted to PUBLIC, now or through default privileges." },
+  "default-privilege-crosses-boundary": { class: "boundary", text: "Checks that no default privilege gives a role outside a workspace its future objects, or a workspace role objects outside it." },
+  "membership-crosses-boundary": { class: "boundary", text: "Checks that a workspace role is a member of no role outside its workspace, and that only the admin holds a workspace's roles." },
+  "owner-outside-workspace": { class: "boundary", text: "Checks that objects in a workspace schema are owned by that workspace's roles (or the admin)." },
+  "control-plane-reachable": { class: "boundary", text: "Checks that no workspace role and not PUBLIC holds a privilege on the control plane." },
+  "control-plane-unreadable": { class: "boundary", text: "Checks that the control-plane tables are plain tables without row-level security, so the audit reads them without running their code." },
+  "control-plane-missing": { class: "missing", text: "Checks that the control-plane schema exists." },
+  "schema-missing": { class: "missing", text: "Checks that every declared workspace has its schema." },
+  "role-missing": { class: "missing", text: "Checks that every declared workspace has its owner, app and read-only roles." },
+  "privilege-missing": { class: "missing", text: "Checks that every grant of components/grants.ts is in effect." },
+  "record-missing": { class: "missing", text: "Checks that the organization, its catalogue, people, workspaces and agents are recorded in the control plane." },
+  "member-missing": { class: "missing", text: "Checks that every declared member has a membership." },
+  "integration-missing": { class: "missing", text: "Checks that every declared integration is recorded." },
+  "invitation-missing": { class: "missing", text: "Checks that a declared member who is not an active user has an invitation." },
+  "schema-unexpected": { class: "unexpected", text: "Checks that no schema is named like the organization's workspaces without being declared." },
+  "role-unexpected": { class: "unexpected", text: "Checks that no role is named like the organization's workspace roles without being declared." },
+  "privilege-unexpected": { class: "unexpected", text: "Checks that workspace roles and the auditor hold no privilege components/grants.ts does not give them." },
+  "membership-unexpected": { class: "unexpected", text: "Checks that a workspace's roles are not members of each other, and the auditor of nothing." },
+  "record-unexpected": { class: "unexpected", text: "Checks that the control plane records no workspace, person, catalogue role or agent the declaration lacks." },
+  "member-unexpected": { class: "unexpected", text: "Checks that no workspace has a member the declaration lacks." },
+  "integration-unexpected": { class: "unexpected", text: "Checks that no workspace has an integration the declaration lacks." },
+  "schema-owner-changed": { class: "changed", text: "Checks that each workspace schema is owned by its owner role." },
+  "role-login-changed": { class: "changed", text: "Checks that only workspace app roles can log in." },
+  "record-changed": { class: "changed", text: "Checks that recorded names, billing, plans, pools, export profiles, people and agents match the declaration." },
+  "member-role-changed": { class: "changed", text: "Checks that each member has the declared role." },
+  "integration-changed": { class: "changed", text: "Checks that each integration has the declared provider and secret name." },
+  "control-plane-version": { class: "changed", text: "Checks that the control plane is at this toolkit's latest migration." },
+  "invitation-pending": { class: "info", text: "Reports invitations still pending after the configured number of days." },
+  "aws-secret-key-crosses-boundary": { class: "boundary", text: "Checks that each workspace's Secrets Manager secrets are encrypted under that workspace's own KMS key." },
+  "aws-policy-crosses-boundary": { class: "boundary", text: "Checks that a workspace's IAM read policy names only that workspace's secrets and key, without wildcards." },
+  "aws-resource-missing": { class: "missing", text: "Checks that each workspace with integrations has its KMS key and alias, a secret per integration and its IAM read policy." },
+  "aws-resource-unexpected": { class: "unexpected", text: "Checks that no KMS alias, secret or IAM policy under the organization's names or tags is undeclared." },
+  "aws-resource-changed": { class: "changed", text: "Checks that keys are enabled, tags name the right organization and workspace, and read policies are exactly what the toolkit writes." },
+};

@@ -1,0 +1,76 @@
+// The audit result for people: a text table for a terminal, markdown for a ticket or a pull
+// request. Counts first, the most dangerous findings first, everything else folded.
+import type { AuditResult } from "./audit.ts";
+import { CLASS_ORDER, FindingClass, type LocatedFinding } from "./findings.ts";
+
+export interface FormatOptions {
+  /** Add the query count and time (`--verbose`). */
+  readonly verbose?: boolean;
+}
+
+function summary(result: AuditResult): string {
+  const deviations = result.counts.total - result.counts.info;
+  const parts = CLASS_ORDER.filter((c) => result.counts[c] > 0).map((c) => `${result.counts[c]} ${c}`);
+  const head = `audit of ${result.organization} (${result.declaration}) against database ${result.database} as ${result.user}`;
+  if (deviations === 0) return `${head}: clean${parts.length > 0 ? ` (${parts.join(", ")})` : ""}`;
+  return `${head}: ${result.counts.total} finding${result.counts.total === 1 ? "" : "s"}: ${parts.join(", ")}`;
+}
+
+function stats(result: AuditResult): string | undefined {
+  if (!result.stats) return undefined;
+  const aws = result.stats.awsCalls === undefined ? "" : `; ${result.stats.awsCalls} AWS calls`;
+  return `read in one snapshot at ${result.snapshotAt}: ${result.stats.queries} queries, ${Math.round(result.stats.durationMs)} ms${aws}`;
+}
+
+const where = (f: LocatedFinding, file: string) => `${file}:${f.line}:${f.column}`;
+
+export function formatText(result: AuditResult, options: FormatOptions = {}): string {
+  const lines = [summary(result)];
+  if (result.findings.length > 0) {
+    const rows = result.findings.map((f) => [f.class, f.workspace ?? "-", f.id, where(f, result.declaration), f.message]);
+    const header = ["CLASS", "WORKSPACE", "ID", "DECLARED AT", "FINDING"];
+    const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (cells: string[]) => cells.map((cell, i) => (i < widths.length ? cell.padEnd(widths[i]!) : cell)).join("  ");
+    lines.push(line(header), ...rows.map(line));
+  }
+  const s = options.verbose ? stats(result) : undefined;
+  if (s) lines.push(s);
+  return lines.join("\n") + "\n";
+}
+
+const cell = (s: string) => s.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+const TITLES: Record<FindingClass, string> = {
+  boundary: "Boundary: a workspace can be reached from outside it",
+  rule: "Rules failing on the tenancy as found",
+  missing: "Missing: declared, not found",
+  unexpected: "Unexpected: found, not declared",
+  changed: "Changed: found with another value",
+  info: "Information",
+};
+
+/** Classes shown open; the rest is folded. */
+const OPEN: ReadonlySet<FindingClass> = new Set([FindingClass.boundary, FindingClass.rule]);
+
+export function formatMarkdown(result: AuditResult, options: FormatOptions = {}): string {
+  const out = [`### ${result.clean ? "✅" : "❌"} ${cell(summary(result))}`, ""];
+  for (const c of CLASS_ORDER) {
+    const findings = result.findings.filter((f) => f.class === c);
+    if (findings.length === 0) continue;
+    const table = [
+      "| workspace | id | finding | declared at |",
+      "| --- | --- | --- | --- |",
+      ...findings.map((f) => `| ${cell(f.workspace ?? "—")} | \`${f.id}\` | ${cell(f.message)} | \`${where(f, result.declaration)}\` |`),
+    ];
+    if (OPEN.has(c)) out.push(`#### ${TITLES[c]} (${findings.length})`, "", ...table, "");
+    else out.push(`<details><summary>${TITLES[c]} (${findings.length})</summary>`, "", ...table, "", "</details>", "");
+  }
+  const s = options.verbose ? stats(result) : undefined;
+  if (s) out.push(`<sub>${s}</sub>`, "");
+  return out.join("\n");
+}
+
+/** The documented JSON (audit/audit-result.schema.json). */
+export function formatJson(result: AuditResult): string {
+  return JSON.stringify(result, null, 2) + "\n";
+}

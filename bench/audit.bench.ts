@@ -1,0 +1,122 @@
+// npm run bench:audit [-- --sizes 10,100,1000 --runs 5] — the audit at scale: time and number
+// of statements at 10, 100 and 1,000 workspaces, side by side in one run. Every dimension grows
+// with the workspaces (10 members each, 5 people per workspace, 1 integration and 1 agent each).
+// Each size gets its own database on one throwaway embedded PostgreSQL, applied directly through
+// the control-plane SQL and the grants' DDL (bench/audit-fixture.ts): a real `up` of 1,000
+// workspaces takes far longer than what is measured here.
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { auditState, loadValidDeclaration } from "../audit/audit.ts";
+import { readPostgres } from "../audit/read-postgres.ts";
+import { freePort } from "../cli/local/net.ts";
+import { ensureLocalPostgres, stopLocalPostgres } from "../cli/local/postgres.ts";
+import { applyDirect } from "./audit-fixture.ts";
+import { generateDeclaration } from "./generate.ts";
+
+export interface AuditFigures {
+  readonly workspaces: number;
+  readonly memberships: number;
+  readonly people: number;
+  readonly integrations: number;
+  /** Statements the reader sent (the same at every size). */
+  readonly queries: number;
+  /** Median over the runs. */
+  readonly readMs: number;
+  readonly diffMs: number;
+  /** Catalog rows read: schemas, roles, relations, default ACL rows. */
+  readonly catalogRows: number;
+  /** Deviations found (0: the generated tenancy is exactly what is declared). */
+  readonly findings: number;
+  readonly applyMs: number;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** Measures the audit at each size; returns one row of figures per size. */
+export async function benchAudit(sizes: readonly number[] = [10, 100, 1000], runs = 5, log: (line: string) => void = () => {}): Promise<AuditFigures[]> {
+  const dir = await mkdtemp(join(tmpdir(), "tenancy-bench-audit-"));
+  await chmod(dir, 0o755);
+  const port = await freePort();
+  const server = await ensureLocalPostgres({ root: dir, port });
+  const connect = async (database: string) => {
+    const c = new pg.Client({ host: server.host, port, user: server.user, password: server.password, database });
+    await c.connect();
+    return c;
+  };
+  const figures: AuditFigures[] = [];
+  try {
+    for (const size of sizes) {
+      const organization = `bench-${size}`;
+      const yaml = generateDeclaration({ workspaces: size, membersPerWorkspace: 10, people: size * 5 }).replace(/^  slug: acme$/m, `  slug: ${organization}`);
+      const declaration = loadValidDeclaration(yaml, `${organization}.yaml`);
+      if ("errors" in declaration) throw new Error(declaration.errors.slice(0, 5).join("\n"));
+      const database = `bench_${size}`;
+      const su = await connect("postgres");
+      await su.query(`CREATE DATABASE ${su.escapeIdentifier(database)}`);
+      await su.end();
+      const client = await connect(database);
+      try {
+        log(`applying ${size} workspaces directly ...`);
+        const applyStart = performance.now();
+        await applyDirect(client, declaration.model, database);
+        const applyMs = performance.now() - applyStart;
+        await client.query("ANALYZE");
+        const reads: number[] = [];
+        const diffs: number[] = [];
+        let last: Awaited<ReturnType<typeof readPostgres>> | undefined;
+        let findings = 0;
+        for (let run = 0; run < runs; run++) {
+          last = await readPostgres(client, organization);
+          reads.push(last.durationMs);
+          const start = performance.now();
+          const result = auditState(declaration, last.state, { pendingInvitationDays: 365 });
+          diffs.push(performance.now() - start);
+          findings = result.counts.total;
+        }
+        const s = last!.state;
+        const model = declaration.model;
+        figures.push({
+          workspaces: size,
+          memberships: model.workspaces.reduce((n, w) => n + w.members.length, 0),
+          people: model.organization!.people.length,
+          integrations: model.workspaces.reduce((n, w) => n + w.integrations.length, 0),
+          queries: last!.queries,
+          readMs: median(reads),
+          diffMs: median(diffs),
+          catalogRows: s.schemas.length + s.roles.length + s.relations.length + s.defaultAcls.length + s.memberships.length,
+          findings,
+          applyMs,
+        });
+      } finally {
+        await client.end();
+      }
+    }
+  } finally {
+    await stopLocalPostgres({ root: dir, port });
+    await rm(dir, { recursive: true, force: true });
+  }
+  return figures;
+}
+
+export function formatFigures(figures: readonly AuditFigures[]): string {
+  const base = figures[0];
+  const rows = figures.map((f) => [
+    String(f.workspaces), String(f.memberships), String(f.people), String(f.integrations), String(f.catalogRows), String(f.queries),
+    f.readMs.toFixed(0), f.diffMs.toFixed(0), (f.readMs + f.diffMs).toFixed(0),
+    base ? `${((f.readMs + f.diffMs) / (base.readMs + base.diffMs)).toFixed(1)}x` : "", String(f.findings), (f.applyMs / 1000).toFixed(1),
+  ]);
+  const header = ["workspaces", "memberships", "people", "integrations", "catalog rows", "queries", "read ms", "diff ms", "audit ms", "vs smallest", "findings", "apply s"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i]!)).join("  ")).join("\n") + "\n";
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { sizes: { type: "string", default: "10,100,1000" }, runs: { type: "string", default: "5" } } });
+  const sizes = values.sizes.split(",").map(Number);
+  const figures = await benchAudit(sizes, Number(values.runs), (line) => process.stderr.write(`${line}\n`));
+  process.stdout.write(`tenancy audit, median of ${values.runs} runs per size (read: one snapshot; diff: expected state, findings, rules)\n`);
+  process.stdout.write(formatFigures(figures));
+}

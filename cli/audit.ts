@@ -1,0 +1,150 @@
+// `tenancy audit`: the declared tenancy against live PostgreSQL, read-only, in one snapshot.
+// Returns the typed result; cli/main.ts prints it in the chosen format and sets the exit code
+// (0 clean, 1 findings, 2 error).
+import { readFile, stat } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import pg from "pg";
+import { auditState, loadValidDeclaration, type AuditResult } from "../audit/audit.ts";
+import { diffAws } from "../audit/diff-aws.ts";
+import { awsClientsFromEnvironment, readAws } from "../audit/read-aws.ts";
+import { readPostgres } from "../audit/read-postgres.ts";
+import { Exit, ExitError } from "./errors.ts";
+
+export interface AuditCommandOptions {
+  /** A declaration file or a stack directory. Default with --stack: its `tenancy:declaration` or stacks/<stack>/tenancy.yaml. */
+  readonly declaration?: string;
+  /** `postgres://user@host:port/database`; the password comes from PGPASSWORD or ~/.pgpass. */
+  readonly databaseUrl?: string;
+  /** Read the connection from this stack's config (postgres:host/port/user/database, secret postgres:password). */
+  readonly stack?: string;
+  /** Pending invitations older than this many days are reported. Default 14. */
+  readonly pendingInvitationDays?: number;
+  /** The role managing the tenancy. Default: the database's owner. */
+  readonly adminRole?: string;
+  /**
+   * Also audit the AWS credentials resources (KMS, Secrets Manager, IAM; metadata only), with the
+   * standard AWS environment for credentials, region and endpoint. Default: on when the stack's
+   * `tenancy:aws` says enabled, off with --database-url.
+   */
+  readonly aws?: boolean;
+}
+
+/** A connection's settings; the password never travels on a command line. */
+export type Connection = pg.ClientConfig;
+
+export async function audit(options: AuditCommandOptions, cwd: string): Promise<AuditResult> {
+  if ((options.databaseUrl === undefined) === (options.stack === undefined)) {
+    throw new ExitError("give exactly one of --database-url and --stack", Exit.Usage);
+  }
+  const stackConfig = options.stack === undefined ? undefined : await readStackConfig(options.stack, cwd);
+  const declarationArg = options.declaration ?? stackConfig?.declaration;
+  if (declarationArg === undefined) throw new ExitError("--declaration is required with --database-url", Exit.Usage);
+  const { shown, absolute } = await declarationPath(declarationArg, cwd);
+  const declaration = loadValidDeclaration(await readFile(absolute, "utf8"), shown);
+  if ("errors" in declaration) {
+    throw new ExitError(`${shown} is not a valid declaration (${declaration.errors.length} violation${declaration.errors.length === 1 ? "" : "s"}: run \`tenancy validate ${shown}\`); nothing was audited`, Exit.Usage);
+  }
+  const connection: Connection = stackConfig?.connection ?? { connectionString: options.databaseUrl! };
+  const read = await withConnection(connection, (client) => readPostgres(client, declaration.model.organization!.slug));
+  const withAws = options.aws ?? stackConfig?.aws ?? false;
+  const aws = withAws ? await readAwsOrExit(declaration.model.organization!.slug, stackConfig?.awsRegion) : undefined;
+  const result = auditState(declaration, read.state, {
+    ...(options.pendingInvitationDays === undefined ? {} : { pendingInvitationDays: options.pendingInvitationDays }),
+    ...(options.adminRole === undefined ? {} : { admin: options.adminRole }),
+  }, aws ? diffAws(declaration.model, aws.state) : []);
+  return { ...result, stats: { queries: read.queries, durationMs: read.durationMs, ...(aws ? { awsCalls: aws.calls } : {}) } };
+}
+
+async function readAwsOrExit(organization: string, region: string | undefined) {
+  try {
+    return await readAws(awsClientsFromEnvironment(region), organization);
+  } catch (error) {
+    throw new ExitError(`reading AWS failed: ${oneLine(error)}`, Exit.Usage);
+  }
+}
+
+/** Connects, runs `fn`, disconnects; any failure becomes one line (never the password). */
+export async function withConnection<T>(connection: Connection, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ ...connection, application_name: "tenancy-audit", connectionTimeoutMillis: 10_000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new ExitError(`cannot connect to PostgreSQL at ${describe(connection)}: ${oneLine(error)}`, Exit.Usage);
+  }
+  try {
+    return await fn(client);
+  } catch (error) {
+    if (error instanceof ExitError) throw error;
+    throw new ExitError(`reading PostgreSQL at ${describe(connection)} failed: ${oneLine(error)}`, Exit.Usage);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+}
+
+/** host:port/database as user, from settings or a URL with any password removed. */
+function describe(c: Connection): string {
+  if (c.connectionString) {
+    try {
+      const url = new URL(c.connectionString);
+      return `${url.hostname || "localhost"}:${url.port || 5432}${url.pathname} as ${decodeURIComponent(url.username) || "(default user)"}`;
+    } catch {
+      return "(the given --database-url)";
+    }
+  }
+  return `${c.host}:${c.port}/${c.database} as ${c.user}`;
+}
+
+async function declarationPath(arg: string, cwd: string): Promise<{ shown: string; absolute: string }> {
+  const absolute = resolve(cwd, arg);
+  try {
+    if ((await stat(absolute)).isDirectory()) {
+      await stat(join(absolute, "tenancy.yaml"));
+      return { shown: join(arg, "tenancy.yaml"), absolute: join(absolute, "tenancy.yaml") };
+    }
+    return { shown: arg, absolute };
+  } catch (error) {
+    throw new ExitError(`cannot read ${arg}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, Exit.Usage);
+  }
+}
+
+/**
+ * The connection and declaration the stack program uses (index.ts): postgres:host/port/user/
+ * database with the same defaults, the secret postgres:password decrypted by the Automation API
+ * in this process, and tenancy:declaration or stacks/<stack>/tenancy.yaml.
+ */
+async function readStackConfig(stackName: string, cwd: string): Promise<{ connection: Connection; declaration: string; aws: boolean; awsRegion?: string }> {
+  const { openStack } = await import("./engine.ts");
+  let config: Record<string, { value: string; secret?: boolean }>;
+  try {
+    // A team's own backend (PULUMI_BACKEND_URL) wins over the local demo's.
+    const backendUrl = process.env.PULUMI_BACKEND_URL;
+    const { stack } = await openStack({ root: cwd, stack: stackName, ...(backendUrl ? { backendUrl } : {}) });
+    config = await stack.getAllConfig();
+  } catch (error) {
+    throw new ExitError(`cannot read the config of stack "${stackName}": ${oneLine(error)}`, Exit.Usage);
+  }
+  const get = (key: string) => config[key]?.value;
+  const password = get("postgres:password");
+  if (password === undefined) throw new ExitError(`stack "${stackName}" has no postgres:password; set it with \`pulumi config set --secret postgres:password\``, Exit.Usage);
+  const file = get("tenancy:declaration");
+  const awsConfig = get("tenancy:aws");
+  const aws = awsConfig !== undefined && (JSON.parse(awsConfig) as { enabled?: boolean }).enabled === true;
+  const awsRegion = get("aws:region");
+  return {
+    aws,
+    ...(awsRegion === undefined ? {} : { awsRegion }),
+    connection: {
+      host: get("postgres:host") ?? "127.0.0.1",
+      port: Number(get("postgres:port") ?? 5432),
+      user: get("postgres:user") ?? "postgres",
+      password,
+      database: get("postgres:database") ?? "postgres",
+    },
+    declaration: file === undefined ? join("stacks", stackName, "tenancy.yaml") : relative(cwd, resolve(cwd, file)) || file,
+  };
+}

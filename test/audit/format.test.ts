@@ -1,0 +1,101 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { Ajv } from "ajv";
+import { describe, expect, it } from "vitest";
+import { formatAudit } from "../../audit/output.ts";
+import { AUDIT_SCHEMA_FILE, auditResultJsonSchema } from "../../audit/result-schema.ts";
+import { auditTampered, dropRole, entry, relationOf, schemaOf } from "./fixture.ts";
+
+const root = new URL("../../", import.meta.url);
+// CommonJS packages whose default export NodeNext types do not see as constructable.
+const require = createRequire(import.meta.url);
+const AjvDraft04 = require("ajv-draft-04") as typeof import("ajv-draft-04").default;
+const addFormats = require("ajv-formats") as typeof import("ajv-formats").default;
+
+/** Several tamperings at once, one of each class, so every format shows every section. */
+const tampered = () => auditTampered((s) => {
+  schemaOf(s, "acme__emea_support").acl.push(entry("acme__us_sales__app", "USAGE"));
+  relationOf(s, "acme__internal", "integration_credentials").acl.push(entry("PUBLIC", "SELECT"));
+  s.roles.find((r) => r.name === "acme__internal__app")!.createrole = true;
+  dropRole(s, "acme__us_sales__ro");
+  s.schemas.push({ name: "acme__ghost", owner: "postgres", acl: [] });
+  s.controlPlane.memberships.push({ workspace_slug: "internal", email: "ben@acme.test", role: "viewer" });
+  s.controlPlane.memberships.find((m) => m.workspace_slug === "us-sales" && m.email === "ben@acme.test")!.role = "viewer";
+}, { pendingInvitationDays: 7 });
+
+const withStats = () => ({ ...tampered(), stats: { queries: 11, durationMs: 41.6 } });
+
+describe("audit output formats (golden)", () => {
+  it("text", async () => {
+    await expect(formatAudit(tampered(), "text")).toMatchFileSnapshot("__snapshots__/audit.txt");
+    expect(formatAudit(withStats(), "text", { verbose: true })).toMatch(/11 queries, 42 ms\n$/);
+  });
+
+  it("text when clean", async () => {
+    await expect(formatAudit(auditTampered(() => {}), "text")).toMatchFileSnapshot("__snapshots__/audit-clean.txt");
+  });
+
+  it("markdown", async () => {
+    await expect(formatAudit(tampered(), "markdown")).toMatchFileSnapshot("__snapshots__/audit.md");
+  });
+
+  it("json", async () => {
+    await expect(formatAudit(tampered(), "json")).toMatchFileSnapshot("__snapshots__/audit.json");
+  });
+
+  it("sarif", async () => {
+    await expect(formatAudit(tampered(), "sarif").replace(/"version": "\d+\.\d+\.\d+"/, '"version": "(package version)"')).toMatchFileSnapshot("__snapshots__/audit.sarif");
+  });
+});
+
+describe("audit JSON contract", () => {
+  it("matches the committed JSON Schema (run `npm run schema:write-audit` after changing audit/result-schema.ts)", () => {
+    expect(readFileSync(new URL(AUDIT_SCHEMA_FILE, root), "utf8")).toBe(auditResultJsonSchema());
+  });
+
+  it("every JSON output validates against the committed schema, with and without --verbose", () => {
+    const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(new URL(AUDIT_SCHEMA_FILE, root), "utf8")));
+    for (const output of [formatAudit(tampered(), "json"), formatAudit(withStats(), "json", { verbose: true }), formatAudit(auditTampered(() => {}), "json")]) {
+      expect(validate(JSON.parse(output)), JSON.stringify(validate.errors)).toBe(true);
+    }
+  });
+
+  it("the schema rejects what breaks the contract", () => {
+    const validate = new Ajv({ strict: false }).compile(JSON.parse(auditResultJsonSchema()));
+    const json = JSON.parse(formatAudit(tampered(), "json"));
+    json.findings[0].class = "dangerous";
+    expect(validate(json)).toBe(false);
+  });
+});
+
+describe("audit SARIF", () => {
+  // The OASIS SARIF 2.1.0 schema, vendored from the npm package @microsoft/jest-sarif@1.0.0-beta.0
+  // (lib/schemas/sarif-2.1.0-rtm.5.json); it is JSON Schema draft-04.
+  const schema = JSON.parse(readFileSync(new URL("test/fixtures/sarif/sarif-2.1.0-rtm.5.json", root), "utf8"));
+  // unicodeRegExp off: the schema's `language` pattern has a stray `]` that only non-unicode regexes accept.
+  const ajv = new AjvDraft04({ strict: false, allErrors: true, unicodeRegExp: false });
+  addFormats(ajv);
+  const validate = ajv.compile(schema);
+
+  it("validates against the SARIF 2.1.0 JSON schema", () => {
+    for (const result of [tampered(), auditTampered(() => {})]) {
+      const sarif = JSON.parse(formatAudit(result, "sarif"));
+      expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
+    }
+  });
+
+  it("the schema check can fail: a result without a message is refused", () => {
+    const sarif = JSON.parse(formatAudit(tampered(), "sarif"));
+    delete sarif.runs[0].results[0].message;
+    expect(validate(sarif)).toBe(false);
+  });
+
+  it("locates each finding at the declaration line it concerns", () => {
+    const sarif = JSON.parse(formatAudit(tampered(), "sarif"));
+    const lines = (sarif.runs[0].results as { ruleId: string; properties: { workspace?: string }; locations: { physicalLocation: { region: { startLine: number } } }[] }[])
+      .map((r) => `${r.ruleId} ${r.properties.workspace} ${r.locations[0]!.physicalLocation.region.startLine}`);
+    expect(lines).toContain("grant-crosses-boundary emea-support 22"); // - slug: emea-support
+    expect(lines).toContain("member-role-changed us-sales 37");         // ben's role in us-sales
+    expect(lines).toContain("schema-unexpected ghost 21");              // workspaces:
+  });
+});
