@@ -85,15 +85,18 @@ export async function outsideFindings(sql: Sql, ws: Boundary, database: string):
   for (const r of await sql<Record<string, unknown>>(`SELECT rolname, ${ATTRIBUTES.join(", ")} FROM pg_roles WHERE rolname = ANY($1)`, [roles])) {
     for (const a of ATTRIBUTES) if (r[a]) found.push(`${r.rolname} has ${a.slice(3).toUpperCase()}`);
   }
-  // Memberships, direct and through other roles, in anything that is not the workspace's.
+  // Memberships, direct and through other roles, in anything that is not the workspace's (the
+  // shortest path to each).
   for (const r of await sql<{ member: string; role: string; via: string[] }>(`
     WITH RECURSIVE m(member, roleid, path) AS (
       SELECT a.member, a.roleid, ARRAY[a.member, a.roleid] FROM pg_auth_members a WHERE a.member IN (SELECT oid FROM pg_roles WHERE rolname = ANY($1))
       UNION
       SELECT m.member, a.roleid, m.path || a.roleid FROM m JOIN pg_auth_members a ON a.member = m.roleid WHERE a.roleid <> ALL (m.path))
-    SELECT DISTINCT pg_get_userbyid(member) AS member, pg_get_userbyid(roleid) AS role,
-           ARRAY(SELECT pg_get_userbyid(x)::text FROM unnest(path) WITH ORDINALITY u(x, i) ORDER BY i)::text[] AS via
-    FROM m WHERE pg_get_userbyid(roleid) <> ALL ($1) ORDER BY 1, 2`, [roles])) {
+    SELECT * FROM (
+      SELECT DISTINCT ON (member, roleid) pg_get_userbyid(member) AS member, pg_get_userbyid(roleid) AS role,
+             ARRAY(SELECT pg_get_userbyid(x)::text FROM unnest(path) WITH ORDINALITY u(x, i) ORDER BY i)::text[] AS via
+      FROM m WHERE pg_get_userbyid(roleid) <> ALL ($1) ORDER BY member, roleid, cardinality(path)) shortest
+    ORDER BY 1, 2`, [roles])) {
     found.push(`${r.member} is a member of ${r.role}${r.via.length > 2 ? ` (via ${r.via.join(" -> ")})` : ""}`);
   }
   for (const r of await sql<{ kind: string; name: string; grantee: string; privilege_type: string }>(`
