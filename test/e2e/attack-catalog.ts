@@ -221,6 +221,20 @@ export function frozenChanges(before: readonly string[], after: readonly string[
   const hits = (fact: string) => scopesOf(fact, boundaries).some((s) => frozen.has(s));
   return [
     ...after.filter((f) => !was.has(f) && hits(f)).map((f) => `+ ${f}`),
-    ...before.filter((f) => !now.has(f) && hits(f)).map((f) => `- ${f}`),
+    ...before.filter((f) => !now.has(f) && hits(f) && !boundaryRepair(f, boundaries)).map((f) => `- ${f}`),
   ];
+}
+
+/**
+ * A privilege on a workspace's object held by PUBLIC or any role but that workspace's own,
+ * taken away: what the boundary does to anything crossing it (a repair, never an
+ * escalation). Facts read `acl <kind> <schema>.<object> <grantee> <privilege>`.
+ */
+function boundaryRepair(fact: string, boundaries: readonly Boundary[]): boolean {
+  if (!fact.startsWith("acl ")) return false;
+  const words = fact.split(" ");
+  const grantee = words[words.length - 2]!;
+  const object = words[2] ?? "";
+  const home = boundaries.find((b) => object === b.schema || object.startsWith(`${b.schema}.`));
+  return home !== undefined && !grantee.startsWith(`${home.schema}__`);
 }

@@ -252,10 +252,16 @@ describe("a hostile workspace against every path the toolkit acts in its schema"
       }
     }
     // pg_temp belongs to one session: this one stays open through every operation below.
+    // Workspace roles hold no TEMPORARY on the database (least privilege): then pg_temp is out of
+    // the attacker's reach, and that counts as denied when planted.
     pgTempSession = await login("alpha");
-    await pgTempSession.query(`CREATE TEMP TABLE ${CREDENTIALS_TABLE} (${[...shape.columns, ...shape.constraints].join(", ")})`);
-    for (const s of shadowBuiltins(B.alpha!, ctx("alpha").others, database, "pg_temp")) await pgTempSession.query(s);
-    standing.push({ attack: "(e) alpha: same-named table and functions in pg_temp", prefix: "alpha:e:pg_temp", objects: [] });
+    const temp = await attempt(pgTempSession, `CREATE TEMP TABLE ${CREDENTIALS_TABLE} (${[...shape.columns, ...shape.constraints].join(", ")})`);
+    if (temp === "42501") outcomes.push({ attack: "(e) alpha: same-named table and functions in pg_temp", path: "planting", outcome: "denied when planted" });
+    else {
+      await pgTempSession.query(`CREATE TEMP TABLE ${CREDENTIALS_TABLE} (${[...shape.columns, ...shape.constraints].join(", ")})`);
+      for (const s of shadowBuiltins(B.alpha!, ctx("alpha").others, database, "pg_temp")) await pgTempSession.query(s);
+      standing.push({ attack: "(e) alpha: same-named table and functions in pg_temp", prefix: "alpha:e:pg_temp", objects: [] });
+    }
     if (await plant("charlie", "(h) charlie: decommissioning traps", decommissionTraps(ctx("charlie")))) {
       standing.push({ attack: "(h) charlie: app-owned objects with triggers, definer functions, policies, rules", prefix: "charlie:h:", objects: [`${B.charlie!.schema}.attack_h_table`] });
     }
