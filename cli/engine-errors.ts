@@ -43,7 +43,8 @@ export function firstErrorLine(output: string): string | undefined {
     // Pulumi wraps program failures: "Running program '...' failed with an unhandled exception:"
     if (/failed with an unhandled exception:$/.test(text) && lines[i + 1]) text = lines[i + 1]!.replace(/^(Error|RunError):\s*/, "");
     else if (text.endsWith(":") && lines[i + 1] && !/^at /.test(lines[i + 1]!)) text = `${text} ${lines[i + 1]}`;
-    return text;
+    // Providers often print "X: Error: X"; once is enough.
+    return text.replace(/^(.+): (?:\w*Error: )?\1$/, "$1");
   }
   return undefined;
 }

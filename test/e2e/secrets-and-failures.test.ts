@@ -126,6 +126,20 @@ describe("secrets and engine failures on the real engine", () => {
     }
   });
 
+  it("redacts a secret the engine echoes back (the old set-all path puts it in the error)", async () => {
+    const ws = h.stack.workspace as LocalWorkspace;
+    const wrong = await LocalWorkspace.selectStack({ stackName: h.stack.name, workDir: root },
+      { pulumiCommand: ws.pulumiCommand, envVars: { ...ws.envVars, PULUMI_CONFIG_PASSPHRASE: "not-the-passphrase" } });
+    const run = () => wrong.setAllConfig({ "postgres:password": { value: h.server.password, secret: true } });
+    const raw = await run().then(() => "", (e: Error) => e.message);
+    expect(raw.split(h.server.password).length - 1).toBeGreaterThanOrEqual(2); // what was printed before
+    const message = await failure(run, logs, "configuring the stack");
+    expect(message).not.toContain(h.server.password);
+    const log = await logOf(message, logs.cwd!);
+    expect(log.text).toContain("[secret]");
+    expect(log.text).not.toContain(h.server.password);
+  });
+
   it("reports the server being down as one redacted line", async () => {
     await h.stack.up();
     const schemas = await h.query("SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 'acme\\_\\_%'");
