@@ -7,6 +7,7 @@ import type { UpResult } from "@pulumi/pulumi/automation/index.js";
 import type { TenancyModel } from "../config/model.ts";
 import { checkDeclarationFile } from "../policies/declaration.ts";
 import { configurePostgres, ensureDemoSecrets, openStack } from "./engine.ts";
+import { engineStep, redact, type EngineErrorOptions } from "./engine-errors.ts";
 import { Exit, ExitError } from "./errors.ts";
 import { ensureAdminRole, ensureLocalPostgres, portOf, stopLocalPostgres, type LocalPostgres } from "./local/postgres.ts";
 
@@ -27,24 +28,31 @@ export async function demo(options: DemoOptions, cwd: string, log: (line: string
     throw new ExitError(`no stack "${options.stack}": ${join("stacks", options.stack, "tenancy.yaml")} does not exist`, Exit.Usage);
   }
   const portOption = options.port !== undefined ? { port: options.port } : {};
+  // Engine failures become one redacted line; the full output goes to .tenancy/logs/.
+  const secrets: string[] = process.env.PULUMI_CONFIG_PASSPHRASE ? [process.env.PULUMI_CONFIG_PASSPHRASE] : [];
+  const errors: EngineErrorOptions = { secrets, logDir: join(cwd, ".tenancy", "logs"), cwd };
+  const output = { onOutput: (out: string) => log(redact(out.trimEnd(), secrets)), color: "never" as const };
   if (options.destroy) {
-    const { stack } = await openStack({ root: cwd, stack: options.stack, log });
+    const { stack } = await engineStep("opening the stack", errors, () => openStack({ root: cwd, stack: options.stack, log }));
     const server = await ensureLocalPostgres({ root: cwd, ...portOption, log });
-    await configurePostgres(stack, await ensureAdminRole(cwd, server));
+    secrets.push(server.password);
+    const admin = await ensureAdminRole(cwd, server);
+    secrets.push(admin.password);
+    await engineStep("configuring the stack", errors, () => configurePostgres(stack, admin));
     // Workspaces are protected until decommissioned (deleting one is permanent). Tearing down the
     // local demo is the one place the toolkit does both steps itself: apply a copy of the
     // declaration with every workspace decommissioned, then destroy.
     const teardown = join(cwd, ".tenancy", `${options.stack}-teardown.yaml`);
     await writeFile(teardown, decommissionAll(await readFile(file, "utf8")));
-    await stack.setConfig("tenancy:declaration", { value: teardown });
+    await engineStep("configuring the stack", errors, () => stack.setConfig("tenancy:declaration", { value: teardown }));
     try {
       log(`decommissioning every workspace of ${options.stack} (demo teardown), then pulumi destroy`);
-      await stack.up({ onOutput: (out) => log(out.trimEnd()), color: "never" });
-      const result = await stack.destroy({ onOutput: (out) => log(out.trimEnd()), color: "never" });
+      await engineStep("pulumi up (decommission)", errors, () => stack.up(output));
+      const result = await engineStep("pulumi destroy", errors, () => stack.destroy(output));
       const stopped = await stopLocalPostgres({ root: cwd, ...portOption });
       return { action: "destroy", changes: result.summary.resourceChanges ?? {}, stopped };
     } finally {
-      await stack.removeConfig("tenancy:declaration");
+      await stack.removeConfig("tenancy:declaration").catch(() => {});
     }
   }
 
@@ -55,20 +63,23 @@ export async function demo(options: DemoOptions, cwd: string, log: (line: string
     throw new ExitError(`the ${options.stack} declaration is not valid; nothing was changed:\n${lines.join("\n")}`, Exit.Violations);
   }
   portOf({ root: cwd, ...portOption }); // a bad TENANCY_PG_PORT fails before anything starts
-  const { stack, toolchain } = await openStack({ root: cwd, stack: options.stack, log });
+  const { stack, toolchain } = await engineStep("opening the stack", errors, () => openStack({ root: cwd, stack: options.stack, log }));
   const server = await ensureLocalPostgres({ root: cwd, ...portOption, log });
+  secrets.push(server.password);
   // The toolkit runs as a CREATEROLE admin owning its database, never as the superuser.
   const admin = await ensureAdminRole(cwd, server);
-  await configurePostgres(stack, admin);
-  for (const key of await ensureDemoSecrets(stack, report.model)) log(`demo: set secret config ${key} (a placeholder; set your own with \`pulumi config set --secret ${key}\`)`);
+  secrets.push(admin.password);
+  await engineStep("configuring the stack", errors, () => configurePostgres(stack, admin));
+  const demoSecrets = await engineStep("setting demo secrets", errors, () => ensureDemoSecrets(stack, report.model!));
+  for (const key of demoSecrets) log(`demo: set secret config ${key} (a placeholder; set your own with \`pulumi config set --secret ${key}\`)`);
   // The Automation API's up skips the preview, and stack policies run at the end of a preview
   // (after the apply, in an up without one): preview with the pack first, so a violation stops
   // the demo before anything changes.
   const policyPacks = [join(cwd, "policies")];
   log(`pulumi preview --policy-pack policies (${options.stack})`);
-  await stack.preview({ policyPacks, onOutput: (out) => log(out.trimEnd()), color: "never" });
+  await engineStep("pulumi preview", errors, () => stack.preview({ policyPacks, ...output }));
   log(`pulumi up --policy-pack policies (${options.stack})`);
-  const result: UpResult = await stack.up({ policyPacks, onOutput: (out) => log(out.trimEnd()), color: "never" });
+  const result: UpResult = await engineStep("pulumi up", errors, () => stack.up({ policyPacks, ...output }));
   return {
     action: "up", model: report.model, server: admin, changes: result.summary.resourceChanges ?? {},
     toolchain: `pulumi v${toolchain.pulumi}, language host: ${toolchain.languageHost}`,

@@ -1,9 +1,10 @@
 // The real Pulumi engine, driven through the Automation API, with the toolchain resolved
 // locally and state kept on disk under .tenancy/. Shared by `demo` and the e2e tests.
+import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import * as semver from "semver";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { CommandError, LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { resolveToolchain } from "../scripts/toolchain/resolve.mjs";
 import { generateDataKey } from "../components/credentials-crypto.ts";
 import type { TenancyModel } from "../config/model.ts";
@@ -52,38 +53,88 @@ export async function openStack(options: EngineOptions): Promise<EngineStack> {
 }
 
 /**
+ * Runs the stack's own pulumi binary, in its workspace, with the environment the Automation API
+ * gives it (backend, passphrase, PULUMI_HOME, PATH), feeding `input` on stdin. For what the
+ * Automation API can only pass as process arguments.
+ */
+export async function runPulumi(stack: Stack, args: readonly string[], input = ""): Promise<string> {
+  const ws = stack.workspace as LocalWorkspace;
+  const command = ws.pulumiCommand.command;
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...(ws.pulumiHome ? { PULUMI_HOME: ws.pulumiHome } : {}),
+    ...ws.envVars,
+    PULUMI_AUTOMATION_API: "true",
+  };
+  if (command.includes("/")) env.PATH = `${dirname(command)}:${env.PATH ?? ""}`;
+  const full = [...args, "--stack", stack.name, "--non-interactive"];
+  return new Promise((done, fail) => {
+    const child = spawn(command, full, { cwd: ws.workDir, env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d));
+    child.stderr.on("data", (d: Buffer) => (stderr += d));
+    child.on("error", fail);
+    child.on("close", (code) => {
+      if (code === 0) done(stdout);
+      // Same shape as the Automation API's errors, so one handler reports both.
+      else fail(Object.assign(new CommandError({ stdout, stderr, code: code ?? -1, err: undefined } as never), { name: "CommandError" }));
+    });
+    child.stdin.end(input);
+  });
+}
+
+/**
+ * Sets secret config values without ever putting one on a command line (where /proc/<pid>/cmdline
+ * shows it to every local user): `pulumi config set --secret <key>` reads the value from stdin.
+ * One process per key (~1 s each, most of it the passphrase's key derivation), since `set-all`
+ * takes values only as arguments; sequential, since each rewrites the stack's config file.
+ */
+export async function setSecretConfig(stack: Stack, values: Readonly<Record<string, string>>): Promise<void> {
+  for (const [key, value] of Object.entries(values)) {
+    await runPulumi(stack, ["config", "set", "--secret", key], value);
+  }
+}
+
+/** Keys of the stack's config, without decrypting any secret. */
+async function configKeys(stack: Stack): Promise<Set<string>> {
+  return new Set(Object.keys(JSON.parse(await runPulumi(stack, ["config", "--json"])) as object));
+}
+
+/**
  * Demo and test stacks only: fills in the secrets a real stack's owner sets by hand — the
  * credentials master key (random) and each integration's credential (an obvious placeholder).
  * Returns the keys it set. Existing values are never touched.
  */
 export async function ensureDemoSecrets(stack: Stack, model: TenancyModel): Promise<string[]> {
-  const existing = new Set(Object.keys(await stack.getAllConfig()));
+  const existing = await configKeys(stack);
   const project = (await stack.workspace.projectSettings()).name;
   const qualified = (key: string) => (key.includes(":") ? key : `${project}:${key}`);
-  // One `pulumi config set-all` for everything missing: a CLI call per key costs ~1 s each.
-  const missing: Record<string, { value: string; secret: true }> = {};
-  if (!existing.has(`${project}:credentialsMasterKey`)) {
-    missing[`${project}:credentialsMasterKey`] = { value: await generateDataKey(), secret: true };
-  }
+  const masterKey = `${project}:credentialsMasterKey`;
+  // The master key is a real secret: through stdin.
+  if (!existing.has(masterKey)) await setSecretConfig(stack, { [masterKey]: await generateDataKey() });
+  // The placeholders are public text (written here, in the source), stored as secrets only so
+  // the program reads them like real credentials. One `set-all` for all of them: a process per
+  // key costs ~1 s (measured: 1 key 1.2 s, 20 keys in one set-all 1.0 s, 5 keys one by one 5.2 s).
+  const placeholders: Record<string, { value: string; secret: true }> = {};
   for (const ws of model.workspaces) {
     for (const integration of ws.integrations) {
       const key = qualified(integration.credentialsSecret);
-      if (existing.has(key) || Object.hasOwn(missing, key)) continue;
-      missing[key] = { value: `demo-placeholder-credential-for-${integration.provider}`, secret: true };
+      if (existing.has(key) || Object.hasOwn(placeholders, key)) continue;
+      placeholders[key] = { value: `demo-placeholder-credential-for-${integration.provider}`, secret: true };
     }
   }
-  const set = Object.keys(missing);
-  if (set.length > 0) await stack.setAllConfig(missing);
-  return set;
+  if (Object.keys(placeholders).length > 0) await stack.setAllConfig(placeholders);
+  return [...(existing.has(masterKey) ? [] : [masterKey]), ...Object.keys(placeholders)];
 }
 
-/** Points a stack at a PostgreSQL server: non-secret settings in clear, the password as a secret. */
+/** Points a stack at a PostgreSQL server: non-secret settings in clear, the password as a secret through stdin. */
 export async function configurePostgres(stack: Stack, server: Pick<LocalPostgres, "host" | "port" | "user" | "password" | "database">): Promise<void> {
   await stack.setAllConfig({
     "postgres:host": { value: server.host },
     "postgres:port": { value: String(server.port) },
     "postgres:user": { value: server.user },
     "postgres:database": { value: server.database },
-    "postgres:password": { value: server.password, secret: true },
   });
+  await setSecretConfig(stack, { "postgres:password": server.password });
 }

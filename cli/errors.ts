@@ -5,4 +5,6 @@ export class ExitError extends Error {
   }
 }
 
-export const Exit = { Ok: 0, Violations: 1, Usage: 2 } as const;
+/** 3: the engine (or the database behind it) failed; the message says where the full log is. */
+/** 70 (EX_SOFTWARE): a bug in the toolkit, reported as one line (TENANCY_DEBUG=1 for the stack). */
+export const Exit = { Ok: 0, Violations: 1, Usage: 2, Engine: 3, Internal: 70 } as const;

@@ -89,6 +89,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.stderr.write(`tenancy: ${error.message}\n`);
       return error.exitCode;
     }
-    throw error;
+    // A bug, not the user's mistake: one line, never a stack trace or a secret on the way out.
+    if (process.env.TENANCY_DEBUG) throw error;
+    const { redact } = await import("./engine-errors.ts");
+    const first = (error instanceof Error ? error.message : String(error)).split("\n").find((l) => l.trim() !== "") ?? "unknown error";
+    io.stderr.write(`tenancy: unexpected error: ${redact(first.trim(), [])} (a bug; TENANCY_DEBUG=1 shows the stack)\n`);
+    return Exit.Internal;
   }
 }

@@ -20,6 +20,20 @@ export const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}(:[A-Za-z][A-Za-z0-9_-]{
 /** A pragmatic email check; the directory is not the place for RFC 5322 corner cases. */
 export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/**
+ * What an email must be once normalised (NFKC, lower case): a plain ASCII address, letters,
+ * digits and `. _ % + ' -` before the `@`, DNS labels after it (international domains in
+ * punycode). NFKC folds width variants (`Ａna`), but not look-alikes from other scripts
+ * (Cyrillic `а` in `аna@acme.test`) nor invisible characters: those would make one person two
+ * entries that read the same in review, so they are refused rather than compared.
+ */
+export const PLAIN_EMAIL = /^[a-z0-9._%+'-]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+export function isPlainEmail(email: string): boolean {
+  const key = emailKey(email);
+  return key.length <= 254 && PLAIN_EMAIL.test(key);
+}
+
 /** Emails are compared after Unicode NFKC and lower-casing, everywhere. */
 export function emailKey(email: string): string {
   return email.normalize("NFKC").toLowerCase();

@@ -8,7 +8,7 @@
 //   the rules. When strict parsing fails, lenient parsing still yields a model, so the rules
 //   can run and one `validate` reports every mistake at once instead of the first layer only.
 import { z } from "zod";
-import { EMAIL, HEX_COLOUR, ORG_SLUG, PERMISSION, ROLE_NAME, SECRET_NAME, SLUG } from "./formats.ts";
+import { EMAIL, HEX_COLOUR, isPlainEmail, ORG_SLUG, PERMISSION, ROLE_NAME, SECRET_NAME, SLUG } from "./formats.ts";
 
 export const BillingMode = { Rollup: "rollup", PerWorkspace: "per-workspace" } as const;
 export type BillingMode = (typeof BillingMode)[keyof typeof BillingMode];
@@ -23,13 +23,16 @@ function build(mode: SchemaMode) {
   const nonEmpty = () => (strict ? z.string().trim().min(1) : z.string());
   const object = <T extends z.ZodRawShape>(shape: T) => (strict ? z.strictObject(shape) : z.object(shape));
   const allowance = strict ? z.int().min(0) : z.number();
+  const email = () => (strict
+    ? z.string().regex(EMAIL).refine(isPlainEmail, "must be a plain ASCII address after Unicode NFKC (letters, digits and . _ % + ' - before the @); look-alike, invisible and control characters are refused")
+    : z.string());
 
   const creditPool = object({
     monthlyAllowance: allowance.describe("Credits granted each month. A non-negative safe integer."),
   }).describe("A credit pool. Credits never move between pools.");
 
   const person = object({
-    email: text(EMAIL).describe("The person's email; compared after Unicode NFKC and lower-casing."),
+    email: email().describe("The person's email; compared after Unicode NFKC and lower-casing."),
     name: nonEmpty().optional().describe("Display name. Optional."),
     orgRole: text(ROLE_NAME).optional().describe(
       "Role at organization level, from `organization.roles`. Only organization roles granting " +
@@ -38,7 +41,7 @@ function build(mode: SchemaMode) {
   }).describe("A person in the organization's directory. Listed exactly once.");
 
   const member = object({
-    email: text(EMAIL).describe("A person from `organization.people`."),
+    email: email().describe("A person from `organization.people`."),
     role: text(ROLE_NAME).describe("A role from `organization.roles`."),
   }).describe("A workspace membership. Someone already in the organization is added directly; a new email is an invitation.");
 

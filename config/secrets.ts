@@ -67,3 +67,30 @@ export function looksLikeSecret(value: string): SecretLook | undefined {
   }
   return undefined;
 }
+
+/**
+ * A message safe to print: every quoted value (JSON style, as `quote` writes them) that looks
+ * like a literal credential is replaced, whichever rule or parser quoted it, so a token pasted
+ * into the wrong field is not echoed into CI logs and PR comments.
+ */
+export function redactQuotedSecrets(message: string): string {
+  return message.replace(/"(?:[^"\\]|\\.)*"/g, (quoted) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(quoted);
+    } catch {
+      return quoted;
+    }
+    return typeof value === "string" && looksLikeSecret(value) ? "(a value that looks like a credential; not shown)" : quoted;
+  });
+}
+
+/**
+ * Characters that can make printed text lie to a reader (bidirectional overrides, zero-width
+ * characters, terminal control sequences) written as `\u{…}` escapes instead.
+ */
+export function escapeInvisible(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g,
+    (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
+}

@@ -52,6 +52,14 @@ export class YamlSource {
       if (documents > 1) return { message: "a declaration is one YAML document; found several (---)", position: lineOf(secondDocumentOffset(text)) };
       const [value] = constructFromEvents(events, { source: text, filename: file, maxAliases: MAX_ALIASES });
       const nodes = events.length;
+      // A `__proto__` key swaps a mapping's prototype wherever it is assigned (zod's record
+      // output does): its fields would be inherited, invisible to key checks yet read by the
+      // schema and the rules. Refused outright.
+      if (text.includes("__proto__") && swappedPrototype(value)) {
+        const key = /(?:^|[\s{,])(["']?__proto__["']?\s*:)/.exec(text);
+        return { message: "the key \"__proto__\" is not allowed", position: lineOf(key ? key.index + key[0].length - key[1]!.length : 0) };
+      }
+      // A cyclic alias (`&a [*a]`) expands forever: it counts as past any limit.
       if (expandedSize(value, nodes + MAX_ALIAS_EXPANSION) > nodes + MAX_ALIAS_EXPANSION) {
         return { message: `aliases expand to more than ${MAX_ALIAS_EXPANSION} extra nodes (an alias bomb?); write the values out`, position: lineOf(firstAliasOffset(events)) };
       }
@@ -161,9 +169,11 @@ export function formatPath(path: Path): string {
   return out === "" ? "(document)" : out;
 }
 
+/** Line starts after "\n", "\r\n" and a lone "\r", the three breaks YAML (and js-yaml) accept. */
 function lineStartsOf(text: string): number[] {
   const starts = [0];
-  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  const breaks = /\r\n?|\n/g;
+  for (let m = breaks.exec(text); m !== null; m = breaks.exec(text)) starts.push(m.index + m[0].length);
   return starts;
 }
 
@@ -185,6 +195,22 @@ function secondDocumentOffset(text: string): number {
   return match ? match.index + 1 : 0;
 }
 
+/** Whether some mapping in `value` has a `__proto__` key, or lost its usual prototype. */
+function swappedPrototype(value: unknown): boolean {
+  const seen = new Set<object>();
+  const todo = [value];
+  while (todo.length > 0) {
+    const node = todo.pop();
+    if (node === null || typeof node !== "object" || seen.has(node)) continue;
+    seen.add(node);
+    const proto = Object.getPrototypeOf(node);
+    if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return true;
+    if (Object.hasOwn(node, "__proto__")) return true;
+    todo.push(...Object.values(node));
+  }
+  return false;
+}
+
 function firstAliasOffset(events: readonly Event[]): number {
   const alias = events.find((e) => e.type === EVENT_ID.ALIAS);
   return alias && alias.type === EVENT_ID.ALIAS ? alias.anchorStart - 1 : 0;
@@ -192,21 +218,38 @@ function firstAliasOffset(events: readonly Event[]): number {
 
 /**
  * Node count of `value` as a tree, i.e. with every alias expanded, stopping once past `limit`.
- * Memoised on object identity, so a document of shared references costs its distinct size.
+ * Memoised on object identity, so a document of shared references costs its distinct size; a
+ * node that contains itself (a cyclic alias) is infinite. Iterative: nesting depth is bounded
+ * by the parser, but this must not depend on it.
  */
 function expandedSize(value: unknown, limit: number): number {
   const memo = new Map<object, number>();
-  const size = (node: unknown): number => {
+  const open = new Set<object>();
+  const stack: { node: object; children: unknown[]; next: number; total: number }[] = [];
+  const enter = (node: unknown): number | undefined => {
     if (node === null || typeof node !== "object") return 1;
     const known = memo.get(node);
     if (known !== undefined) return known;
-    let total = 1;
-    for (const child of Object.values(node)) {
-      total += size(child);
-      if (total > limit) break;
-    }
-    memo.set(node, total);
-    return total;
+    if (open.has(node)) return Infinity;
+    open.add(node);
+    stack.push({ node, children: Object.values(node), next: 0, total: 1 });
+    return undefined;
   };
-  return size(value);
+  let result = enter(value);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (result !== undefined) {
+      top.total += result;
+      result = undefined;
+    }
+    if (top.total > limit || top.next >= top.children.length) {
+      stack.pop();
+      open.delete(top.node);
+      memo.set(top.node, top.total);
+      result = top.total;
+      continue;
+    }
+    result = enter(top.children[top.next++]);
+  }
+  return result ?? 1;
 }

@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { loadDeclaration, type SchemaIssue } from "../config/load.ts";
 import type { TenancyModel } from "../config/model.ts";
+import { escapeInvisible, redactQuotedSecrets } from "../config/secrets.ts";
 import { formatPath, pathKey, type Path, type YamlSource } from "../config/source.ts";
 import { YAML } from "./rules/engine.ts";
 import { ownerOf, rules as allRules, runRules, Severity, type Rule, type Violation } from "./rules/index.ts";
@@ -41,7 +42,7 @@ export function checkDeclaration(text: string, file: string, options: CheckOptio
   const loaded = loadDeclaration(text, file);
   if (!loaded.ok) {
     const { message, position } = loaded.yaml;
-    return { file, model: undefined, violations: [{ rule: YAML, severity: Severity.Error, message, path: "(document)", file, ...position }] };
+    return { file, model: undefined, violations: [{ rule: YAML, severity: Severity.Error, message: printable(message), path: "(document)", file, ...position }] };
   }
   const fromSchema = loaded.issues.map((issue) => schemaViolation(issue, rules));
   const fromRules = loaded.model
@@ -76,5 +77,10 @@ function schemaViolation(issue: SchemaIssue, rules: readonly Rule[]): Violation 
 
 function locate(v: Violation, source: YamlSource, file: string, at: "key" | "value"): LocatedViolation {
   const { line, column } = source.locate(v.path, at);
-  return { rule: v.rule, severity: v.severity, message: v.message, path: formatPath(v.path), file, line, column };
+  return { rule: v.rule, severity: v.severity, message: printable(v.message), path: escapeInvisible(formatPath(v.path)), file, line, column };
+}
+
+/** Messages quote what was written; never a credential, never characters that hide text. */
+function printable(message: string): string {
+  return escapeInvisible(redactQuotedSecrets(message));
 }
