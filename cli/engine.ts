@@ -58,6 +58,11 @@ export async function openStack(options: EngineOptions): Promise<EngineStack> {
  * Automation API can only pass as process arguments.
  */
 export async function runPulumi(stack: Stack, args: readonly string[], input = ""): Promise<string> {
+  return (await runPulumiOutput(stack, args, input)).stdout;
+}
+
+/** runPulumi, with what the command wrote to stderr too (the engine's logs go there). */
+export async function runPulumiOutput(stack: Stack, args: readonly string[], input = ""): Promise<{ stdout: string; stderr: string }> {
   const ws = stack.workspace as LocalWorkspace;
   const command = ws.pulumiCommand.command;
   const env: Record<string, string | undefined> = {
@@ -76,7 +81,7 @@ export async function runPulumi(stack: Stack, args: readonly string[], input = "
     child.stderr.on("data", (d: Buffer) => (stderr += d));
     child.on("error", fail);
     child.on("close", (code) => {
-      if (code === 0) done(stdout);
+      if (code === 0) done({ stdout, stderr });
       // Same shape as the Automation API's errors, so one handler reports both.
       else fail(Object.assign(new CommandError({ stdout, stderr, code: code ?? -1, err: undefined } as never), { name: "CommandError" }));
     });

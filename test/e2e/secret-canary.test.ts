@@ -1,0 +1,120 @@
+// Issue 8, item 4: a canary for every kind of secret, searched for everywhere the toolkit and
+// the engine write: the exported state and the state files, the engine's debug log of an apply
+// (`--debug --logtostderr -v=9`), `preview --diff` and `--json`, the outputs of the `tenancy`
+// commands, error outputs (wrong passphrase, server down, missing secret), and every process's
+// command line sampled during an apply. Zero hits; the count of places searched is printed.
+import { execFile } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runPulumi, runPulumiOutput, setSecretConfig } from "../../cli/engine.ts";
+import { ensureLocalPostgres, stopLocalPostgres } from "../../cli/local/postgres.ts";
+import { createHarness, root, type Harness } from "./harness.ts";
+
+const run = promisify(execFile);
+const base = readFileSync(join(root, "stacks/dev/tenancy.yaml"), "utf8");
+const tag = `${process.pid}${Date.now().toString(36)}`;
+/** Integration credentials: the first values, then the rotated ones (the first must vanish too). */
+const FIRST = { emeaSlackToken: `canary-slack-first-${tag}`, usDriveOauth: `canary-drive-first-${tag}`, usHubspotOauth: `canary-hubspot-first-${tag}` };
+const ROTATED = `canary-slack-rotated-${tag}`;
+
+/** Every file under a folder, as text. */
+async function allText(dir: string): Promise<string> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  return (await Promise.all(files.map((f) => readFile(f, "latin1").catch(() => "")))).join("\n");
+}
+
+function watchCommandLines(): { stop(): string } {
+  const lines = new Set<string>();
+  let running = true;
+  void (async () => {
+    while (running) {
+      for (const pid of readdirSync("/proc")) {
+        if (!/^\d+$/.test(pid)) continue;
+        try { lines.add(readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")); } catch { /* gone */ }
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  return { stop() { running = false; return [...lines].join("\n"); } };
+}
+
+describe("secret canaries (real engine, real PostgreSQL)", () => {
+  let h: Harness;
+  const places = new Map<string, string>();
+  const canaries = new Map<string, string>();
+  const failed = (promise: Promise<unknown>) => promise.then(() => "", (e: unknown) => `${(e as Error).message}\n${(e as { stdout?: string }).stdout ?? ""}\n${(e as { stderr?: string }).stderr ?? ""}`);
+  const tenancy = (args: string[], env: Record<string, string> = {}) =>
+    run(process.execPath, [join(root, "cli/tenancy.mjs"), ...args], { cwd: root, env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
+      .then((r) => `${r.stdout}${r.stderr}`, (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ""}${e.stderr ?? ""}`);
+
+  beforeAll(async () => {
+    h = await createHarness("canary", base);
+    await setSecretConfig(h.stack, Object.fromEntries(Object.entries(FIRST).map(([k, v]) => [`tenancy:${k}`, v])));
+    const dir = dirname(h.declaration);
+    const superuser = JSON.parse(await readFile(join(dir, ".tenancy", "postgres", "superuser.json"), "utf8")) as { password: string };
+    canaries.set("admin password", h.server.password);
+    canaries.set("superuser password", superuser.password);
+    canaries.set("master key", (await h.stack.getConfig("tenancy:credentialsMasterKey")).value);
+    for (const [k, v] of Object.entries(FIRST)) canaries.set(`integration credential ${k}`, v);
+    canaries.set("integration credential after rotation", ROTATED);
+
+    // One apply with the engine's most verbose logs, every process's command line watched.
+    const watcher = watchCommandLines();
+    const debugLog = await runPulumiOutput(h.stack, ["up", "--yes", "--skip-preview", "--debug", "--logtostderr", "-v=9"]);
+    places.set("engine debug log of the first up (stdout and stderr)", `${debugLog.stdout}\n${debugLog.stderr}`);
+    const outputs = await h.stack.outputs();
+    for (const [slug, w] of Object.entries(outputs.workspaces!.value as Record<string, { appPassword: string; credentialsKey?: string }>)) {
+      canaries.set(`app password ${slug}`, w.appPassword);
+      if (w.credentialsKey) canaries.set(`data key ${slug}`, w.credentialsKey);
+    }
+    // Rotation: the old value must not survive anywhere either.
+    await setSecretConfig(h.stack, { "tenancy:emeaSlackToken": ROTATED });
+    const verbose = await h.stack.up({ debug: true, logToStdErr: true, logVerbosity: 9 } as never);
+    places.set("engine debug log of the rotating up", `${verbose.stdout}\n${verbose.stderr}`);
+    places.set("process command lines during both applies", watcher.stop());
+
+    places.set("state files", await allText(dir));
+    places.set("pulumi stack export (no --show-secrets)", await runPulumi(h.stack, ["stack", "export"]));
+    places.set("preview --diff", (await h.stack.preview({ diff: true })).stdout);
+    places.set("preview --json", await runPulumi(h.stack, ["preview", "--json"]));
+    places.set("refresh --preview-only --diff", await runPulumi(h.stack, ["refresh", "--preview-only", "--diff", "--yes"]));
+    places.set("tenancy validate", await tenancy(["validate", h.declaration, "--format", "json"]));
+    places.set("tenancy audit --stack (json)", await tenancy(["audit", "--declaration", h.declaration, "--stack", h.stack.name, "--format", "json"],
+      { PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "tenancy-demo-passphrase-not-secret" }));
+    places.set("tenancy import", await tenancy(["import", "--database-url", `postgres://${h.server.user}@${h.server.host}:${h.server.port}/${h.server.database}`, "--organization", "acme"],
+      { PGPASSWORD: h.server.password }));
+
+    // Error outputs.
+    const ws = h.stack.workspace as LocalWorkspace;
+    const wrong = await LocalWorkspace.selectStack({ stackName: h.stack.name, workDir: root }, { pulumiCommand: ws.pulumiCommand, envVars: { ...ws.envVars, PULUMI_CONFIG_PASSPHRASE: "not-the-passphrase" } });
+    places.set("error: wrong passphrase", await failed(wrong.up()));
+    await h.stack.removeConfig("tenancy:usDriveOauth");
+    places.set("error: missing secret", await failed(h.stack.preview()));
+    await setSecretConfig(h.stack, { "tenancy:usDriveOauth": FIRST.usDriveOauth });
+    await stopLocalPostgres({ root: dir, port: h.server.port });
+    places.set("error: server down", await failed(h.stack.up()));
+    await ensureLocalPostgres({ root: dir, port: h.server.port });
+  });
+  afterAll(async () => { await h?.dispose(); });
+
+  it("finds no canary anywhere", () => {
+    expect(canaries.size).toBeGreaterThanOrEqual(12);
+    for (const [where, text] of places) expect(text.length, `${where} is empty: nothing was searched there`).toBeGreaterThan(0);
+    const hits: string[] = [];
+    for (const [where, text] of places) {
+      for (const [what, value] of canaries) {
+        expect(value.length, what).toBeGreaterThanOrEqual(16);
+        const n = text.split(value).length - 1;
+        if (n > 0) hits.push(`${what} in ${where} (${n}x)`);
+      }
+    }
+    const bytes = [...places.values()].reduce((n, t) => n + t.length, 0);
+    console.info(`secret canaries: ${hits.length} hits for ${canaries.size} canaries over ${places.size} places searched (${(bytes / 1e6).toFixed(1)} MB)`);
+    expect(hits).toEqual([]);
+  });
+});
