@@ -1,0 +1,86 @@
+// `tenancy plan`: what a change to stack declarations does, and which rules it breaks.
+//   tenancy plan --base <file|dir|REF:path> --head <file|dir|REF:path>
+//   tenancy plan --base-ref <git-ref>        (every stacks/*/tenancy.yaml against the work tree)
+// Returns the typed report; formats and exit codes are the caller's (cli/main.ts).
+import { ACKNOWLEDGEABLE, planStack, PlanInputError } from "../policies/plan/plan.ts";
+import { planReport, type PlanReport, type StackPlan } from "../policies/plan/report.ts";
+import type { RuleSettings } from "../policies/rules/index.ts";
+import { Exit, ExitError } from "./errors.ts";
+import { readSide, stackNameOf, stacksSinceRef, type StackSides } from "./plan-sides.ts";
+
+export interface PlanOptions {
+  /** The declaration before the change: file, stack directory or `REF:path`. */
+  readonly base?: string;
+  /** The declaration after the change: file, stack directory or `REF:path`. */
+  readonly head?: string;
+  /** Instead of base/head: every stack's declaration at this ref against the work tree. */
+  readonly baseRef?: string;
+  /** Stack name for base/head mode; default: from a `stacks/<name>/` path. */
+  readonly stack?: string;
+  /** Guard rule ids acknowledged for this change. */
+  readonly acknowledge?: readonly string[];
+  readonly maxRemovalShare?: number;
+  readonly minAdmins?: number;
+}
+
+export interface PlanRun {
+  readonly report: PlanReport;
+  /** The sides as read, for the plan file. */
+  readonly sides: readonly StackSides[];
+}
+
+export async function plan(options: PlanOptions, cwd: string): Promise<PlanRun> {
+  const acknowledge = [...new Set(options.acknowledge ?? [])];
+  for (const id of acknowledge) {
+    if (!ACKNOWLEDGEABLE.includes(id)) {
+      throw new ExitError(`--acknowledge ${JSON.stringify(id)}: only guards can be acknowledged: ${ACKNOWLEDGEABLE.join(", ")}`, Exit.Usage);
+    }
+  }
+  const settings = settingsOf(options);
+  const sides = await sidesOf(options, cwd);
+  let stacks: StackPlan[];
+  try {
+    stacks = sides.map(({ stack, base, head }) => planStack({
+      stack,
+      ...(base ? { base } : {}),
+      ...(head ? { head } : {}),
+      acknowledge,
+      settings,
+    }));
+  } catch (error) {
+    if (error instanceof PlanInputError) throw new ExitError(error.message, Exit.Usage);
+    throw error;
+  }
+  return { report: planReport(stacks), sides };
+}
+
+async function sidesOf(options: PlanOptions, cwd: string): Promise<StackSides[]> {
+  if (options.baseRef !== undefined) {
+    if (options.base !== undefined || options.head !== undefined) {
+      throw new ExitError("use either --base-ref or --base/--head, not both", Exit.Usage);
+    }
+    return stacksSinceRef(options.baseRef, cwd);
+  }
+  if (options.base === undefined || options.head === undefined) {
+    throw new ExitError("give --base and --head (file, stack directory or REF:path), or --base-ref <git-ref>", Exit.Usage);
+  }
+  const [base, head] = await Promise.all([readSide(options.base, cwd), readSide(options.head, cwd)]);
+  if (!base && !head) throw new ExitError(`neither ${options.base} nor ${options.head} exists`, Exit.Usage);
+  const stack = options.stack ?? stackNameOf(options.head) ?? stackNameOf(options.base) ?? (head ?? base)!.source;
+  return [{ stack, base, head }];
+}
+
+function settingsOf(options: PlanOptions): RuleSettings {
+  const { maxRemovalShare, minAdmins } = options;
+  if (maxRemovalShare !== undefined && !(maxRemovalShare >= 0 && maxRemovalShare <= 1)) {
+    throw new ExitError(`--max-removal-share must be between 0 and 1; got ${String(maxRemovalShare)}`, Exit.Usage);
+  }
+  if (minAdmins !== undefined && !(Number.isSafeInteger(minAdmins) && minAdmins >= 0)) {
+    throw new ExitError(`--min-admins must be a whole number >= 0; got ${String(minAdmins)}`, Exit.Usage);
+  }
+  return { ...(maxRemovalShare !== undefined ? { maxRemovalShare } : {}), ...(minAdmins !== undefined ? { minAdmins } : {}) };
+}
+
+export function formatJson(report: PlanReport): string {
+  return JSON.stringify(report, null, 2) + "\n";
+}
