@@ -52,8 +52,8 @@ export async function readSide(arg: string, cwd: string): Promise<SideText | und
   const file = onDisk.isDirectory() ? join(absolute, DECLARATION) : absolute;
   const shown = onDisk.isDirectory() ? join(arg, DECLARATION) : arg;
   try {
-    const text = await readFile(file, "utf8");
-    return { source: shown, text, sha256: sha256(text) };
+    const bytes = await readFile(file);
+    return { source: shown, text: bytes.toString("utf8"), sha256: sha256(bytes), file };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return undefined;
@@ -69,7 +69,7 @@ async function readGitSide(ref: string, path: string, cwd: string): Promise<Side
   const file = kind === "tree" ? `${path.replace(/\/$/, "")}/${DECLARATION}` : path;
   if (kind === "tree" && (await gitOk(cwd, ["cat-file", "-t", `${ref}:${file}`])) === undefined) return undefined;
   const text = await git(cwd, ["show", `${ref}:${file}`]);
-  return { source: `${ref}:${file}`, text, sha256: sha256(text) };
+  return { source: `${ref}:${file}`, text, sha256: sha256(Buffer.from(text, "utf8")) };
 }
 
 /** The stack a side belongs to: `stacks/<name>/tenancy.yaml` -> `<name>`. */

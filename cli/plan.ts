@@ -6,6 +6,8 @@ import { ACKNOWLEDGEABLE, planStack, PlanInputError } from "../policies/plan/pla
 import { planReport, type PlanReport, type StackPlan } from "../policies/plan/report.ts";
 import type { RuleSettings } from "../policies/rules/index.ts";
 import { Exit, ExitError } from "./errors.ts";
+import { resolve } from "node:path";
+import { buildPlanFile, writePlanFile } from "./plan-file.ts";
 import { readSide, stackNameOf, stacksSinceRef, type StackSides } from "./plan-sides.ts";
 
 export interface PlanOptions {
@@ -21,6 +23,12 @@ export interface PlanOptions {
   readonly acknowledge?: readonly string[];
   readonly maxRemovalShare?: number;
   readonly minAdmins?: number;
+  /** Writes a plan file for `tenancy apply --plan` (digests of what was reviewed). */
+  readonly out?: string;
+  /** With `out`: also save each stack's Pulumi update plan (`pulumi preview --save-plan`, policy pack on). */
+  readonly engine?: boolean;
+  /** State backend for `engine`; default PULUMI_BACKEND_URL, else the local `.tenancy/state`. */
+  readonly backendUrl?: string;
 }
 
 export interface PlanRun {
@@ -29,7 +37,8 @@ export interface PlanRun {
   readonly sides: readonly StackSides[];
 }
 
-export async function plan(options: PlanOptions, cwd: string): Promise<PlanRun> {
+export async function plan(options: PlanOptions, cwd: string, log: (line: string) => void = () => {}): Promise<PlanRun> {
+  if (options.engine && options.out === undefined) throw new ExitError("--engine saves the Pulumi update plan into the plan file: give --out too", Exit.Usage);
   const acknowledge = [...new Set(options.acknowledge ?? [])];
   for (const id of acknowledge) {
     if (!ACKNOWLEDGEABLE.includes(id)) {
@@ -51,7 +60,16 @@ export async function plan(options: PlanOptions, cwd: string): Promise<PlanRun> 
     if (error instanceof PlanInputError) throw new ExitError(error.message, Exit.Usage);
     throw error;
   }
-  return { report: planReport(stacks), sides };
+  const run = { report: planReport(stacks), sides };
+  if (options.out !== undefined) {
+    const backendUrl = options.backendUrl ?? process.env.PULUMI_BACKEND_URL;
+    const engine = options.engine
+      ? async (stack: string, declaration: string) => (await import("./apply.ts")).saveUpdatePlan(cwd, stack, declaration, backendUrl, log)
+      : undefined;
+    const file = await buildPlanFile(run, { root: cwd, acknowledged: acknowledge, ...(engine ? { engine } : {}) });
+    await writePlanFile(resolve(cwd, options.out), file);
+  }
+  return run;
 }
 
 async function sidesOf(options: PlanOptions, cwd: string): Promise<StackSides[]> {

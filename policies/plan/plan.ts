@@ -15,6 +15,8 @@ export interface SideText {
   readonly source: string;
   readonly text: string;
   readonly sha256: string;
+  /** Absolute path, when the side was read from the file system (not from git). */
+  readonly file?: string;
 }
 
 export interface PlanStackInput {
