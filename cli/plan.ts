@@ -79,12 +79,13 @@ async function sidesOf(options: PlanOptions, cwd: string): Promise<StackSides[]>
     }
     return stacksSinceRef(options.baseRef, cwd);
   }
-  if (options.base === undefined || options.head === undefined) {
-    throw new ExitError("give --base and --head (file, stack directory or REF:path), or --base-ref <git-ref>", Exit.Usage);
+  if (options.head === undefined) {
+    throw new ExitError("give --head (and --base, unless the stack is new): a file, stack directory or REF:path; or --base-ref <git-ref>", Exit.Usage);
   }
-  const [base, head] = await Promise.all([readSide(options.base, cwd), readSide(options.head, cwd)]);
-  if (!base && !head) throw new ExitError(`neither ${options.base} nor ${options.head} exists`, Exit.Usage);
-  const stack = options.stack ?? stackNameOf(options.head) ?? stackNameOf(options.base) ?? (head ?? base)!.source;
+  // No --base at all: a new stack (what CI passes when there is no commit before).
+  const [base, head] = await Promise.all([options.base === undefined ? undefined : readSide(options.base, cwd), readSide(options.head, cwd)]);
+  if (!base && !head) throw new ExitError(`neither ${options.base ?? "(no --base)"} nor ${options.head} exists`, Exit.Usage);
+  const stack = options.stack ?? stackNameOf(options.head) ?? (options.base !== undefined ? stackNameOf(options.base) : undefined) ?? (head ?? base)!.source;
   return [{ stack, base, head }];
 }
 
