@@ -22,21 +22,22 @@ export function emptyWorkspace(slug: string): Workspace {
 
 export function diffWorkspace(base: Workspace | undefined, ws: Workspace, context: WorkspaceDiffContext): Change[] {
   const before = base ?? emptyWorkspace(ws.slug);
-  const slug = safe(ws.slug);
-  const name = workspaceName(ws);
   const changes: Change[] = [];
-  const add = (change: Omit<Change, "workspace">) => changes.push({ workspace: slug, ...change });
+  // Most workspaces of a large declaration do not change: screen names only once one does.
+  let shown: { slug: string; name: string } | undefined;
+  const names = () => (shown ??= { slug: safe(ws.slug), name: workspaceName(ws) });
+  const add = (change: Omit<Change, "workspace">) => changes.push({ workspace: names().slug, ...change });
 
   if (context.created) {
-    add({ kind: ChangeKind.WorkspaceCreated, summary: `workspace ${name} is created${ws.decommissioned ? " (already decommissioned)" : ""}` });
+    add({ kind: ChangeKind.WorkspaceCreated, summary: `workspace ${names().name} is created${ws.decommissioned ? " (already decommissioned)" : ""}` });
   } else {
     if (before.name !== ws.name) {
       add({ kind: ChangeKind.WorkspaceRenamed, before: safe(before.name), after: safe(ws.name), summary: `workspace ${safe(ws.slug)} is renamed ${quoted(before.name)} → ${quoted(ws.name)}` });
     }
     if (before.decommissioned !== ws.decommissioned) {
       add(ws.decommissioned
-        ? { kind: ChangeKind.WorkspaceDecommissioned, before: false, after: true, summary: `workspace ${name} is decommissioned: its protection is lifted, so a later change can delete it` }
-        : { kind: ChangeKind.WorkspaceRecommissioned, before: true, after: false, summary: `workspace ${name} is no longer decommissioned: protected again` });
+        ? { kind: ChangeKind.WorkspaceDecommissioned, before: false, after: true, summary: `workspace ${names().name} is decommissioned: its protection is lifted, so a later change can delete it` }
+        : { kind: ChangeKind.WorkspaceRecommissioned, before: true, after: false, summary: `workspace ${names().name} is no longer decommissioned: protected again` });
     }
   }
 
@@ -45,20 +46,20 @@ export function diffWorkspace(base: Workspace | undefined, ws: Workspace, contex
   const newMembers = new Map(ws.members.map((m) => [m.key, m]));
   for (const [key, m] of newMembers) {
     const was = oldMembers.get(key);
-    const who = context.names.person(key);
+    const who = () => context.names.person(key);
     if (!was) {
       const via = context.placedBefore.has(key) ? "direct" : "invitation";
       add({
         kind: ChangeKind.MemberAdded, subject: safe(key), after: safe(m.role), via,
-        summary: `${who} joins ${name} as ${quoted(m.role)} (${via === "direct" ? "added directly: already in another workspace" : "an invitation: in no workspace before"})`,
+        summary: `${who()} joins ${names().name} as ${quoted(m.role)} (${via === "direct" ? "added directly: already in another workspace" : "an invitation: in no workspace before"})`,
       });
     } else if (was.role !== m.role) {
-      add({ kind: ChangeKind.MemberRoleChanged, subject: safe(key), before: safe(was.role), after: safe(m.role), summary: `${who} in ${name}: ${quoted(was.role)} → ${quoted(m.role)}` });
+      add({ kind: ChangeKind.MemberRoleChanged, subject: safe(key), before: safe(was.role), after: safe(m.role), summary: `${who()} in ${names().name}: ${quoted(was.role)} → ${quoted(m.role)}` });
     }
   }
   for (const [key, was] of oldMembers) {
     if (newMembers.has(key)) continue;
-    add({ kind: ChangeKind.MemberRemoved, subject: safe(key), before: safe(was.role), summary: `${context.names.person(key)} leaves ${name} (was ${quoted(was.role)})` });
+    add({ kind: ChangeKind.MemberRemoved, subject: safe(key), before: safe(was.role), summary: `${context.names.person(key)} leaves ${names().name} (was ${quoted(was.role)})` });
   }
 
   // Integrations: boundary-related by nature (credentials scoped to this workspace). Secret NAMES only.
@@ -69,7 +70,7 @@ export function diffWorkspace(base: Workspace | undefined, ws: Workspace, contex
     if (!was) {
       add({
         kind: ChangeKind.IntegrationConnected, subject: safe(key), after: safe(i.credentialsSecret), risk: RiskKind.Boundary,
-        summary: `${safe(i.provider)} is connected to ${name} as integration ${quoted(i.slug)} (credentials from secret ${quoted(i.credentialsSecret)})`,
+        summary: `${safe(i.provider)} is connected to ${names().name} as integration ${quoted(i.slug)} (credentials from secret ${quoted(i.credentialsSecret)})`,
       });
     } else if (was.provider !== i.provider || was.credentialsSecret !== i.credentialsSecret) {
       const what = [
@@ -78,7 +79,7 @@ export function diffWorkspace(base: Workspace | undefined, ws: Workspace, contex
       ];
       add({
         kind: ChangeKind.IntegrationChanged, subject: safe(key), before: safe(`${was.provider}:${was.credentialsSecret}`), after: safe(`${i.provider}:${i.credentialsSecret}`), risk: RiskKind.Boundary,
-        summary: `integration ${quoted(key)} of ${name}: ${what.join("; ")}`,
+        summary: `integration ${quoted(key)} of ${names().name}: ${what.join("; ")}`,
       });
     }
   }
@@ -86,18 +87,18 @@ export function diffWorkspace(base: Workspace | undefined, ws: Workspace, contex
     if (newIntegrations.has(key)) continue;
     add({
       kind: ChangeKind.IntegrationRemoved, subject: safe(key), before: safe(was.credentialsSecret), risk: RiskKind.Boundary,
-      summary: `integration ${quoted(key)} (${safe(was.provider)}) is disconnected from ${name}`,
+      summary: `integration ${quoted(key)} (${safe(was.provider)}) is disconnected from ${names().name}`,
     });
   }
 
   // Billing: declared values (the organization's default plan is its own change).
   const plan = { before: before.plan ?? null, after: ws.plan ?? null };
   if (plan.before !== plan.after) {
-    add({ kind: ChangeKind.PlanChanged, before: plan.before && safe(plan.before), after: plan.after && safe(plan.after), summary: `${name} plan ${quoted(plan.before)} → ${quoted(plan.after)}` });
+    add({ kind: ChangeKind.PlanChanged, before: plan.before && safe(plan.before), after: plan.after && safe(plan.after), summary: `${names().name} plan ${quoted(plan.before)} → ${quoted(plan.after)}` });
   }
   const pool = { before: before.creditPool?.monthlyAllowance ?? null, after: ws.creditPool?.monthlyAllowance ?? null };
   if (pool.before !== pool.after) {
-    add({ kind: ChangeKind.CreditPoolChanged, before: pool.before, after: pool.after, summary: `${name} credit pool ${quoted(pool.before)} → ${quoted(pool.after)} credits a month` });
+    add({ kind: ChangeKind.CreditPoolChanged, before: pool.before, after: pool.after, summary: `${names().name} credit pool ${quoted(pool.before)} → ${quoted(pool.after)} credits a month` });
   }
 
   // Export profile, field by field; absent means the SaaS default.
@@ -105,12 +106,12 @@ export function diffWorkspace(base: Workspace | undefined, ws: Workspace, contex
   if (!before.exportProfile !== !ws.exportProfile) {
     add({
       kind: ChangeKind.ExportProfileChanged,
-      summary: ws.exportProfile ? `${name} gets its own export profile (letterhead ${quoted(ws.exportProfile.letterhead)})` : `${name} goes back to the default export profile`,
+      summary: ws.exportProfile ? `${names().name} gets its own export profile (letterhead ${quoted(ws.exportProfile.letterhead)})` : `${names().name} goes back to the default export profile`,
     });
   } else if (before.exportProfile && ws.exportProfile) {
     for (const field of fields) {
       const [was, now] = [before.exportProfile[field], ws.exportProfile[field]];
-      if (was !== now) add({ kind: ChangeKind.ExportProfileChanged, subject: field, before: safe(was), after: safe(now), summary: `${name} export ${field} ${quoted(was)} → ${quoted(now)}` });
+      if (was !== now) add({ kind: ChangeKind.ExportProfileChanged, subject: field, before: safe(was), after: safe(now), summary: `${names().name} export ${field} ${quoted(was)} → ${quoted(now)}` });
     }
   }
 
@@ -123,24 +124,24 @@ export function diffWorkspace(base: Workspace | undefined, ws: Workspace, contex
     if (!was) {
       add({
         kind: ChangeKind.AgentAdded, subject: safe(key), after: from && safe(from),
-        summary: `agent ${safe(a.name)} (${safe(key)}) is added to ${name}${from ? `, style memory from ${quoted(from)}` : ""}`,
+        summary: `agent ${safe(a.name)} (${safe(key)}) is added to ${names().name}${from ? `, style memory from ${quoted(from)}` : ""}`,
       });
       continue;
     }
     if (was.name !== a.name) {
-      add({ kind: ChangeKind.AgentRenamed, subject: safe(key), before: safe(was.name), after: safe(a.name), summary: `agent ${safe(key)} of ${name} is renamed ${quoted(was.name)} → ${quoted(a.name)}` });
+      add({ kind: ChangeKind.AgentRenamed, subject: safe(key), before: safe(was.name), after: safe(a.name), summary: `agent ${safe(key)} of ${names().name} is renamed ${quoted(was.name)} → ${quoted(a.name)}` });
     }
     const old = was.styleMemoryFrom ?? null;
     if (old !== from) {
       add({
         kind: ChangeKind.StyleMemoryChanged, subject: safe(key), before: old && safe(old), after: from && safe(from),
-        summary: `agent ${safe(key)} of ${name} takes its style memory from ${from ? quoted(from) : "itself"} (was ${old ? quoted(old) : "itself"})`,
+        summary: `agent ${safe(key)} of ${names().name} takes its style memory from ${from ? quoted(from) : "itself"} (was ${old ? quoted(old) : "itself"})`,
       });
     }
   }
   for (const [key, was] of oldAgents) {
     if (newAgents.has(key)) continue;
-    add({ kind: ChangeKind.AgentRemoved, subject: safe(key), summary: `agent ${safe(was.name)} (${safe(key)}) is removed from ${name}, with its style memory` });
+    add({ kind: ChangeKind.AgentRemoved, subject: safe(key), summary: `agent ${safe(was.name)} (${safe(key)}) is removed from ${names().name}, with its style memory` });
   }
   return changes;
 }

@@ -119,18 +119,18 @@ function diffPeople(before: Organization | undefined, after: Organization, names
   const now = new Map(after.people.map((p) => [p.key, p]));
   for (const [key, p] of now) {
     const was = old.get(key);
-    const who = names.person(key);
+    const who = () => names.person(key);
     if (!was) {
       changes.push({
         kind: ChangeKind.PersonAdded, subject: safe(key), after: nullable(p.orgRole ?? null),
-        summary: `${who} joins the organization's directory${p.orgRole ? ` with orgRole ${quoted(p.orgRole)}` : ""}`,
+        summary: `${who()} joins the organization's directory${p.orgRole ? ` with orgRole ${quoted(p.orgRole)}` : ""}`,
       });
       continue;
     }
     if ((was.orgRole ?? null) !== (p.orgRole ?? null)) {
       changes.push({
         kind: ChangeKind.OrgRoleChanged, subject: safe(key), before: nullable(was.orgRole ?? null), after: nullable(p.orgRole ?? null),
-        summary: `${who} orgRole ${quoted(was.orgRole)} → ${quoted(p.orgRole)}`,
+        summary: `${who()} orgRole ${quoted(was.orgRole)} → ${quoted(p.orgRole)}`,
       });
     }
     if ((was.name ?? null) !== (p.name ?? null)) {

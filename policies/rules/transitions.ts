@@ -116,9 +116,22 @@ export const adminRemovalGuarded = defineRule({
 
 /** Email keys of a workspace's members whose role grants `members.manage`, in that version's catalogue. */
 export function adminsOf(org: Organization | undefined, ws: Workspace): string[] {
-  return [...new Set(ws.members
-    .filter((m) => permissionsOf(org, m.role)?.includes(Permission.MembersManage))
-    .map((m) => m.key))];
+  const roles = adminRoles(org);
+  const admins = new Set<string>();
+  for (const m of ws.members) if (roles.has(m.role)) admins.add(m.key);
+  return [...admins];
+}
+
+// Called once per workspace and version, so the catalogue is read once per organization.
+const adminRoleCache = new WeakMap<Organization, Set<string>>();
+function adminRoles(org: Organization | undefined): Set<string> {
+  if (!org) return new Set();
+  let roles = adminRoleCache.get(org);
+  if (!roles) {
+    roles = new Set(Object.keys(org.roles).filter((role) => permissionsOf(org, role)?.includes(Permission.MembersManage)));
+    adminRoleCache.set(org, roles);
+  }
+  return roles;
 }
 
 function removedKeys(before: readonly { key: string }[], after: readonly { key: string }[]): string[] {
