@@ -3,7 +3,7 @@
 //   tenancy plan --base-ref <git-ref>        (every stacks/*/tenancy.yaml against the work tree)
 // Returns the typed report; formats and exit codes are the caller's (cli/main.ts).
 import { ACKNOWLEDGEABLE, planStack, PlanInputError } from "../policies/plan/plan.ts";
-import { planReport, type PlanReport, type StackPlan } from "../policies/plan/report.ts";
+import { planReport, RISK_ORDER, StackStatus, type PlanReport, type StackPlan } from "../policies/plan/report.ts";
 import type { RuleSettings } from "../policies/rules/index.ts";
 import { Exit, ExitError } from "./errors.ts";
 import { resolve } from "node:path";
@@ -60,7 +60,7 @@ export async function plan(options: PlanOptions, cwd: string, log: (line: string
     if (error instanceof PlanInputError) throw new ExitError(error.message, Exit.Usage);
     throw error;
   }
-  const run = { report: planReport(stacks), sides };
+  const run = { report: planReport(byDanger(stacks)), sides };
   if (options.out !== undefined) {
     const backendUrl = options.backendUrl ?? process.env.PULUMI_BACKEND_URL;
     const engine = options.engine
@@ -87,6 +87,17 @@ async function sidesOf(options: PlanOptions, cwd: string): Promise<StackSides[]>
   if (!base && !head) throw new ExitError(`neither ${options.base ?? "(no --base)"} nor ${options.head} exists`, Exit.Usage);
   const stack = options.stack ?? stackNameOf(options.head) ?? (options.base !== undefined ? stackNameOf(options.base) : undefined) ?? (head ?? base)!.source;
   return [{ stack, base, head }];
+}
+
+/** Most dangerous stack first: failing, then by its worst risk, then changed, unchanged last. */
+function byDanger(stacks: StackPlan[]): StackPlan[] {
+  const rank = (s: StackPlan) => {
+    if (s.violations.some((v) => v.severity === "error" && !v.acknowledged)) return 0;
+    const worst = Math.min(...s.risks.map((r) => RISK_ORDER.indexOf(r.kind)));
+    if (Number.isFinite(worst)) return 1 + worst;
+    return s.status === StackStatus.Unchanged ? 5 : 4;
+  };
+  return stacks.map((s, i) => ({ s, i, r: rank(s) })).sort((a, b) => a.r - b.r || a.i - b.i).map(({ s }) => s);
 }
 
 function settingsOf(options: PlanOptions): RuleSettings {

@@ -49,7 +49,8 @@ export async function buildBody(dir) {
   const previews = [];
   for (const name of (await readdir(dir)).filter((f) => /^preview-.+\.txt$/.test(f)).sort()) {
     const stack = name.slice("preview-".length, -".txt".length);
-    const exit = Number((await text(join(dir, `preview-${stack}.exit`)))?.trim() ?? "1");
+    const code = (await text(join(dir, `preview-${stack}.exit`)))?.trim() ?? "1";
+    const exit = code === "skipped" ? "skipped" : Number(code);
     previews.push({ stack, exit, output: (await text(join(dir, name))) ?? "" });
   }
 
@@ -58,8 +59,11 @@ export async function buildBody(dir) {
   parts.push("", "### Checks", "");
   parts.push(`- \`tenancy validate\`: ${validateExit === 0 ? "passed" : `failed (exit ${validateExit})`}`);
   parts.push(`- \`tenancy plan\`: ${planExit === 0 ? "passed" : planExit === 1 ? "violations (exit 1)" : `could not run (exit ${planExit})`}`);
-  for (const p of previews) parts.push(`- \`pulumi preview --policy-pack policies\` (${p.stack}): ${p.exit === 0 ? "passed" : `failed (exit ${p.exit})`}`);
-  if (previews.length === 0) parts.push("- `pulumi preview`: no stack changed");
+  for (const p of previews) parts.push(`- \`pulumi preview --policy-pack policies\` (${p.stack}): ${previewStatus(p.exit)}`);
+  if (previews.length === 0) {
+    const disabled = (await text(join(dir, "preview.disabled"))) !== undefined;
+    parts.push(`- \`pulumi preview\`: ${disabled ? "not run (TENANCY_PREVIEW=0)" : "no stack changed"}`);
+  }
   let body = parts.join("\n") + "\n";
   if (validateExit !== 0) body += `\n<details><summary>tenancy validate</summary>\n\n${fenced(validateOut, 6000)}\n\n</details>\n`;
 
@@ -67,10 +71,15 @@ export async function buildBody(dir) {
   const overhead = 200;
   const budget = Math.max(500, Math.floor((LIMIT - body.length - previews.length * overhead) / Math.max(1, previews.length)));
   for (const p of previews) {
-    body += `\n<details><summary>pulumi preview --policy-pack policies: <code>${p.stack}</code> (${p.exit === 0 ? "passed" : `exit ${p.exit}`})</summary>\n\n${fenced(p.output, budget)}\n\n</details>\n`;
+    body += `\n<details><summary>pulumi preview --policy-pack policies: <code>${p.stack}</code> (${previewStatus(p.exit)})</summary>\n\n${fenced(p.output, budget)}\n\n</details>\n`;
   }
   if (body.length > LIMIT) body = body.slice(0, LIMIT - 80) + "\n\n_(cut at GitHub's 65,536-character limit)_\n";
   return body;
+}
+
+function previewStatus(exit) {
+  if (exit === "skipped") return "skipped: no state backend for this run";
+  return exit === 0 ? "passed" : `failed (exit ${exit})`;
 }
 
 async function github(path, init = {}) {

@@ -33,14 +33,25 @@ echo $? >"$OUT/plan.exit"
 fail "$(cat "$OUT/plan.exit")"
 tenancy plan --base-ref "$BASE_REF" "${ack[@]}" --format json >"$OUT/plan.json" 2>/dev/null
 
-if [[ "${TENANCY_PREVIEW:-1}" == 1 ]]; then
+if [[ "${TENANCY_PREVIEW:-1}" != 1 ]]; then
+  touch "$OUT/preview.disabled"
+else
   mapfile -t stacks < <(changed_stacks "$BASE_REF" HEAD)
+  engine=1
   if [[ ${#stacks[@]} -gt 0 ]]; then
-    use_engine || exit $?
+    # No backend (e.g. a pull request from a fork, which gets no secrets): the comment says so.
+    use_engine 2>"$OUT/engine.err" || engine=0
   fi
   for s in "${stacks[@]}"; do
     [[ -f "stacks/$s/tenancy.yaml" ]] || continue # removed: nothing to preview
+    if [[ $engine == 0 ]]; then
+      cp "$OUT/engine.err" "$OUT/preview-$s.txt"
+      echo skipped >"$OUT/preview-$s.exit"
+      fail 2
+      continue
+    fi
     log "pulumi preview --policy-pack policies ($s)"
+    # `--create`: a stack new in this pull request gets its (empty) state, so it can be previewed.
     { pulumi stack select --create --non-interactive "$s" &&
       pulumi preview --stack "$s" --policy-pack policies --non-interactive --color never; } >"$OUT/preview-$s.txt" 2>&1
     echo $? >"$OUT/preview-$s.exit"

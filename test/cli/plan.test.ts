@@ -152,15 +152,16 @@ describe("tenancy plan --base-ref", () => {
 
     const result = await run(repo, "plan", "--base-ref", "main", "--format", "json");
     const report = expectValidJson(result.stdout);
+    // Most dangerous first: the failing removal, then admin changes, unchanged last.
     expect(report.stacks.map((s: { stack: string; status: string }) => `${s.stack} ${s.status}`)).toEqual([
-      "agency unchanged", "dev changed", "fresh created", "gone removed",
+      "gone removed", "dev changed", "fresh created", "agency unchanged",
     ]);
     expect(report.stacks[1].risks).toEqual([
       { kind: "admin", workspace: "us-sales", summary: "Chloé Martin (chloe@acme.test) becomes admin of US Sales (us-sales)" },
     ]);
     expect(report.stacks[1].base.source).toBe("main:stacks/dev/tenancy.yaml");
     // The removed stack still had workspaces: blocked, pointing into the base.
-    expect(report.stacks[3].violations.map((v: { rule: string; file: string }) => `${v.rule} ${v.file}`)).toContain(
+    expect(report.stacks[0].violations.map((v: { rule: string; file: string }) => `${v.rule} ${v.file}`)).toContain(
       "organization-delete-blocked main:stacks/gone/tenancy.yaml",
     );
     expect(result.code).toBe(1);
