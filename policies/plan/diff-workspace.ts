@@ -78,7 +78,9 @@ export function diffWorkspace(base: Workspace | undefined, ws: Workspace, contex
         ...(was.credentialsSecret !== i.credentialsSecret ? [`credentials secret ${quoted(was.credentialsSecret)} → ${quoted(i.credentialsSecret)}`] : []),
       ];
       add({
-        kind: ChangeKind.IntegrationChanged, subject: safe(key), before: safe(`${was.provider}:${was.credentialsSecret}`), after: safe(`${i.provider}:${i.credentialsSecret}`), risk: RiskKind.Boundary,
+        kind: ChangeKind.IntegrationChanged, subject: safe(key), risk: RiskKind.Boundary,
+        // [provider, secret name], each screened on its own.
+        before: [safe(was.provider), safe(was.credentialsSecret)], after: [safe(i.provider), safe(i.credentialsSecret)],
         summary: `integration ${quoted(key)} of ${names().name}: ${what.join("; ")}`,
       });
     }
