@@ -58,6 +58,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--out <file>", "write a plan file for `tenancy apply --plan` (digests of both declarations and the stack config)")
     .option("--engine", "with --out: also save the Pulumi update plan (pulumi preview --save-plan, policy pack on)", false)
     .action(async (options: PlanCliOptions) => {
+      if (options.maxChars !== undefined && !(Number.isSafeInteger(options.maxChars) && options.maxChars >= 1000)) {
+        throw new ExitError(`--max-chars must be a whole number >= 1000; got ${String(options.maxChars)}`, Exit.Usage);
+      }
       const { plan, formatJson } = await import("./plan.ts");
       const { report } = await plan(options, io.cwd, (line) => io.stderr.write(`${line}\n`));
       if (options.format === "json") io.stdout.write(formatJson(report));

@@ -113,6 +113,7 @@ describe("tenancy plan: exit codes and usage", () => {
     expect(ack.stderr).toContain("only guards can be acknowledged: workspace-delete-guarded, mass-removal-guarded, admin-removal-guarded");
     expect((await run(root, "plan", "--base-ref", "HEAD", ...pair("modes"))).code).toBe(2);
     expect((await run(root, "plan", ...pair("modes"), "--max-removal-share", "2")).code).toBe(2);
+    expect((await run(root, "plan", ...pair("modes"), "--max-chars", "lots")).code).toBe(2);
   });
 
   it("exits 1 on an unacknowledged guard and 0 once it is acknowledged", async () => {
