@@ -8,7 +8,7 @@ import { Writable } from "node:stream";
 import { Ajv } from "ajv";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.ts";
-import { PLAN_JSON_SCHEMA_FILE, planJsonSchema } from "../../policies/plan/report.ts";
+import { ChangeKind, PLAN_JSON_SCHEMA_FILE, planJsonSchema } from "../../policies/plan/report.ts";
 
 const root = join(import.meta.dirname, "../..");
 const fixtures = "test/fixtures/plan";
@@ -69,6 +69,15 @@ describe("tenancy plan: golden output", () => {
     const removed = await run(root, "plan", "--base", "stacks/dev", "--head", "stacks/nowhere/tenancy.yaml", "--stack", "dev", "--format", "markdown");
     expect(removed.code).toBe(1);
     await expect(removed.stdout).toMatchFileSnapshot("__snapshots__/plan.removed.md");
+  });
+
+  it("covers every kind of change across the golden outputs", async () => {
+    const kinds = new Set<string>();
+    for (const args of [pair("everyday"), pair("modes"), ["--head", "stacks/dev"], ["--base", "stacks/dev", "--head", "stacks/nowhere/tenancy.yaml", "--stack", "dev"]]) {
+      const report = JSON.parse((await run(root, "plan", ...args, "--format", "json")).stdout);
+      for (const change of report.stacks[0].changes) kinds.add(change.kind);
+    }
+    expect([...kinds].sort()).toEqual(Object.values(ChangeKind).sort());
   });
 
   it("renders text for terminals", async () => {
