@@ -30,7 +30,8 @@ workspaces:
 const reviewed = v0.replace("{ email: ben@reviewed.test, role: editor }", "{ email: ben@reviewed.test, role: admin }");
 const tampered = reviewed.replace("    name: Alpha\n", "    name: Alpha (renamed after review)\n");
 
-describe("tenancy plan --out / tenancy apply --plan on the real engine", () => {
+// Each step runs the engine (preview, up) on a 2-core machine shared with other work: minutes.
+describe("tenancy plan --out / tenancy apply --plan on the real engine", { timeout: 15 * 60_000 }, () => {
   let h: Harness;
   let dir: string;
   let backendUrl: string;
