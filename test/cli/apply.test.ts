@@ -19,7 +19,7 @@ const refusal = (p: Promise<unknown>) => p.then(() => { throw new Error("expecte
   return { code: e.exitCode, message: e.message };
 });
 
-describe("tenancy plan --out", () => {
+describe("tenancy plan --out", { timeout: 120_000 }, () => {
   it("records both digests and the stack config, in a file only its owner can read", async () => {
     writeFileSync(join(project, "base.yaml"), dev);
     writeFileSync(join(project, "stacks/dev/tenancy.yaml"), dev.replace("{ email: chloe@acme.test, role: editor }", "{ email: chloe@acme.test, role: admin }"));
@@ -52,7 +52,7 @@ describe("tenancy plan --out", () => {
   });
 });
 
-describe("tenancy apply --plan refuses before the engine starts", () => {
+describe("tenancy apply --plan refuses before the engine starts", { timeout: 120_000 }, () => {
   it("when the declaration changed since planning, in one line naming it", async () => {
     await plan({ base: "base.yaml", head: "stacks/dev", out: "plan.json" }, project);
     const declaration = join(project, "stacks/dev/tenancy.yaml");

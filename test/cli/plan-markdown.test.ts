@@ -18,7 +18,8 @@ function bigChange() {
   return planReport([planStack({ stack: "big", base: side("base.yaml", base), head: side("head.yaml", head) })]);
 }
 
-describe("markdown size cap", () => {
+// Plans 300 workspaces: a second or two, much more on a loaded machine.
+describe("markdown size cap", { timeout: 120_000 }, () => {
   const report = bigChange();
 
   it("stays under 65,536 characters with the risk summary first and every cut counted", () => {

@@ -32,7 +32,7 @@ function expectValidJson(stdout: string) {
   return report;
 }
 
-describe("tenancy plan: golden output", () => {
+describe("tenancy plan: golden output", { timeout: 120_000 }, () => {
   it("renders every everyday change as markdown, risks first, an acknowledged guard marked", async () => {
     const result = await run(root, "plan", ...pair("everyday"), "--format", "markdown", "--acknowledge", "workspace-delete-guarded");
     expect(result.code).toBe(1); // the literal credential is not a guard: it still fails
@@ -104,7 +104,7 @@ describe("tenancy plan: JSON Schema", () => {
   });
 });
 
-describe("tenancy plan: exit codes and usage", () => {
+describe("tenancy plan: exit codes and usage", { timeout: 120_000 }, () => {
   it("exits 0 on an unchanged stack, saying so", async () => {
     const result = await run(root, "plan", "--base", "stacks/dev", "--head", "stacks/dev/tenancy.yaml");
     expect(result.code).toBe(0);
@@ -145,7 +145,7 @@ describe("tenancy plan: exit codes and usage", () => {
   });
 });
 
-describe("tenancy plan --base-ref", () => {
+describe("tenancy plan --base-ref", { timeout: 120_000 }, () => {
   const repo = mkdtempSync(join(tmpdir(), "tenancy-plan-git-"));
   afterAll(() => rmSync(repo, { recursive: true, force: true }));
   const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t.test", ...args], { cwd: repo, encoding: "utf8" });
