@@ -13,7 +13,18 @@ export interface WorkspaceDiffContext {
 }
 
 export function placedKeys(model: TenancyModel | undefined): Set<string> {
-  return new Set((model?.workspaces ?? []).flatMap((ws) => ws.members.map((m) => m.key)));
+  const keys = new Set<string>();
+  for (const ws of model?.workspaces ?? []) for (const m of ws.members) keys.add(m.key);
+  return keys;
+}
+
+/** Same members with the same roles in the same order (a different order falls to the keyed comparison). */
+function sameMembers(a: Workspace, b: Workspace): boolean {
+  if (a.members.length !== b.members.length) return false;
+  for (let i = 0; i < a.members.length; i++) {
+    if (a.members[i]!.key !== b.members[i]!.key || a.members[i]!.role !== b.members[i]!.role) return false;
+  }
+  return true;
 }
 
 export function emptyWorkspace(slug: string): Workspace {
@@ -41,25 +52,27 @@ export function diffWorkspace(base: Workspace | undefined, ws: Workspace, contex
     }
   }
 
-  // Members, keyed by normalised email.
-  const oldMembers = new Map(before.members.map((m) => [m.key, m]));
-  const newMembers = new Map(ws.members.map((m) => [m.key, m]));
-  for (const [key, m] of newMembers) {
-    const was = oldMembers.get(key);
-    const who = () => context.names.person(key);
-    if (!was) {
-      const via = context.placedBefore.has(key) ? "direct" : "invitation";
-      add({
-        kind: ChangeKind.MemberAdded, subject: safe(key), after: safe(m.role), via,
-        summary: `${who()} joins ${names().name} as ${quoted(m.role)} (${via === "direct" ? "added directly: already in another workspace" : "an invitation: in no workspace before"})`,
-      });
-    } else if (was.role !== m.role) {
-      add({ kind: ChangeKind.MemberRoleChanged, subject: safe(key), before: safe(was.role), after: safe(m.role), summary: `${who()} in ${names().name}: ${quoted(was.role)} → ${quoted(m.role)}` });
+  // Members, keyed by normalised email. Most workspaces of a large declaration are unchanged
+  // and listed in the same order: a pass without allocations settles those.
+  if (!sameMembers(before, ws)) {
+    const oldMembers = new Map(before.members.map((m) => [m.key, m]));
+    const newMembers = new Map(ws.members.map((m) => [m.key, m]));
+    for (const [key, m] of newMembers) {
+      const was = oldMembers.get(key);
+      if (!was) {
+        const via = context.placedBefore.has(key) ? "direct" : "invitation";
+        add({
+          kind: ChangeKind.MemberAdded, subject: safe(key), after: safe(m.role), via,
+          summary: `${context.names.person(key)} joins ${names().name} as ${quoted(m.role)} (${via === "direct" ? "added directly: already in another workspace" : "an invitation: in no workspace before"})`,
+        });
+      } else if (was.role !== m.role) {
+        add({ kind: ChangeKind.MemberRoleChanged, subject: safe(key), before: safe(was.role), after: safe(m.role), summary: `${context.names.person(key)} in ${names().name}: ${quoted(was.role)} → ${quoted(m.role)}` });
+      }
     }
-  }
-  for (const [key, was] of oldMembers) {
-    if (newMembers.has(key)) continue;
-    add({ kind: ChangeKind.MemberRemoved, subject: safe(key), before: safe(was.role), summary: `${context.names.person(key)} leaves ${names().name} (was ${quoted(was.role)})` });
+    for (const [key, was] of oldMembers) {
+      if (newMembers.has(key)) continue;
+      add({ kind: ChangeKind.MemberRemoved, subject: safe(key), before: safe(was.role), summary: `${context.names.person(key)} leaves ${names().name} (was ${quoted(was.role)})` });
+    }
   }
 
   // Integrations: boundary-related by nature (credentials scoped to this workspace). Secret NAMES only.
