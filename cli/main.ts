@@ -10,6 +10,20 @@ export interface Io {
   readonly stderr: NodeJS.WritableStream;
 }
 
+interface PlanCliOptions {
+  base?: string;
+  head?: string;
+  baseRef?: string;
+  stack?: string;
+  format: "text" | "markdown" | "json";
+  acknowledge: string[];
+  maxRemovalShare?: number;
+  minAdmins?: number;
+  maxChars?: number;
+  out?: string;
+  engine: boolean;
+}
+
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let exitCode: number = Exit.Ok;
   const program = new Command("tenancy")
@@ -27,6 +41,47 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const result = await validate({ files }, io.cwd);
       io.stdout.write(options.format === "json" ? formatJson(result) : formatText(result));
       exitCode = result.valid ? Exit.Ok : Exit.Violations;
+    });
+
+  program
+    .command("plan")
+    .description("Show what a change to stack declarations does, most dangerous first, and check every rule (change rules included).")
+    .option("--base <side>", "the declaration before: file, stack directory or REF:path (missing: a new stack)")
+    .option("--head <side>", "the declaration after: file, stack directory or REF:path (missing: the stack is removed)")
+    .option("--base-ref <ref>", "compare every stacks/*/tenancy.yaml at this git ref with the work tree")
+    .option("--stack <name>", "stack name (default: from a stacks/<name>/ path)")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json"]).default("text"))
+    .option("--acknowledge <rule-id>", "acknowledge a guard's findings for this change (repeatable)", (v: string, all: string[]) => [...all, v], [] as string[])
+    .option("--max-removal-share <share>", "mass-removal-guarded: largest share (0..1) of members or people one change may remove (default 0.25)", Number)
+    .option("--min-admins <n>", "admin-removal-guarded: admins a workspace losing admins must keep (default 1)", Number)
+    .option("--max-chars <n>", "markdown: longest output (default 65536, GitHub's comment limit)", Number)
+    .option("--out <file>", "write a plan file for `tenancy apply --plan` (digests of both declarations and the stack config)")
+    .option("--engine", "with --out: also save the Pulumi update plan (pulumi preview --save-plan, policy pack on)", false)
+    .action(async (options: PlanCliOptions) => {
+      if (options.maxChars !== undefined && !(Number.isSafeInteger(options.maxChars) && options.maxChars >= 1000)) {
+        throw new ExitError(`--max-chars must be a whole number >= 1000; got ${String(options.maxChars)}`, Exit.Usage);
+      }
+      const { plan, formatJson } = await import("./plan.ts");
+      const { report } = await plan(options, io.cwd, (line) => io.stderr.write(`${line}\n`));
+      if (options.format === "json") io.stdout.write(formatJson(report));
+      else if (options.format === "markdown") {
+        const { formatMarkdown } = await import("./plan-markdown.ts");
+        io.stdout.write(formatMarkdown(report, options.maxChars !== undefined ? { maxChars: options.maxChars } : {}));
+      } else io.stdout.write((await import("./plan-text.ts")).formatText(report));
+      exitCode = report.ok ? Exit.Ok : Exit.Violations;
+    });
+
+  program
+    .command("apply")
+    .description("Apply a reviewed plan file; refuse (exit 1) if a declaration or stack config changed since it was planned.")
+    .requiredOption("--plan <file>", "the plan file written by `tenancy plan --out`")
+    .action(async (options: { plan: string }) => {
+      const { apply } = await import("./apply.ts");
+      const applied = await apply(options, io.cwd, (line) => io.stderr.write(`${line}\n`));
+      for (const a of applied) {
+        const changes = Object.entries(a.changes).map(([op, n]) => `${n} ${op}`).join(", ") || "none";
+        io.stdout.write(`applied ${a.stack}: ${changes}${a.heldToUpdatePlan ? " (held to the reviewed update plan)" : ""}\n`);
+      }
     });
 
   program

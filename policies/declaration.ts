@@ -4,9 +4,9 @@ import { readFile } from "node:fs/promises";
 import { loadDeclaration, type SchemaIssue } from "../config/load.ts";
 import type { TenancyModel } from "../config/model.ts";
 import { escapeInvisible, redactQuotedSecrets } from "../config/secrets.ts";
-import { formatPath, pathKey, type Path, type YamlSource } from "../config/source.ts";
+import { formatPath, pathKey, type Path, type SourcePosition, type YamlSource } from "../config/source.ts";
 import { YAML } from "./rules/engine.ts";
-import { ownerOf, rules as allRules, runRules, Severity, type Rule, type Violation } from "./rules/index.ts";
+import { ownerOf, rules as allRules, runRules, Severity, type Rule, type RuleSettings, type Violation } from "./rules/index.ts";
 import { quote } from "./rules/types.ts";
 
 export interface LocatedViolation {
@@ -24,6 +24,11 @@ export interface DeclarationReport {
   readonly file: string;
   /** The model, when the declaration is valid. */
   readonly model: TenancyModel | undefined;
+  /**
+   * The model the rules ran on, valid or not (from the lenient schema when the strict one
+   * failed); undefined when the file could not even be read as a declaration.
+   */
+  readonly checked?: TenancyModel | undefined;
   readonly violations: readonly LocatedViolation[];
 }
 
@@ -31,6 +36,16 @@ export interface CheckOptions {
   readonly rules?: readonly Rule[];
   /** The previous version, for change rules. */
   readonly previous?: TenancyModel;
+  /** Where the previous version is written, to locate findings about what a change removed. */
+  readonly previousSource?: PreviousSource;
+  /** Thresholds of the change rules. */
+  readonly settings?: RuleSettings;
+}
+
+export interface PreviousSource {
+  readonly file: string;
+  /** A model path of the previous version -> its position in that file. */
+  locate(path: Path): SourcePosition;
 }
 
 export async function checkDeclarationFile(file: string, options: CheckOptions = {}): Promise<DeclarationReport> {
@@ -46,8 +61,11 @@ export function checkDeclaration(text: string, file: string, options: CheckOptio
   }
   const fromSchema = loaded.issues.map((issue) => schemaViolation(issue, rules));
   const fromRules = loaded.model
-    ? runRules({ model: loaded.model, ...(options.previous ? { previous: options.previous } : {}) }, rules)
-        .map((v) => ({ ...v, path: loaded.remap(v.path) }))
+    ? runRules({
+        model: loaded.model,
+        ...(options.previous ? { previous: options.previous } : {}),
+        ...(options.settings ? { settings: options.settings } : {}),
+      }, rules).map((v) => (v.in ? v : { ...v, path: loaded.remap(v.path) }))
     : [];
   // A rule that owns a field re-checks it (the policy pack's models never pass through zod), so
   // the same mistake can arrive from both: keep the rule's wording.
@@ -55,10 +73,13 @@ export function checkDeclaration(text: string, file: string, options: CheckOptio
   const merged = [...fromRules, ...fromSchema.filter((v) => !ruled.has(`${v.rule}\u0002${pathKey(v.path)}`))];
   const unknownKeys = new Set(loaded.issues.filter((i) => i.code === "unknown-key").map((i) => pathKey(i.path)));
   const violations = merged
-    .map((v) => locate(v, loaded.source, file, unknownKeys.has(pathKey(v.path)) ? "key" : "value"))
-    .sort((a, b) => a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule));
+    .map((v) => v.in === "previous"
+      ? locatePrevious(v, options.previousSource)
+      : locate(v, loaded.source, file, unknownKeys.has(pathKey(v.path)) ? "key" : "value"))
+    // What a change removed (in the previous file) first, then the current file in order.
+    .sort((a, b) => Number(a.file === file) - Number(b.file === file) || a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule));
   const valid = !violations.some((v) => v.severity === Severity.Error);
-  return { file, model: valid ? loaded.model : undefined, violations };
+  return { file, model: valid ? loaded.model : undefined, checked: loaded.model, violations };
 }
 
 function schemaViolation(issue: SchemaIssue, rules: readonly Rule[]): Violation {
@@ -73,6 +94,11 @@ function schemaViolation(issue: SchemaIssue, rules: readonly Rule[]): Violation 
     ? `${issue.message} in ${where}`
     : `${where} ${issue.message}${shown}`;
   return { rule: id, severity, path: issue.path, message };
+}
+
+function locatePrevious(v: Violation, previous: PreviousSource | undefined): LocatedViolation {
+  const { line, column } = previous?.locate(v.path) ?? { line: 1, column: 1 };
+  return { rule: v.rule, severity: v.severity, message: v.message, path: formatPath(v.path), file: previous?.file ?? "(previous version)", line, column };
 }
 
 function locate(v: Violation, source: YamlSource, file: string, at: "key" | "value"): LocatedViolation {

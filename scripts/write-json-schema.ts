@@ -1,8 +1,11 @@
-// npm run schema:write — regenerates config/tenancy.schema.json from the zod schema.
+// npm run schema:write — regenerates the committed JSON Schemas from their zod schemas:
+// config/tenancy.schema.json (the declaration) and policies/plan/plan.schema.json (`tenancy plan --format json`).
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { declarationJsonSchema, JSON_SCHEMA_FILE } from "../config/json-schema.ts";
+import { PLAN_JSON_SCHEMA_FILE, planJsonSchema } from "../policies/plan/report.ts";
 
-const target = fileURLToPath(new URL(`../${JSON_SCHEMA_FILE}`, import.meta.url));
-await writeFile(target, declarationJsonSchema());
-console.log(`wrote ${JSON_SCHEMA_FILE}`);
+for (const [file, text] of [[JSON_SCHEMA_FILE, declarationJsonSchema()], [PLAN_JSON_SCHEMA_FILE, planJsonSchema()]] as const) {
+  await writeFile(fileURLToPath(new URL(`../${file}`, import.meta.url)), text);
+  console.log(`wrote ${file}`);
+}

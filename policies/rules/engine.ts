@@ -12,7 +12,10 @@ export function runRules(context: RuleContext, rules: readonly Rule[]): Violatio
   for (const rule of rules) {
     if (rule.needs === "change" && !context.previous) continue;
     for (const finding of rule.check(context)) {
-      violations.push({ rule: rule.id, severity: rule.severity, path: finding.path, message: finding.message });
+      violations.push({
+        rule: rule.id, severity: rule.severity, path: finding.path, message: finding.message,
+        ...(finding.in ? { in: finding.in } : {}),
+      });
     }
   }
   return violations;

@@ -5,6 +5,7 @@ import {
 } from "./people.ts";
 import { resourceNamesValid } from "./names.ts";
 import { noNestedWorkspaces, uniqueWorkspaceSlug, workspaceRequiresOrganization } from "./structure.ts";
+import { adminRemovalGuarded, massRemovalGuarded, organizationDeleteBlocked, workspaceDeleteGuarded } from "./transitions.ts";
 import type { Rule } from "./types.ts";
 import { agentIsolated, exportProfileValid, integrationCredentialsScoped } from "./workspace-data.ts";
 
@@ -24,7 +25,12 @@ export const rules: readonly Rule[] = [
   agentIsolated,
   exportProfileValid,
   resourceNamesValid,
+  // Change rules (`needs: "change"`): run by `tenancy plan` only, where two versions are compared.
+  organizationDeleteBlocked,
+  workspaceDeleteGuarded,
+  massRemovalGuarded,
+  adminRemovalGuarded,
 ];
 
 export { runRules, ownerOf } from "./engine.ts";
-export { Severity, type Finding, type Rule, type RuleContext, type Violation } from "./types.ts";
+export { Severity, type Finding, type Rule, type RuleContext, type RuleSettings, type Violation } from "./types.ts";

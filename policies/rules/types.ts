@@ -11,6 +11,11 @@ export type Severity = (typeof Severity)[keyof typeof Severity];
 export interface Finding {
   readonly path: Path;
   readonly message: string;
+  /**
+   * `previous` when `path` points into the previous version (what a change removed); default:
+   * the current one.
+   */
+  readonly in?: "previous";
 }
 
 export interface Violation extends Finding {
@@ -23,6 +28,15 @@ export interface RuleContext {
   readonly model: TenancyModel;
   /** The declaration before the change, for rules that compare two versions (`tenancy plan`). */
   readonly previous?: TenancyModel;
+  /** Thresholds of the change rules; each has a default. */
+  readonly settings?: RuleSettings;
+}
+
+export interface RuleSettings {
+  /** `mass-removal-guarded`: the largest share (0..1) of a workspace's members or of the directory one change may remove. Default 0.25. */
+  readonly maxRemovalShare?: number;
+  /** `admin-removal-guarded`: a workspace losing admins must keep at least this many. Default 1. */
+  readonly minAdmins?: number;
 }
 
 export interface Rule {
@@ -39,6 +53,11 @@ export interface Rule {
   readonly owns?: readonly string[];
   /** `change` rules run only when a previous version is given. */
   readonly needs?: "change";
+  /**
+   * A guard: its findings may be acknowledged for one change (`tenancy plan --acknowledge <id>`),
+   * which keeps them in the output, marked, without failing.
+   */
+  readonly acknowledgeable?: boolean;
   check(context: RuleContext): Iterable<Finding>;
 }
 

@@ -22,10 +22,12 @@ function check(name: string) {
 }
 
 describe("rule fixtures", () => {
-  it("has a firing and a silent fixture for every rule", () => {
+  it("has a firing and a silent fixture for every rule (a base and a head for change rules)", () => {
     for (const rule of rules) {
-      expect(fixtures, rule.id).toContain(`${rule.id}.fires.yaml`);
-      expect(fixtures, rule.id).toContain(`${rule.id}.silent.yaml`);
+      const kinds = rule.needs === "change"
+        ? ["fires.base", "fires.head", "silent.base", "silent.head"]
+        : ["fires", "silent"];
+      for (const kind of kinds) expect(fixtures, rule.id).toContain(`${rule.id}.${kind}.yaml`);
     }
   });
 

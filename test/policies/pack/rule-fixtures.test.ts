@@ -46,6 +46,8 @@ function specsOf(file: string, text = readFileSync(join(dir, file), "utf8")) {
 
 describe("every rule through the policy pack", () => {
   for (const rule of rules) {
+    // Change rules compare two versions; the pack sees one (they run in `tenancy plan`).
+    if (rule.needs === "change") continue;
     if (CHECKED_ON_THE_GRAPH.has(rule.id)) continue;
     if (REFUSED_BY_THE_ENGINE.has(rule.id)) {
       it(`gives ${rule.id}'s firing fixture duplicate resource URNs, which the engine refuses before any policy`, () => {
