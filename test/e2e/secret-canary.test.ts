@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runPulumi, runPulumiOutput, setSecretConfig } from "../../cli/engine.ts";
+import { runPulumiOutput, setSecretConfig } from "../../cli/engine.ts";
 import { ensureLocalPostgres, stopLocalPostgres } from "../../cli/local/postgres.ts";
 import { createHarness, root, type Harness } from "./harness.ts";
 
@@ -47,6 +47,10 @@ describe("secret canaries (real engine, real PostgreSQL)", () => {
   let h: Harness;
   const places = new Map<string, string>();
   const canaries = new Map<string, string>();
+  /** A pulumi command's whole output; a failure here is a broken test setup, said plainly. */
+  const pulumi = (args: string[]) => runPulumiOutput(h.stack, args).then((r) => `${r.stdout}\n${r.stderr}`, (e: { commandResult?: { stderr?: string } }) => {
+    throw new Error(`pulumi ${args.join(" ")} failed: ${e.commandResult?.stderr ?? String(e)}`);
+  });
   const failed = (promise: Promise<unknown>) => promise.then(() => "", (e: unknown) => `${(e as Error).message}\n${(e as { stdout?: string }).stdout ?? ""}\n${(e as { stderr?: string }).stderr ?? ""}`);
   const tenancy = (args: string[], env: Record<string, string> = {}) =>
     run(process.execPath, [join(root, "cli/tenancy.mjs"), ...args], { cwd: root, env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
@@ -65,8 +69,7 @@ describe("secret canaries (real engine, real PostgreSQL)", () => {
 
     // One apply with the engine's most verbose logs, every process's command line watched.
     const watcher = watchCommandLines();
-    const debugLog = await runPulumiOutput(h.stack, ["up", "--yes", "--skip-preview", "--debug", "--logtostderr", "-v=9"]);
-    places.set("engine debug log of the first up (stdout and stderr)", `${debugLog.stdout}\n${debugLog.stderr}`);
+    places.set("engine debug log of the first up (stdout and stderr)", await pulumi(["up", "--yes", "--skip-preview", "--debug", "--logtostderr", "-v=9"]));
     const outputs = await h.stack.outputs();
     for (const [slug, w] of Object.entries(outputs.workspaces!.value as Record<string, { appPassword: string; credentialsKey?: string }>)) {
       canaries.set(`app password ${slug}`, w.appPassword);
@@ -79,10 +82,10 @@ describe("secret canaries (real engine, real PostgreSQL)", () => {
     places.set("process command lines during both applies", watcher.stop());
 
     places.set("state files", await allText(dir));
-    places.set("pulumi stack export (no --show-secrets)", await runPulumi(h.stack, ["stack", "export"]));
+    places.set("pulumi stack export (no --show-secrets)", await pulumi(["stack", "export"]));
     places.set("preview --diff", (await h.stack.preview({ diff: true })).stdout);
-    places.set("preview --json", await runPulumi(h.stack, ["preview", "--json"]));
-    places.set("refresh --preview-only --diff", await runPulumi(h.stack, ["refresh", "--preview-only", "--diff", "--yes"]));
+    places.set("preview --json", await pulumi(["preview", "--json"]));
+    places.set("refresh --preview-only --diff", await pulumi(["refresh", "--preview-only", "--diff"]));
     places.set("tenancy validate", await tenancy(["validate", h.declaration, "--format", "json"]));
     places.set("tenancy audit --stack (json)", await tenancy(["audit", "--declaration", h.declaration, "--stack", h.stack.name, "--format", "json"],
       { PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "tenancy-demo-passphrase-not-secret" }));
