@@ -57,10 +57,13 @@ export interface RuleGrowth {
 
 /**
  * Whether a growth factor means worse than n log n: a rule linear in what grew stays near the
- * input factor, n log n a little above, quadratic near its square.
+ * input factor, n log n a little above, quadratic near its square (×100 for ×10). Linear rules
+ * that fill a map per workspace measure up to about 3× the input factor (×30 for ×10): the
+ * base's 3,000-entry map stays in the CPU caches and the young generation, the grown one does
+ * not (measured at 3,000 / 30,000 / 100,000 workspaces: ×25, then ×5.5 for ×3.3).
  */
 export function superlinear(growth: number, input: number): boolean {
-  return growth > 2 * input;
+  return growth > 4 * input;
 }
 
 export function measureRuleGrowth(log: (line: string) => void = () => {}): { results: RuleGrowth[]; inputs: Record<string, number> } {
@@ -99,7 +102,7 @@ export const bench: BenchModule = {
         area: "rules",
         measure: `${r.rule} growth (${input})`,
         figure: growthLine(r),
-        note: worst.length === 0 ? "linear (no factor above 2× its input's)" : `SUPERLINEAR in ${worst.join(", ")}`,
+        note: worst.length === 0 ? "linear (no factor above 4× its input's)" : `SUPERLINEAR in ${worst.join(", ")}`,
       };
     });
   },
