@@ -1,7 +1,7 @@
 // The one benchmark table: what every bench module returns, and how rows are printed and
 // written to BENCHMARKS.md. A bench module exports `bench: BenchModule`; bench/run.ts lists the
 // modules and runs them in one process, so every row is measured on the same machine, same run.
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { pathToFileURL } from "node:url";
 
 export interface Row {
@@ -37,6 +37,8 @@ export interface Machine {
   readonly memory: string;
   readonly node: string;
   readonly platform: string;
+  /** 1-minute load average when the run started: other work on the machine inflates wall times. */
+  readonly load: number;
 }
 
 export function machine(): Machine {
@@ -47,11 +49,12 @@ export function machine(): Machine {
     memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
+    load: loadavg()[0] ?? 0,
   };
 }
 
 export function describeMachine(m: Machine): string {
-  return `${m.cpu}, ${m.cores} cores, ${m.memory}, Node.js ${m.node}, ${m.platform}`;
+  return `${m.cpu}, ${m.cores} cores, ${m.memory}, Node.js ${m.node}, ${m.platform}; load average ${m.load.toFixed(1)} at the start`;
 }
 
 /** Fixed-width text, for the terminal. */
