@@ -2,7 +2,6 @@
 // codes happen here, at the edge.
 import { Command, CommanderError, Option } from "commander";
 import { Exit, ExitError } from "./errors.ts";
-import { formatJson, formatText, validate } from "./validate.ts";
 
 export interface Io {
   readonly cwd: string;
@@ -38,6 +37,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .argument("<files...>", "declaration files (stacks/<stack>/tenancy.yaml) or stack directories")
     .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
     .action(async (files: string[], options: { format: "text" | "json" }) => {
+      // Every command loads its modules when it runs, so `tenancy --help` loads only commander.
+      const { formatJson, formatText, validate } = await import("./validate.ts");
       const result = await validate({ files }, io.cwd);
       io.stdout.write(options.format === "json" ? formatJson(result) : formatText(result));
       exitCode = result.valid ? Exit.Ok : Exit.Violations;

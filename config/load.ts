@@ -1,11 +1,11 @@
 // Declaration text -> model, in the three steps of STYLE.md: zod safeParse, fill defaults
 // (normalize), and hand the model to the rules (the caller's job). Library code: user mistakes
 // come back as data, never as exceptions or exits.
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import type { z } from "zod";
 import { normalize, type TenancyModel } from "./model.ts";
 import { DeclarationSchema, LenientDeclarationSchema } from "./schema.ts";
-import { pathKey, YamlSource, type Path, type SourcePosition } from "./source.ts";
+import { pathKey, YamlSource, type Path, type SourcePosition, type YamlProblem } from "./source.ts";
 
 export interface SchemaIssue {
   readonly path: Path;
@@ -33,11 +33,37 @@ export type LoadResult =
       readonly remap: (path: Path) => Path;
     };
 
+/**
+ * The largest declaration accepted, in bytes (16 MiB: about 28,000 workspaces of 5 members).
+ * Larger files are refused before they are read, so a huge or hostile file costs neither
+ * minutes nor memory; validating one just under the limit takes seconds.
+ */
+export const MAX_DECLARATION_BYTES = 16 * 1024 * 1024;
+
+/** The refusal for a declaration of `bytes`, or undefined when it is within the limit. */
+export function sizeProblem(bytes: number): YamlProblem | undefined {
+  if (bytes <= MAX_DECLARATION_BYTES) return undefined;
+  const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  return {
+    message: `the declaration is ${mib(bytes)} (${bytes} bytes), over the limit of ${mib(MAX_DECLARATION_BYTES)} (${MAX_DECLARATION_BYTES} bytes); split the organization across stacks`,
+    position: { line: 1, column: 1 },
+  };
+}
+
+/** The file's text, or the size problem when it is over the limit (checked before reading). */
+export async function readDeclarationFile(file: string): Promise<{ text: string } | { problem: YamlProblem }> {
+  const problem = sizeProblem((await stat(file)).size);
+  return problem ? { problem } : { text: await readFile(file, "utf8") };
+}
+
 export async function loadDeclarationFile(file: string): Promise<LoadResult> {
-  return loadDeclaration(await readFile(file, "utf8"), file);
+  const read = await readDeclarationFile(file);
+  return "problem" in read ? { ok: false, file, yaml: read.problem } : loadDeclaration(read.text, file);
 }
 
 export function loadDeclaration(text: string, file: string): LoadResult {
+  const tooLarge = sizeProblem(Buffer.byteLength(text, "utf8"));
+  if (tooLarge) return { ok: false, file, yaml: tooLarge };
   const source = YamlSource.parse(text, file);
   if (!(source instanceof YamlSource)) return { ok: false, file, yaml: source };
   const identity = (path: Path) => path;
@@ -101,27 +127,55 @@ function lenientModel(raw: unknown): { model: TenancyModel | undefined; remap: (
   const first = LenientDeclarationSchema.safeParse(raw);
   if (first.success) return { model: normalize(first.data), remap: identity };
 
-  // One cut per broken element: the deepest list index on each issue's path. A cut inside an
-  // element that is itself cut is redundant.
-  const cuts = new Map<string, { list: Path; index: number }>();
+  // One cut per broken element: the deepest list index on each issue's path.
+  const cuts = new Map<string, { list: Path; index: number; path: Path }>();
   for (const issue of first.error.issues) {
     const path = issue.path.filter((s): s is string | number => typeof s !== "symbol");
     const at = path.findLastIndex((s) => typeof s === "number");
-    if (at < 0) return { model: undefined, remap: identity };
-    const list = path.slice(0, at);
-    cuts.set(pathKey([...list, path[at]!]), { list, index: path[at] as number });
+    if (at < 1) return { model: undefined, remap: identity }; // no list to cut from, or the root itself
+    const cut = path.slice(0, at + 1);
+    cuts.set(pathKey(cut), { list: path.slice(0, at), index: path[at] as number, path: cut });
   }
-  const kept = [...cuts.entries()].filter(([key]) =>
-    ![...cuts.keys()].some((other) => other !== key && key.startsWith(other + "\u0001")));
+  // A cut inside an element that is itself cut is redundant: look up the cut's own shorter
+  // prefixes (a path is a handful of segments), never the other cuts.
+  const kept = [...cuts.values()].filter(({ path }) =>
+    !path.some((segment, i) => i < path.length - 1 && typeof segment === "number" && cuts.has(pathKey(path.slice(0, i + 1)))));
 
-  const value = structuredClone(raw);
-  const removed = new Map<string, number[]>();
-  // Deepest lists first, and within a list from the end, so earlier paths stay valid.
-  const ordered = kept.map(([, cut]) => cut).sort((a, b) => b.list.length - a.list.length || b.index - a.index);
-  for (const { list, index } of ordered) {
-    (valueAt(value, list) as unknown[]).splice(index, 1);
+  // Per list, the indices to drop; each list is filtered once. Deepest lists first, so that the
+  // paths of the lists still to filter (taken before any removal) stay valid.
+  const byList = new Map<string, { list: Path; drop: Set<number> }>();
+  for (const { list, index } of kept) {
     const key = pathKey(list);
-    removed.set(key, [...(removed.get(key) ?? []), index].sort((a, b) => a - b));
+    const entry = byList.get(key) ?? byList.set(key, { list, drop: new Set() }).get(key)!;
+    entry.drop.add(index);
+  }
+  // Copy on write: only the containers on the way to a filtered list are copied (the raw value
+  // is the parse result, which the schema issues still point into), never the whole document.
+  const copied = new Set<unknown>();
+  const shallow = (node: unknown): unknown => {
+    if (node === null || typeof node !== "object" || copied.has(node)) return node;
+    const copy = Array.isArray(node) ? [...node] : { ...(node as object) };
+    copied.add(copy);
+    return copy;
+  };
+  const value = shallow(raw);
+  /** Per filtered list, the declaration index of each element left. */
+  const origin = new Map<string, number[]>();
+  for (const [key, { list, drop }] of [...byList].sort((a, b) => b[1].list.length - a[1].list.length)) {
+    let parent = value as Record<string | number, unknown>;
+    for (const segment of list.slice(0, -1)) parent = (parent[segment] = shallow(parent[segment])) as Record<string | number, unknown>;
+    const last = list[list.length - 1]!;
+    const items = parent[last] as unknown[];
+    const left: unknown[] = [];
+    const indices: number[] = [];
+    for (const [i, item] of items.entries()) {
+      if (drop.has(i)) continue;
+      left.push(item);
+      indices.push(i);
+    }
+    copied.add(left);
+    parent[last] = left;
+    origin.set(key, indices);
   }
   const second = LenientDeclarationSchema.safeParse(value);
   if (!second.success) return { model: undefined, remap: identity };
@@ -129,10 +183,8 @@ function lenientModel(raw: unknown): { model: TenancyModel | undefined; remap: (
   const remap = (path: Path): Path => {
     const out: (string | number)[] = [];
     for (const segment of path) {
-      const gaps = typeof segment === "number" ? removed.get(pathKey(out)) : undefined;
-      let index = segment;
-      if (gaps && typeof index === "number") for (const gap of gaps) if (gap <= index) index++;
-      out.push(index);
+      const indices = typeof segment === "number" ? origin.get(pathKey(out)) : undefined;
+      out.push(indices && typeof segment === "number" ? (indices[segment] ?? segment) : segment);
     }
     return out;
   };

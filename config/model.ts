@@ -6,7 +6,7 @@
 // into the YAML as well as into the model; adapters that rebuild a model from resources keep
 // the same shape and map paths back to their resources.
 import type { z } from "zod";
-import { emailKey } from "./formats.ts";
+import { emailKey as normalizeEmail } from "./formats.ts";
 import {
   MembershipMode,
   type LenientDeclarationSchema, type MemberDecl, type OrganizationDecl, type PersonDecl, type WorkspaceDecl,
@@ -47,6 +47,13 @@ type LenientDeclaration = z.output<typeof LenientDeclarationSchema>;
 /** Builds the model from a parsed declaration (strict, or lenient when strict failed). */
 export function normalize(declaration: LenientDeclaration): TenancyModel {
   const org = declaration.organization;
+  // Members repeat the directory's emails: normalise each distinct spelling once.
+  const keys = new Map<string, string>();
+  const emailKey = (email: string) => {
+    let key = keys.get(email);
+    if (key === undefined) keys.set(email, (key = normalizeEmail(email)));
+    return key;
+  };
   return {
     version: 1,
     organization: org && {

@@ -31,9 +31,7 @@ const MAX_ALIAS_EXPANSION = 10_000;
 
 export class YamlSource {
   private lineStarts: number[] | undefined;
-  private keyOffsets: Map<string, number> | undefined;
-  private valueOffsets: Map<string, number> | undefined;
-  private collections: Set<string> | undefined;
+  private root: SourceNode | undefined;
 
   private constructor(
     readonly text: string,
@@ -47,7 +45,12 @@ export class YamlSource {
     let events: Event[];
     try {
       events = parseEvents(text, { filename: file });
-      const documents = events.filter((e) => e.type === EVENT_ID.DOCUMENT).length;
+      let documents = 0;
+      let aliases = 0;
+      for (const e of events) {
+        if (e.type === EVENT_ID.DOCUMENT) documents++;
+        else if (e.type === EVENT_ID.ALIAS) aliases++;
+      }
       if (documents === 0) return { message: "the file holds no YAML document", position: { line: 1, column: 1 } };
       if (documents > 1) return { message: "a declaration is one YAML document; found several (---)", position: lineOf(secondDocumentOffset(text)) };
       const [value] = constructFromEvents(events, { source: text, filename: file, maxAliases: MAX_ALIASES });
@@ -60,7 +63,8 @@ export class YamlSource {
         return { message: "the key \"__proto__\" is not allowed", position: lineOf(key ? key.index + key[0].length - key[1]!.length : 0) };
       }
       // A cyclic alias (`&a [*a]`) expands forever: it counts as past any limit.
-      if (expandedSize(value, nodes + MAX_ALIAS_EXPANSION) > nodes + MAX_ALIAS_EXPANSION) {
+      // Without aliases the tree is the source's own size: the walk is only for documents that have some.
+      if (aliases > 0 && expandedSize(value, nodes + MAX_ALIAS_EXPANSION) > nodes + MAX_ALIAS_EXPANSION) {
         return { message: `aliases expand to more than ${MAX_ALIAS_EXPANSION} extra nodes (an alias bomb?); write the values out`, position: lineOf(firstAliasOffset(events)) };
       }
       return new YamlSource(text, events, value);
@@ -84,75 +88,96 @@ export class YamlSource {
    * resolves to its deepest existing parent.
    */
   locate(path: Path, at: "key" | "value" = "value"): SourcePosition {
-    this.index();
-    for (let n = path.length; n >= 0; n--) {
-      const key = pathKey(path.slice(0, n));
-      const value = this.valueOffsets!.get(key);
-      if (value === undefined) continue;
-      const preferKey = at === "key" || n < path.length || this.collections!.has(key);
-      const offset = (preferKey ? this.keyOffsets!.get(key) : undefined) ?? value;
-      return positionIn(this.text, (this.lineStarts ??= lineStartsOf(this.text)), offset);
+    const root = this.index();
+    if (!root) return { line: 1, column: 1 };
+    // The deepest node on the path that exists: a walk down the tree, one step per segment.
+    let node = root;
+    let n = 0;
+    for (; n < path.length; n++) {
+      const child = childOf(node, path[n]!);
+      if (!child) break;
+      node = child;
     }
-    return { line: 1, column: 1 };
+    const preferKey = at === "key" || n < path.length || node.kids !== undefined;
+    const offset = (preferKey ? node.key : undefined) ?? node.value;
+    return positionIn(this.text, (this.lineStarts ??= lineStartsOf(this.text)), offset);
   }
 
-  private index(): void {
-    if (this.valueOffsets) return;
-    const keys = new Map<string, number>();
-    const values = new Map<string, number>();
-    const collections = new Set<string>();
-    interface Frame { path: PathSegment[]; kind: "map" | "seq" | "doc"; count: number; key?: PathSegment }
+  /**
+   * The document as a tree of offsets, built once from the events when a first error is
+   * located. A tree rather than a map from path strings: no path is copied or joined per node,
+   * so indexing a declaration with thousands of errors stays linear and small.
+   */
+  private index(): SourceNode | undefined {
+    if (this.root) return this.root;
+    interface Frame { node: SourceNode; kind: "map" | "seq" | "doc"; key?: string; keyOffset?: number; count: number }
     const stack: Frame[] = [];
-    // Where the next node goes; records a key when the parent mapping is waiting for one.
-    const place = (offset: number, scalar?: ScalarEvent): PathSegment[] | undefined => {
+    let root: SourceNode | undefined;
+    // Where the next node goes; records a key (and returns undefined) when the parent mapping
+    // is waiting for one.
+    const place = (keyOffset: number, value: number, scalar?: ScalarEvent): SourceNode | undefined => {
       const parent = stack[stack.length - 1];
-      if (!parent || parent.kind === "doc") return [];
-      if (parent.kind === "seq") return [...parent.path, parent.count++];
+      if (!parent || parent.kind === "doc") return (root = { value });
+      if (parent.kind === "seq") {
+        const node: SourceNode = { value };
+        (parent.node.kids as SourceNode[]).push(node);
+        return node;
+      }
       if (parent.key === undefined) {
-        const key = scalar ? getScalarValue(this.text, scalar) : `#${parent.count}`;
-        parent.key = key;
-        keys.set(pathKey([...parent.path, key]), offset);
+        parent.key = scalar ? getScalarValue(this.text, scalar) : `#${parent.count}`;
+        parent.keyOffset = keyOffset;
         return undefined;
       }
-      const path = [...parent.path, parent.key];
+      const node: SourceNode = { key: parent.keyOffset!, value };
+      (parent.node.kids as Map<string, SourceNode>).set(parent.key, node);
       parent.key = undefined;
       parent.count++;
-      return path;
+      return node;
     };
     for (const event of this.events) {
       switch (event.type) {
         case EVENT_ID.DOCUMENT:
-          stack.push({ path: [], kind: "doc", count: 0 });
+          stack.push({ node: { value: 0 }, kind: "doc", count: 0 });
           break;
         case EVENT_ID.MAPPING:
         case EVENT_ID.SEQUENCE: {
           const offset = event.anchorStart >= 0 ? event.anchorStart - 1 : event.start;
-          // A collection used as a mapping key (rare) gets a private path of its own.
-          const path = place(offset) ?? [...(stack[stack.length - 1]?.path ?? []), "\u0000key"];
-          values.set(pathKey(path), event.start);
-          collections.add(pathKey(path));
-          stack.push({ path, kind: event.type === EVENT_ID.MAPPING ? "map" : "seq", count: 0 });
+          // A collection used as a mapping key (rare) gets a node no path reaches.
+          const node = place(offset, event.start) ?? { value: event.start };
+          const kind = event.type === EVENT_ID.MAPPING ? "map" : "seq";
+          node.kids = kind === "map" ? new Map() : [];
+          stack.push({ node, kind, count: 0 });
           break;
         }
-        case EVENT_ID.SCALAR: {
-          const path = place(event.valueStart, event);
-          if (path) values.set(pathKey(path), event.valueStart);
+        case EVENT_ID.SCALAR:
+          place(event.valueStart, event.valueStart, event);
           break;
-        }
-        case EVENT_ID.ALIAS: {
-          const path = place(event.anchorStart - 1);
-          if (path) values.set(pathKey(path), event.anchorStart - 1);
+        case EVENT_ID.ALIAS:
+          place(event.anchorStart - 1, event.anchorStart - 1);
           break;
-        }
         case EVENT_ID.POP:
           stack.pop();
           break;
       }
     }
-    this.keyOffsets = keys;
-    this.valueOffsets = values;
-    this.collections = collections;
+    return (this.root = root);
   }
+}
+
+/** One node of the source: where its key (in a mapping) and its value start. */
+interface SourceNode {
+  readonly key?: number;
+  readonly value: number;
+  /** Children of a mapping (by key) or a sequence (by index); absent for scalars and aliases. */
+  kids?: Map<string, SourceNode> | SourceNode[];
+}
+
+function childOf(node: SourceNode, segment: PathSegment): SourceNode | undefined {
+  const kids = node.kids;
+  if (kids === undefined) return undefined;
+  if (kids instanceof Map) return kids.get(String(segment));
+  const index = typeof segment === "number" ? segment : /^\d+$/.test(segment) ? Number(segment) : -1;
+  return index >= 0 ? kids[index] : undefined;
 }
 
 export function pathKey(path: Path): string {

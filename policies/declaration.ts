@@ -1,10 +1,9 @@
 // A declaration file in, every violation out, each with file, line and column. This is what
 // `tenancy validate` prints and what the stack program checks before anything reaches the engine.
-import { readFile } from "node:fs/promises";
-import { loadDeclaration, type SchemaIssue } from "../config/load.ts";
+import { loadDeclaration, readDeclarationFile, type SchemaIssue } from "../config/load.ts";
 import type { TenancyModel } from "../config/model.ts";
 import { escapeInvisible, redactQuotedSecrets } from "../config/secrets.ts";
-import { formatPath, pathKey, type Path, type SourcePosition, type YamlSource } from "../config/source.ts";
+import { formatPath, pathKey, type Path, type SourcePosition, type YamlProblem, type YamlSource } from "../config/source.ts";
 import { YAML } from "./rules/engine.ts";
 import { ownerOf, rules as allRules, runRules, Severity, type Rule, type RuleSettings, type Violation } from "./rules/index.ts";
 import { quote } from "./rules/types.ts";
@@ -49,16 +48,19 @@ export interface PreviousSource {
 }
 
 export async function checkDeclarationFile(file: string, options: CheckOptions = {}): Promise<DeclarationReport> {
-  return checkDeclaration(await readFile(file, "utf8"), file, options);
+  const read = await readDeclarationFile(file);
+  if ("problem" in read) return { file, model: undefined, violations: [yamlViolation(read.problem, file)] };
+  return checkDeclaration(read.text, file, options);
+}
+
+function yamlViolation({ message, position }: YamlProblem, file: string): LocatedViolation {
+  return { rule: YAML, severity: Severity.Error, message: printable(message), path: "(document)", file, ...position };
 }
 
 export function checkDeclaration(text: string, file: string, options: CheckOptions = {}): DeclarationReport {
   const rules = options.rules ?? allRules;
   const loaded = loadDeclaration(text, file);
-  if (!loaded.ok) {
-    const { message, position } = loaded.yaml;
-    return { file, model: undefined, violations: [{ rule: YAML, severity: Severity.Error, message: printable(message), path: "(document)", file, ...position }] };
-  }
+  if (!loaded.ok) return { file, model: undefined, violations: [yamlViolation(loaded.yaml, file)] };
   const fromSchema = loaded.issues.map((issue) => schemaViolation(issue, rules));
   const fromRules = loaded.model
     ? runRules({

@@ -5,7 +5,7 @@ import { BillingMode, MembershipMode } from "../config/schema.ts";
 import { DEFAULT_MODES, rebuildModels, resourcesOf, type ModeDefaults, type RebuiltModel } from "./model-from-resources.ts";
 import { rules, runRules, Severity, type Rule } from "./rules/index.ts";
 import { Token } from "./tokens.ts";
-import { nearest, propsOf, type ResourceView } from "./view.ts";
+import { nearest, plain, propsOf, type ResourceView } from "./view.ts";
 
 const quote = (value: unknown) => JSON.stringify(value);
 
@@ -29,11 +29,25 @@ function defaultsFrom(config: Partial<DeploymentModesConfig>): ModeDefaults {
   };
 }
 
-// Each policy rebuilds the model itself: the server hands every policy its own freshly
-// deserialized resources, and a cache keyed on anything cheaper than the props could serve a
-// preview's model to the update that follows it.
+// One model per request, shared by every rule policy. The key is the props object of the first
+// resource itself: props are shared between the policies of one request (view.ts,
+// watchSecrets) and made anew for every request, so a preview's model never serves the update
+// that follows it, and a key cheaper than the props (a URN, a count) is never trusted.
+const rebuilt = new WeakMap<object, Map<string, { resources: readonly unknown[]; models: RebuiltModel[] }>>();
+
 function models(args: Pick<StackValidationArgs, "resources">, modes: ModeDefaults): RebuiltModel[] {
-  return rebuildModels(args.resources as unknown as ResourceView[], modes);
+  const resources = args.resources as unknown as ResourceView[];
+  const first = resources[0];
+  if (!first) return rebuildModels(resources, modes);
+  const key = plain(first.props) as object;
+  const byModes = rebuilt.get(key) ?? rebuilt.set(key, new Map()).get(key)!;
+  const modesKey = `${modes.billingMode}\u0000${modes.membershipMode}`;
+  const hit = byModes.get(modesKey);
+  // The same request: same number of resources, each with the very same props objects.
+  if (hit && hit.resources.length === resources.length && resources.every((r, i) => plain(r.props) === hit.resources[i])) return hit.models;
+  const result = rebuildModels(resources, modes);
+  byModes.set(modesKey, { resources: resources.map((r) => plain(r.props)), models: result });
+  return result;
 }
 
 const severityOf = (rule: Rule): PolicySeverity => (rule.severity === Severity.Error ? "high" : "medium");

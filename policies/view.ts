@@ -94,10 +94,19 @@ export function watchSecrets(): void {
     deserializeProperties: (struct: { toJavaScript(): unknown }, proxySecrets: boolean) => object;
   };
   const original = deserialize.deserializeProperties;
+  // @pulumi/policy deserializes every resource of a stack once per stack policy (server.js,
+  // makeAnalyzeStackRpcFun): with twenty policies, twenty copies of a 20,000-resource stack.
+  // The request's protobuf Struct of a resource is one object for all of them, so its props are
+  // built once and shared; policies only read props. A new request brings new Structs, so
+  // nothing is shared between a preview and the update after it.
+  const shared = new WeakMap<object, object>();
   deserialize.deserializeProperties = (struct, proxySecrets) => {
+    const known = proxySecrets ? undefined : shared.get(struct);
+    if (known) return known;
     const props = original(struct, proxySecrets);
-    // Walked only when a policy asks: stack policies deserialize every resource once per policy.
+    // Walked only when a policy asks.
     markSecrets(props, () => findSecretPaths(struct.toJavaScript()));
+    if (!proxySecrets) shared.set(struct, props);
     return props;
   };
 }

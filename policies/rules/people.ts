@@ -42,8 +42,9 @@ export const inviteOnce = defineRule({
       if (first === undefined) seen.set(person.key, p);
       else yield { path: ["organization", "people", p, "email"], message: `person ${quote(person.email)} must be listed once in organization.people; already at people[${first}]` };
     }
+    const inWorkspace = new Map<string, number>(); // one map, cleared per workspace: no allocation per workspace
     for (const [w, ws] of model.workspaces.entries()) {
-      const inWorkspace = new Map<string, number>();
+      inWorkspace.clear();
       for (const [m, member] of ws.members.entries()) {
         const first = inWorkspace.get(member.key);
         if (first === undefined) inWorkspace.set(member.key, m);

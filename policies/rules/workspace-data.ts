@@ -44,6 +44,16 @@ export const agentIsolated = defineRule({
   owns: ["workspaces.*.agents.*.styleMemoryFrom"],
   *check({ model }) {
     const agentsOf = new Map(model.workspaces.map((ws) => [ws.slug, new Set(ws.agents.map((a) => a.slug))]));
+    // Per agent slug, the first two workspace slugs (in declaration order) having it: enough to
+    // name another workspace for any violation without scanning every workspace again.
+    const holders = new Map<string, string[]>();
+    for (const [slug, agents] of agentsOf) {
+      for (const agent of agents) {
+        const list = holders.get(agent);
+        if (!list) holders.set(agent, [slug]);
+        else if (list.length < 2) list.push(slug);
+      }
+    }
     for (const [w, ws] of model.workspaces.entries()) {
       const seen = new Set<string>();
       for (const [a, agent] of ws.agents.entries()) {
@@ -51,7 +61,7 @@ export const agentIsolated = defineRule({
         seen.add(agent.slug);
         const from = agent.styleMemoryFrom;
         if (from === undefined || agentsOf.get(ws.slug)!.has(from)) continue;
-        const elsewhere = [...agentsOf].filter(([slug, agents]) => slug !== ws.slug && agents.has(from)).map(([slug]) => slug);
+        const elsewhere = (holders.get(from) ?? []).filter((slug) => slug !== ws.slug);
         yield {
           path: ["workspaces", w, "agents", a, "styleMemoryFrom"],
           message: elsewhere.length > 0

@@ -5,7 +5,8 @@
 TENANCY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$TENANCY_ROOT"
 
-tenancy() { node "$TENANCY_ROOT/cli/tenancy.mjs" "$@"; }
+# The compiled CLI, which `npm ci` builds (package.json prepare).
+tenancy() { node "$TENANCY_ROOT/dist/cli/tenancy.js" "$@"; }
 
 log() { echo "== $*" >&2; }
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bigCases, HOSTILE_CASES, type HostileCase } from "./hostile-cases.ts";
 
 const root = join(import.meta.dirname, "../..");
-const cli = join(root, "cli/tenancy.mjs");
+const cli = join(root, "dist/cli/tenancy.js");
 /**
  * CPU seconds (user + system) a refusal may take. CPU time, not wall-clock: a busy CI machine
  * stretches the latter, not the former. A hang is caught by the wall-clock kill below.

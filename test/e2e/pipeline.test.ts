@@ -59,6 +59,8 @@ describe("scripts/ci on a throwaway repository", () => {
       cpSync(join(root, f), join(repo, f));
     }
     symlinkSync(join(root, "node_modules"), join(repo, "node_modules"));
+    // What `npm ci` builds there (prepare): the compiled CLI.
+    symlinkSync(join(root, "dist"), join(repo, "dist"));
     for (const stack of ["alpha", "beta"]) {
       mkdirSync(join(repo, "stacks", stack), { recursive: true });
       writeFileSync(join(repo, "stacks", stack, "tenancy.yaml"), declaration(stack));
@@ -99,7 +101,7 @@ describe("scripts/ci on a throwaway repository", () => {
     const result = await script("plan.sh", { BASE_REF: "main", TENANCY_COMMENT_DRY_RUN: comment });
     expect(result.code, result.stderr).toBe(0);
     const body = readFileSync(comment, "utf8");
-    const plan = execFileSync(process.execPath, [join(repo, "cli/tenancy.mjs"), "plan", "--base-ref", "main", "--format", "markdown", "--max-chars", "48000"], { cwd: repo, encoding: "utf8" });
+    const plan = execFileSync(process.execPath, [join(repo, "dist/cli/tenancy.js"), "plan", "--base-ref", "main", "--format", "markdown", "--max-chars", "48000"], { cwd: repo, encoding: "utf8" });
     expect(plan).toContain("- **admin**: ben@alpha.test becomes admin of Main (main)");
     expect(plan).toContain("### `beta`: unchanged");
     const head = [

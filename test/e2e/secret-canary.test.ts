@@ -53,7 +53,7 @@ describe("secret canaries (real engine, real PostgreSQL)", () => {
   });
   const failed = (promise: Promise<unknown>) => promise.then(() => "", (e: unknown) => `${(e as Error).message}\n${(e as { stdout?: string }).stdout ?? ""}\n${(e as { stderr?: string }).stderr ?? ""}`);
   const tenancy = (args: string[], env: Record<string, string> = {}) =>
-    run(process.execPath, [join(root, "cli/tenancy.mjs"), ...args], { cwd: root, env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
+    run(process.execPath, [join(root, "dist/cli/tenancy.js"), ...args], { cwd: root, env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
       .then((r) => `${r.stdout}${r.stderr}`, (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ""}${e.stderr ?? ""}`);
 
   beforeAll(async () => {
