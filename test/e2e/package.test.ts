@@ -2,7 +2,7 @@
 // Pulumi project outside this repository, a plain JavaScript program importing the package's
 // exports, and `pulumi preview` of a small organization against a real embedded PostgreSQL.
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,8 +84,10 @@ describe("the npm package in another Pulumi project", () => {
     await chmod(dir, 0o755); // the embedded server's own folder inside stays private
     project = join(dir, "project");
     await mkdir(project);
-    // npm pack runs `prepare`, so the tarball carries a fresh dist/.
-    const { stdout } = await run("npm", ["pack", "--pack-destination", dir, "--json"], { cwd: root, maxBuffer: 64 << 20 });
+    // dist/ is what `npm test` (and `npm ci`, through prepare) built. --ignore-scripts: a
+    // `prepare` here would delete and rebuild dist/ while other test files run the CLI from it.
+    expect(existsSync(join(root, "dist", "cli", "tenancy.js")), "run `npm run build` first").toBe(true);
+    const { stdout } = await run("npm", ["pack", "--ignore-scripts", "--pack-destination", dir, "--json"], { cwd: root, maxBuffer: 64 << 20 });
     const tarball = join(dir, (JSON.parse(stdout.slice(stdout.indexOf("["))) as { filename: string }[])[0]!.filename);
     await writeFile(join(project, "package.json"), JSON.stringify({
       name: "consumer", private: true, type: "module",
