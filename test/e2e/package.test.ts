@@ -140,7 +140,10 @@ describe("the npm package in another Pulumi project", () => {
       "tenancy:index:Workspace consumer-north",
       "tenancy:index:Workspace consumer-south",
     ]);
-    // The integration's credentials are planned too, from the consumer's own secret config.
-    expect(planned).toContain("tenancy:index:WorkspaceSecrets consumer-north-secrets");
+    // Served by the package's own provider plugin (its compiled dist/provider), found through
+    // the consumer's Pulumi.yaml; the integration's credentials come from its own secret config.
+    expect(planned).toContain("pulumi:providers:tenancy consumer-provider");
+    expect(planned).toContain("tenancy:postgres:WorkspaceBoundary consumer-north-boundary");
+    expect(planned).toContain("tenancy:postgres:WorkspaceCredentials consumer-north-credentials");
   });
 });

@@ -100,7 +100,8 @@ describe("secret canaries (real engine, real PostgreSQL)", () => {
     places.set("error: missing secret", await failed(h.stack.preview()));
     await setSecretConfig(h.stack, { "tenancy:usDriveOauth": FIRST.usDriveOauth });
     await stopLocalPostgres({ root: dir, port: h.server.port });
-    places.set("error: server down", await failed(h.stack.up()));
+    // A refresh reads every resource: it must reach the server (an unchanged up would not).
+    places.set("error: server down", await failed(h.stack.refresh()));
     await ensureLocalPostgres({ root: dir, port: h.server.port });
   });
   afterAll(async () => { await h?.dispose(); });
