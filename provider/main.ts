@@ -9,5 +9,18 @@ import { createServer, type ResourceKind } from "./server.ts";
 export const KINDS: readonly ResourceKind[] = [boundaryKind, credentialsKind, grantKind, controlPlaneKind, organizationRecordKind, workspaceRecordKind];
 export const PROVIDER_VERSION = "0.1.0";
 
+/** How often the plugin checks that the engine that started it is still there. */
+export const ENGINE_WATCH_MS = 500;
+
 const port = await createServer(KINDS, PROVIDER_VERSION).serve();
 process.stdout.write(`${port}\n`);
+
+// An engine killed with SIGKILL (OOM killer, a cancelled CI job) never asks its plugins to stop,
+// and the engine starts each plugin in a process group of its own, so nothing else stops this
+// one: it would serve on forever, an orphan holding connections to the server. The engine is
+// our parent (the launcher execs node), so being reparented means it is gone. A transaction in
+// flight is rolled back by the server when the connection closes.
+const engine = process.ppid;
+setInterval(() => {
+  if (process.ppid !== engine) process.exit(1);
+}, ENGINE_WATCH_MS).unref();

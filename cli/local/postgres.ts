@@ -162,14 +162,18 @@ export async function ensureAdminRole(root: string, server: LocalPostgres): Prom
   return { ...server, user: ADMIN_ROLE, password, database: ADMIN_DATABASE };
 }
 
-/** Stops the embedded server if it is running. Returns whether it was. */
-export async function stopLocalPostgres(options: LocalPostgresOptions): Promise<boolean> {
+/**
+ * Stops the embedded server if it is running. Returns whether it was. `immediate` aborts every
+ * session at once, as a crash would (the interrupted-apply test uses it); the default waits for
+ * nothing but lets the server shut down cleanly.
+ */
+export async function stopLocalPostgres(options: LocalPostgresOptions, mode: "fast" | "immediate" = "fast"): Promise<boolean> {
   const paths = pathsOf(options.root);
   if (!(await exists(join(paths.data, "PG_VERSION")))) return false;
   const { pg_ctl } = await binaries();
   const owner = await asServerUser();
   if ((await runningPort(pg_ctl, paths, owner)) === undefined) return false;
-  await run(pg_ctl, ["stop", "-D", paths.data, "-m", "fast", "-w", "-t", "60"], owner);
+  await run(pg_ctl, ["stop", "-D", paths.data, "-m", mode, "-w", "-t", "60"], owner);
   return true;
 }
 
