@@ -40,6 +40,12 @@ export async function inTransaction<T>(connection: PgConnection, fn: (sql: Sql) 
   const client = await poolFor(connection).connect().catch((error: Error) => {
     throw new Error(`cannot connect to PostgreSQL at ${connection.host}:${connection.port} as ${connection.user}: ${error.message}`);
   });
+  // A connection the server drops mid-transaction ("terminated unexpectedly") is reported by the
+  // query in flight; without a listener the client's 'error' event would also crash the plugin
+  // with a stack trace the engine prints.
+  const ignore = () => {};
+  client.on("error", ignore);
+  let broken: Error | undefined;
   try {
     await client.query("BEGIN");
     // Again per transaction: a session setting could have been changed by an earlier statement.
@@ -48,10 +54,12 @@ export async function inTransaction<T>(connection: PgConnection, fn: (sql: Sql) 
     await client.query("COMMIT");
     return result;
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
+    // A client whose ROLLBACK fails is gone (server down, connection cut): not back to the pool.
+    await client.query("ROLLBACK").catch((e: Error) => { broken = e; });
     throw error;
   } finally {
-    client.release();
+    client.off("error", ignore);
+    client.release(broken);
   }
 }
 
@@ -72,6 +80,7 @@ export async function asRole<T>(sql: Sql, role: string, fn: () => Promise<T>): P
 /** Runs `fn` with one connected client outside any pool (the CLI's one-off administration). */
 export async function withClient<T>(connection: PgConnection, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ ...connection, connectionTimeoutMillis: 10_000, application_name: "tenancy-as-code", options: `-c search_path=${PINNED_SEARCH_PATH.replace(" ", "")}` });
+  client.on("error", () => {}); // reported by the query in flight (see inTransaction)
   await client.connect();
   try {
     return await fn(client);
