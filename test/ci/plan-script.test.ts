@@ -31,6 +31,8 @@ describe("scripts/ci/plan.sh (no engine)", { timeout: 180_000 }, () => {
       cpSync(join(root, f), join(repo, f));
     }
     symlinkSync(join(root, "node_modules"), join(repo, "node_modules"));
+    // What `npm ci` builds there (prepare): the compiled CLI the scripts run. Ignored by git.
+    symlinkSync(join(root, "dist"), join(repo, "dist"));
     git("init", "-q", "-b", "main");
     git("add", ".");
     git("commit", "-q", "-m", "base");
