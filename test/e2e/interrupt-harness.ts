@@ -178,12 +178,15 @@ export async function settle(tree: readonly Proc[], timeoutMs = 15_000): Promise
   while (waitingFor().length > 0 && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 100));
   const strays = tree.filter((p) => !isLanguageHost(p) && running(p));
   const hosts = tree.filter((p) => isLanguageHost(p) && running(p));
-  // A plugin or program of this project started with the dead engine's address after the
-  // snapshot counts too (the address is the engine's own port, unique while it lived).
+  // A language host, plugin or program started with the dead engine's address but missing from
+  // the snapshot (forked as it was taken) counts too: the address is the engine's own port.
   const addresses = [...new Set(tree.map((p) => p.cmd.match(/127\.0\.0\.1:\d+/)?.[0]).filter((a): a is string => !!a))];
-  const late = processes().filter((p) => !tree.some((t) => t.pid === p.pid && t.start === p.start) && p.cmd.includes(root) && addresses.some((a) => p.cmd.includes(` ${a}`)));
+  const late = processes().filter((p) => !tree.some((t) => t.pid === p.pid && t.start === p.start) &&
+    (isLanguageHost(p) || p.cmd.includes(root)) && addresses.some((a) => p.cmd.includes(` ${a}`)));
+  const lateHosts = late.filter(isLanguageHost);
+  const lateOthers = late.filter((p) => !isLanguageHost(p));
   for (const p of [...strays, ...hosts, ...late]) if (running(p)) { try { process.kill(p.pid, "SIGKILL"); } catch { /* gone meanwhile */ } }
-  return { strays: [...strays, ...late].map((p) => p.cmd.slice(0, 160)), languageHosts: hosts.length, waitedMs: Date.now() - started };
+  return { strays: [...strays, ...lateOthers].map((p) => p.cmd.slice(0, 160)), languageHosts: hosts.length + lateHosts.length, waitedMs: Date.now() - started };
 }
 
 // ---- an apply interrupted at its N-th resource event ----------------------------------------
