@@ -63,6 +63,9 @@ async function boundaryParts(sql: Sql, bs: readonly Boundary[], database: string
 interface Rows { workspaces: Map<string, string>; members: Map<string, string[]>; integrations: Map<string, string[]> }
 
 async function controlRows(sql: Sql, org: string): Promise<Rows> {
+  // A kill before the control plane's first migration committed leaves no tables at all.
+  const [{ t }] = await sql<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [`${CONTROL}.memberships`]) as [{ t: string | null }];
+  if (t === null) return { workspaces: new Map(), members: new Map(), integrations: new Map() };
   const group = (rows: { ws: string; line: string }[]) => {
     const m = new Map<string, string[]>();
     for (const r of rows) m.set(r.ws, [...(m.get(r.ws) ?? []), r.line].sort());

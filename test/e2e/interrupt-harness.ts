@@ -111,14 +111,20 @@ export function changedDeclaration(org: string): Declared {
 
 // ---- processes ------------------------------------------------------------------------------
 
-export interface Proc { readonly pid: number; readonly ppid: number; readonly cmd: string }
+export interface Proc {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly cmd: string;
+  /** Start time in clock ticks since boot: with the pid, it names one process (pids are reused). */
+  readonly start: string;
+}
 
 function readProc(pid: number): (Proc & { state: string }) | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = s.slice(s.lastIndexOf(")") + 2).split(" ");
     const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
-    return { pid, ppid: Number(fields[1]), state: fields[0]!, cmd };
+    return { pid, ppid: Number(fields[1]), state: fields[0]!, start: fields[19]!, cmd };
   } catch {
     return undefined; // gone while we looked
   }
@@ -128,8 +134,11 @@ export function processes(): Proc[] {
   return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map((d) => readProc(Number(d))).filter((p): p is NonNullable<typeof p> => !!p && p.state !== "Z");
 }
 
-/** Alive and not a zombie (an orphan's zombie waits for PID 1, which may never reap it). */
-export const alive = (pid: number) => { const p = readProc(pid); return !!p && p.state !== "Z"; };
+/**
+ * Still the same process (same pid and start time), alive and not a zombie (an orphan's zombie
+ * waits for PID 1, which may never reap it). Only such a process is ever signalled.
+ */
+export const running = (p: Proc) => { const now = readProc(p.pid); return !!now && now.state !== "Z" && now.start === p.start; };
 
 export function descendants(pid: number, all = processes()): Proc[] {
   const found: Proc[] = [];
@@ -165,15 +174,19 @@ export interface Settled {
  */
 export async function settle(tree: readonly Proc[], timeoutMs = 15_000): Promise<Settled> {
   const started = Date.now();
-  const waitingFor = () => tree.filter((p) => !isLanguageHost(p) && alive(p.pid));
+  const waitingFor = () => tree.filter((p) => !isLanguageHost(p) && running(p));
   while (waitingFor().length > 0 && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 100));
-  const strays = tree.filter((p) => !isLanguageHost(p) && alive(p.pid));
-  const hosts = tree.filter((p) => isLanguageHost(p) && alive(p.pid));
-  // Anything started with the dead engine's address after the snapshot counts too.
-  const addresses = new Set(tree.map((p) => p.cmd.match(/127\.0\.0\.1:\d+/)?.[0]).filter(Boolean));
-  const late = processes().filter((p) => !tree.some((t) => t.pid === p.pid) && [...addresses].some((a) => p.cmd.includes(` ${a}`)));
-  for (const p of [...strays, ...hosts, ...late]) { try { process.kill(p.pid, "SIGKILL"); } catch { /* already gone */ } }
-  return { strays: [...strays, ...late].map((p) => p.cmd.slice(0, 160)), languageHosts: hosts.length, waitedMs: Date.now() - started };
+  const strays = tree.filter((p) => !isLanguageHost(p) && running(p));
+  const hosts = tree.filter((p) => isLanguageHost(p) && running(p));
+  // A language host, plugin or program started with the dead engine's address but missing from
+  // the snapshot (forked as it was taken) counts too: the address is the engine's own port.
+  const addresses = [...new Set(tree.map((p) => p.cmd.match(/127\.0\.0\.1:\d+/)?.[0]).filter((a): a is string => !!a))];
+  const late = processes().filter((p) => !tree.some((t) => t.pid === p.pid && t.start === p.start) &&
+    (isLanguageHost(p) || p.cmd.includes(root)) && addresses.some((a) => p.cmd.includes(` ${a}`)));
+  const lateHosts = late.filter(isLanguageHost);
+  const lateOthers = late.filter((p) => !isLanguageHost(p));
+  for (const p of [...strays, ...hosts, ...late]) if (running(p)) { try { process.kill(p.pid, "SIGKILL"); } catch { /* gone meanwhile */ } }
+  return { strays: [...strays, ...lateOthers].map((p) => p.cmd.slice(0, 160)), languageHosts: hosts.length + lateHosts.length, waitedMs: Date.now() - started };
 }
 
 // ---- an apply interrupted at its N-th resource event ----------------------------------------

@@ -41,6 +41,25 @@ const ORGS = ["k1", "k2", "k3", "k4", "k5"];
 const ROUNDS = ORGS.flatMap((org) => (["first", "change"] as const).map((kind) => ({ org, kind, at: killAt() })));
 const STOP = { org: "k6", at: killAt() };
 
+/** Wall time between calls, by label: lap("x") ends a lap, lap() lists them. */
+function laps(): (label?: string) => string {
+  let last = Date.now();
+  const done: string[] = [];
+  return (label) => {
+    if (label === undefined) return done.join(", ");
+    done.push(`${label} ${((Date.now() - last) / 1000).toFixed(1)} s`);
+    last = Date.now();
+    return "";
+  };
+}
+
+/** " (creating 2, updating 1)" from "op name" lines; "" when none. */
+const pendingKinds = (pending: readonly string[]) => {
+  const counts = new Map<string, number>();
+  for (const p of pending) counts.set(p.split(" ")[0]!, (counts.get(p.split(" ")[0]!) ?? 0) + 1);
+  return counts.size ? ` (${[...counts].map(([op, n]) => `${op} ${n}`).join(", ")})` : "";
+};
+
 const changed = (r: UpResult) => Object.fromEntries(Object.entries(r.summary.resourceChanges ?? {}).filter(([op, n]) => op !== "same" && n));
 
 describe("interrupted applies: 30 workspaces, SIGKILL at 10 seeded points and the server stopped once", () => {
@@ -139,6 +158,7 @@ describe("interrupted applies: 30 workspaces, SIGKILL at 10 seeded points and th
       const before = current.get(org);
       const after = kind === "first" ? firstDeclaration(org) : changedDeclaration(org);
       const stack = await declare(after);
+      const lap = laps();
 
       const run = await upInterruptedAt(stack, at, () => {
         const found = engineOf(stack.name);
@@ -148,6 +168,7 @@ describe("interrupted applies: 30 workspaces, SIGKILL at 10 seeded points and th
       expect(run.interrupted, `the apply ended after ${run.events} resource events, before the kill point ${at}`).toBe(true);
       expect(run.error, "a killed apply must fail").toBeDefined();
       const killed = run.interruptResult as ReturnType<typeof engineOf>;
+      lap("killed up");
 
       // What the dead engine started: the provider plugin and the program exit by themselves.
       const settled = await settle(killed.tree);
@@ -166,12 +187,15 @@ describe("interrupted applies: 30 workspaces, SIGKILL at 10 seeded points and th
       const refusal = errorLines(probe.output);
       expect(refusal.length).toBeGreaterThan(0);
 
+      lap("checks");
       const timings = await recoverAndConverge(stack);
+      lap("recovery + second up");
       await catalogClean(org);
+      lap("catalog");
       survived = { ...survived, kills: survived.kills + 1 };
-      lines.push(`kill ${i + 1} (${org} ${kind}): SIGKILL at event ${at} (${run.events} seen); at the kill: ${onDisk.pending.length} pending operation(s)` +
+      lines.push(`kill ${i + 1} (${org} ${kind}): SIGKILL at event ${at} (${run.events} seen); at the kill: ${onDisk.pending.length} pending operation(s)${pendingKinds(onDisk.pending)}` +
         `${onDisk.emptyAttrs.length ? `, empty ${onDisk.emptyAttrs.join(" ")}` : ""}, ${onDisk.locks} lock(s); ${settled.languageHosts} language host(s) left running (killed);` +
-        ` unrecovered up: "${refusal[0]}"; recovery: ${timings}; round ${((Date.now() - started) / 1000).toFixed(0)} s`);
+        ` unrecovered up: "${refusal[0]}"; recovery: ${timings}; round ${((Date.now() - started) / 1000).toFixed(0)} s (${lap()})`);
     }, 300_000);
   });
 
