@@ -71,9 +71,6 @@ async function controlRows(sql: Sql, org: string): Promise<Rows> {
     for (const r of rows) m.set(r.ws, [...(m.get(r.ws) ?? []), r.line].sort());
     return m;
   };
-  // A kill before the control plane's first migration committed leaves no tables at all.
-  const [{ present }] = await sql<{ present: boolean }>(`SELECT to_regclass('${CONTROL}.workspaces') IS NOT NULL AS present`) as [{ present: boolean }];
-  if (!present) return { workspaces: new Map(), members: new Map(), integrations: new Map() };
   return {
     workspaces: new Map((await sql<{ slug: string; decommissioned: boolean }>(`SELECT slug, decommissioned FROM ${CONTROL}.workspaces WHERE organization_slug = $1`, [org]))
       .map((r) => [r.slug, r.decommissioned ? "decommissioned" : "active"])),
