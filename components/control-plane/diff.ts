@@ -1,13 +1,5 @@
 // Pure comparisons of control-plane records, for the provider's diffs and the tests.
 
-/** The kinds of the engine's PropertyDiff (provider.proto) that a record ever reports. */
-export type PropertyDiffKind = "add" | "delete" | "update" | "update_replace";
-
-export interface PropertyDiff {
-  readonly kind: PropertyDiffKind;
-  readonly inputDiff: boolean;
-}
-
 export interface MemberChange {
   /** The email comparison key. */
   readonly email: string;
@@ -58,14 +50,4 @@ export function describeMemberChange(change: MemberChange): string {
     case "delete": return `- ${change.email}: ${change.from}`;
     case "update": return `${change.email}: ${change.from} -> ${change.to}`;
   }
-}
-
-/** A property path the engine understands for a key holding `@` and `.`: `members["ana@acme.test"]`. */
-export function keyPath(property: string, key: string): string {
-  return `${property}[${JSON.stringify(key)}]`;
-}
-
-/** The engine's detailed diff for a member list: one entry per person who changed. */
-export function membersDetailedDiff(changes: readonly MemberChange[]): Record<string, PropertyDiff> {
-  return Object.fromEntries(changes.map((c) => [keyPath("members", c.email), { kind: c.kind, inputDiff: true }]));
 }
