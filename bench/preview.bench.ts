@@ -96,26 +96,11 @@ function oneRoleChanged(text: string): string {
 /** In a Workspace's subtree: its URN's type chain names the Workspace component. */
 const inWorkspace = (urn: string) => (urn.split("::")[2] ?? "").split("$").includes("tenancy:index:Workspace");
 
-interface StateSize { readonly bytes: number; readonly providerCodeBytes: number; readonly distinctProviders: number }
-
-/** The state file's size, and how much of it is dynamic providers' serialized code (`__provider`). */
-async function stateSize(dir: string, stackName: string): Promise<StateSize> {
+/** The size of the stack's state file (the file backend), 0 when there is none yet. */
+async function stateBytes(dir: string, stackName: string): Promise<number> {
   const files = await readdir(join(dir, ".pulumi"), { recursive: true }).catch(() => [] as string[]);
   const file = files.find((f) => f.endsWith(`${stackName}.json`));
-  if (!file) return { bytes: 0, providerCodeBytes: 0, distinctProviders: 0 };
-  const path = join(dir, ".pulumi", file);
-  const state = JSON.parse(await readFile(path, "utf8")) as { checkpoint?: { latest?: { resources?: { inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }[] } } };
-  let providerCodeBytes = 0;
-  const distinct = new Set<string>();
-  for (const r of state.checkpoint?.latest?.resources ?? []) {
-    for (const props of [r.inputs, r.outputs]) {
-      if (props?.__provider === undefined) continue;
-      const code = JSON.stringify(props.__provider);
-      providerCodeBytes += code.length;
-      distinct.add(code);
-    }
-  }
-  return { bytes: (await stat(path)).size, providerCodeBytes, distinctProviders: distinct.size };
+  return file ? (await stat(join(dir, ".pulumi", file))).size : 0;
 }
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
@@ -162,7 +147,7 @@ try {
   const up = await measure(`2 up${args.checkpoints === "skip" ? " (skip checkpoints)" : ""}`, roots, (onEvent) => s.up({ onEvent }));
   delete s.workspace.envVars.PULUMI_SKIP_CHECKPOINTS;
   printStep(up);
-  const state = await stateSize(dir, stackName);
+  const state = await stateBytes(dir, stackName);
   const same = await measure("3 preview, no changes", roots, (onEvent) => s.preview({ onEvent }));
   printStep(same);
   const upSame = await measure("4 up, no changes", roots, (onEvent) => s.up({ onEvent }));
@@ -177,7 +162,7 @@ try {
   console.log(`\nresources planned by the fresh preview: ${total} (${custom} custom, ${total - custom} components and stack)`);
   console.log(`  organization-level ${total - perWorkspace}; in workspaces ${perWorkspace} = ${fmt(perWorkspace / N)} per workspace; total / N = ${fmt(total / N)}`);
   console.log(`preview time per 100 resources: fresh ${fmt((preview.seconds / total) * 100, 2)} s, no changes ${fmt((same.seconds / total) * 100, 2)} s, one change ${fmt((change.seconds / total) * 100, 2)} s; up ${fmt((up.seconds / total) * 100, 2)} s`);
-  console.log(`state file after up: ${fmt(state.bytes / 1e6, 2)} MB (${fmt(state.bytes / total / 1024)} KB per resource), ${fmt((100 * state.providerCodeBytes) / Math.max(1, state.bytes), 0)}% of it dynamic providers' code (__provider in inputs and outputs, ${state.distinctProviders} distinct)`);
+  console.log(`state file after up: ${fmt(state / 1e6, 2)} MB (${fmt(state / total / 1024)} KB per resource)`);
   const noChange = Object.keys(same.ops).length === 0 && Object.keys(upSame.ops).length === 0;
   console.log(`no-change preview and up plan nothing: ${noChange ? "yes" : `NO (${opsText(same.ops)} / ${opsText(upSame.ops)})`}`);
   const oneUpdate = change.planned.length === 1 && change.planned[0]!.op === "update";
