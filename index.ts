@@ -32,10 +32,13 @@ const org = new Organization(report.model.organization!.slug, {
 });
 
 export const organization = org.slug;
-/** Per workspace: where its data lives and how the SaaS connects (passwords and keys are secrets). */
+/**
+ * Per workspace: where its data lives and which role the SaaS connects as. The role's password
+ * and the credentials data key are no outputs: the provider derives them from the master key and
+ * keeps them to itself; the SaaS gets them from `tenancy credentials --stack <stack>`.
+ */
 export const workspaces = Object.fromEntries(org.workspaces.map((w) => [w.slug, {
   schema: w.schema,
   appRole: w.appRole,
-  appPassword: w.appPassword,
-  credentialsKey: w.credentialsKey,
+  keyGeneration: w.keyGeneration,
 }]));

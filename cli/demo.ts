@@ -104,7 +104,7 @@ export function formatDemo(result: DemoResult): string {
     `engine        ${result.toolchain}`,
     `postgres      ${server.host}:${server.port}, data in ${server.dataDir}${server.reused ? " (reused)" : ""}`,
     `connect       PGPASSWORD=$(node -p "require('./.tenancy/postgres/admin.json').password") psql -h ${server.host} -p ${server.port} -U ${server.user} ${server.database}`,
-    `app roles     one LOGIN role per workspace; passwords and credential keys are secret stack outputs ("workspaces")`,
+    `app roles     one LOGIN role per workspace; passwords and credential keys: tenancy credentials --stack <stack> --show-secrets`,
     `tear down     npm run demo -- --destroy`,
     "",
   ].join("\n");

@@ -24,6 +24,8 @@ export interface EngineOptions {
   /** State backend; default `file://<root>/.tenancy/state`. */
   readonly backendUrl?: string;
   readonly log?: (line: string) => void;
+  /** Select an existing stack only (default: create it if absent). */
+  readonly mustExist?: boolean;
 }
 
 export interface EngineStack {
@@ -45,10 +47,10 @@ export async function openStack(options: EngineOptions): Promise<EngineStack> {
     PULUMI_BACKEND_URL: options.backendUrl ?? `file://${backendDir}`,
     PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? DEMO_PASSPHRASE,
   };
-  const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: options.stack, workDir: options.root },
-    { pulumiCommand, envVars },
-  );
+  const args = { stackName: options.stack, workDir: options.root };
+  const stack = options.mustExist
+    ? await LocalWorkspace.selectStack(args, { pulumiCommand, envVars })
+    : await LocalWorkspace.createOrSelectStack(args, { pulumiCommand, envVars });
   return { stack, toolchain: { pulumi: toolchain.versions.pulumi, languageHost: toolchain.versions.languageHost, env: toolchain.env } };
 }
 

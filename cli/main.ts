@@ -119,6 +119,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     });
 
   program
+    .command("credentials")
+    .description("What the SaaS connects with, per workspace: app role, password and credentials data key, derived from the stack's master key.")
+    .requiredOption("--stack <name>", "the stack (its config holds the master key, its outputs the workspaces)")
+    .option("--workspace <slug...>", "only these workspaces")
+    .addOption(new Option("--format <format>", "output format").choices(["json", "env"]).default("json"))
+    .option("--show-secrets", "print the passwords and keys (otherwise \"[secret]\")", false)
+    .action(async (options: { stack: string; workspace?: string[]; format: "json" | "env"; showSecrets: boolean }) => {
+      const { credentials, formatCredentials } = await import("./credentials.ts");
+      io.stdout.write(formatCredentials(await credentials(options, io.cwd), options.format));
+    });
+
+  program
     .command("import")
     .description("Write a declaration from an existing tenancy's live state (read-only), to adopt it.")
     .requiredOption("--database-url <url>", "postgres://user@host:port/database; the password from PGPASSWORD or ~/.pgpass")

@@ -21,7 +21,9 @@ export interface OrganizationArgs {
   readonly aws?: boolean;
   /**
    * The stack's master key (32 bytes, base64, a secret config value `tenancy:credentialsMasterKey`).
-   * Each workspace's app-role password and credentials data key are derived from it. Required.
+   * The provider derives each workspace's app-role password and credentials data key from it,
+   * in its own process; pass the config secret itself (`config.requireSecret`), which the
+   * engine masks in its logs. Get a workspace's derived secrets with `tenancy credentials`. Required.
    */
   readonly credentialsMasterKey: pulumi.Input<string>;
 }
@@ -53,7 +55,7 @@ export class Organization extends pulumi.ComponentResource {
       for (const [i, integration] of ws.integrations.entries()) credentialValue(integration.credentialsSecret, `model.workspaces[${w}].integrations[${i}].credentialsSecret`);
     }
 
-    this.provider = new TenancyProvider(`${name}-provider`, args.postgres, { parent: this });
+    this.provider = new TenancyProvider(`${name}-provider`, args.postgres, args.credentialsMasterKey, { parent: this });
     const resource = { parent: this, provider: this.provider };
     const database = pulumi.unsecret(pulumi.output(args.postgres).database);
     const controlPlane = new ControlPlane(`${name}-control-plane`, { schema: CONTROL_SCHEMA, database, migrations: migrationInputs() }, resource);
@@ -64,7 +66,6 @@ export class Organization extends pulumi.ComponentResource {
       workspace: ws,
       database,
       aws: args.aws ?? false,
-      credentialsMasterKey: args.credentialsMasterKey,
     }));
 
     this.registerOutputs({

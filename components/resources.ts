@@ -24,14 +24,19 @@ export interface PgConnectionArgs {
 }
 export type PgConnectionInput = pulumi.Input<PgConnectionArgs>;
 
-/** The tenancy provider, configured with the admin connection (kept once, as a secret, in state). */
+/**
+ * The tenancy provider, configured with the admin connection and the stack's master key (both
+ * kept once, as secrets, in state). The provider derives every workspace's app password and data
+ * key from the master key itself: pass the config secret as is, so that the engine, which masks
+ * the stack's config secrets in its logs, never prints it.
+ */
 export class TenancyProvider extends pulumi.ProviderResource {
-  constructor(name: string, connection: PgConnectionInput, opts?: pulumi.ResourceOptions) {
+  constructor(name: string, connection: PgConnectionInput, credentialsMasterKey: pulumi.Input<string>, opts?: pulumi.ResourceOptions) {
     // An output of an object holding a secret is secret whole: only the password stays one.
     const c = pulumi.output(connection);
     super(PROVIDER_PACKAGE, name, {
       host: pulumi.unsecret(c.host), port: pulumi.unsecret(c.port.apply(String)), user: pulumi.unsecret(c.user),
-      database: pulumi.unsecret(c.database), password: pulumi.secret(c.password),
+      database: pulumi.unsecret(c.database), password: pulumi.secret(c.password), credentialsMasterKey: pulumi.secret(credentialsMasterKey),
     }, opts);
   }
 }
@@ -41,8 +46,8 @@ export interface WorkspaceBoundaryArgs {
   readonly workspace: string;
   readonly names: WorkspaceNames;
   readonly database: pulumi.Input<string>;
-  /** A secret (components/credentials-crypto.ts deriveAppPassword). */
-  readonly appPassword: pulumi.Input<string>;
+  /** Which app password the provider derives (from its master key): "1", bump to rotate. Not a secret. */
+  readonly passwordGeneration: string;
   /** By stable id: components/grants.ts workspaceGrants without the id. */
   readonly grants: pulumi.Input<Record<string, { action: GrantAction; role: string; on: pulumi.Input<GrantTarget<pulumi.Input<string>>>; privileges: readonly string[] }>>;
 }
@@ -55,7 +60,7 @@ export class WorkspaceBoundary extends pulumi.CustomResource {
   declare readonly outsiders: pulumi.Output<string[]>;
 
   constructor(name: string, args: WorkspaceBoundaryArgs, opts?: pulumi.CustomResourceOptions) {
-    super(WORKSPACE_BOUNDARY_TYPE, name, { ...args, appPassword: pulumi.secret(args.appPassword), outsiders: undefined }, opts);
+    super(WORKSPACE_BOUNDARY_TYPE, name, { ...args, outsiders: undefined }, opts);
   }
 }
 
@@ -63,8 +68,8 @@ export interface WorkspaceCredentialsArgs {
   readonly organization: string;
   readonly workspace: string;
   readonly names: Pick<WorkspaceNames, "schema" | "owner" | "app">;
-  /** A secret: the workspace's data key. */
-  readonly key: pulumi.Input<string>;
+  /** Which data key the provider derives (from its master key): "1", bump to rotate. Not a secret. */
+  readonly keyGeneration: string;
   /** By integration slug; each value made secret. */
   readonly integrations: Readonly<Record<string, { readonly provider: string; readonly value: pulumi.Input<string> }>>;
 }
@@ -76,7 +81,7 @@ export class WorkspaceCredentials extends pulumi.CustomResource {
 
   constructor(name: string, args: WorkspaceCredentialsArgs, opts?: pulumi.CustomResourceOptions) {
     const integrations = Object.fromEntries(Object.entries(args.integrations).map(([slug, i]) => [slug, { provider: i.provider, value: pulumi.secret(i.value) }]));
-    super(WORKSPACE_CREDENTIALS_TYPE, name, { ...args, key: pulumi.secret(args.key), integrations, keyId: undefined, sealed: undefined }, opts);
+    super(WORKSPACE_CREDENTIALS_TYPE, name, { ...args, integrations, keyId: undefined, sealed: undefined }, opts);
   }
 }
 

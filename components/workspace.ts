@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { TenancyModel, Workspace as WorkspaceModel } from "../config/model.ts";
 import { workspaceMembersArgs, workspaceRecordArgs } from "./control-plane/args.ts";
-import { deriveAppPassword, deriveWorkspaceKey } from "./credentials-crypto.ts";
 import { workspaceGrants } from "./grants.ts";
 import { workspaceNames } from "./naming.ts";
 import type { Organization } from "./organization.ts";
@@ -21,9 +20,10 @@ export interface WorkspaceArgs {
   readonly database: pulumi.Input<string>;
   /** Credentials in AWS KMS + Secrets Manager. Default false: sealed in PostgreSQL. */
   readonly aws?: boolean;
-  /** The stack's master key (see OrganizationArgs). */
-  readonly credentialsMasterKey: pulumi.Input<string>;
-  /** Bump to rotate this workspace's app password and data key. Default "1". */
+  /**
+   * Bump to rotate this workspace's app password and data key. Default "1". The provider derives
+   * both from the stack's master key (see OrganizationArgs); neither ever reaches the program.
+   */
   readonly keyGeneration?: string;
 }
 
@@ -37,10 +37,8 @@ export class Workspace extends pulumi.ComponentResource {
   public readonly slug: string;
   public readonly schema: string;
   public readonly appRole: string;
-  /** The password the SaaS connects with as this workspace's app role (a secret). */
-  public readonly appPassword: pulumi.Output<string>;
-  /** Without AWS: the key the SaaS decrypts this workspace's credentials with (a secret). */
-  public readonly credentialsKey: pulumi.Output<string | undefined>;
+  /** Which app password and data key the provider derived ("1" unless rotated): `tenancy credentials` needs it. */
+  public readonly keyGeneration: string;
   public readonly boundary: WorkspaceBoundary;
 
   constructor(name: string, args: WorkspaceArgs, opts?: Omit<pulumi.ComponentResourceOptions, "parent" | "protect">) {
@@ -49,38 +47,30 @@ export class Workspace extends pulumi.ComponentResource {
     // The parent is not an option: it is always the organization. Children inherit `protect`.
     super(WORKSPACE_TYPE, name, {}, { ...opts, parent: args.organization, protect });
     this.slug = ws.slug;
-    if (args.credentialsMasterKey === undefined) {
-      throw new pulumi.InputPropertyError({ propertyPath: "credentialsMasterKey", reason: `workspace "${ws.slug}" needs the stack's master key (tenancy:credentialsMasterKey): its app password and credentials key are derived from it` });
-    }
     const org = args.organization.slug;
     const names = workspaceNames(org, ws.slug);
     const generation = args.keyGeneration ?? "1";
     const child = { parent: this, protect, provider: args.organization.provider };
-    const master = pulumi.secret(args.credentialsMasterKey);
-
-    const appPassword = pulumi.secret(master.apply((m) => deriveAppPassword(m, org, ws.slug, generation)));
     const grants = pulumi.output(args.database).apply((db) => Object.fromEntries(workspaceGrants(names, db).map(({ id, ...g }) => [id, g])));
-    this.boundary = new WorkspaceBoundary(`${name}-boundary`, { organization: org, workspace: ws.slug, names, database: args.database, appPassword, grants }, child);
+    this.boundary = new WorkspaceBoundary(`${name}-boundary`, { organization: org, workspace: ws.slug, names, database: args.database, passwordGeneration: generation, grants }, child);
     new WorkspaceRecord(`${name}-record`,
       { ...workspaceRecordArgs(args.model, ws, { decommissioned: ws.decommissioned }), members: workspaceMembersArgs(args.model, ws).members },
       { ...child, dependsOn: [args.organization.record] });
 
-    let credentialsKey: pulumi.Output<string | undefined> = pulumi.output(undefined);
     if (ws.integrations.length > 0 && args.aws) {
       new WorkspaceSecrets(`${name}-secrets`, { organization: org, workspace: ws.slug, integrations: ws.integrations, aws: true }, { parent: this, protect });
     } else if (ws.integrations.length > 0) {
-      // Derived here, never a resource output: outputs reach the engine's debug log.
-      const key = pulumi.secret(master.apply((m) => deriveWorkspaceKey(m, org, ws.slug, generation)));
       const integrations = Object.fromEntries(ws.integrations.map((x, i) => [x.slug, { provider: x.provider, value: credentialValue(x.credentialsSecret, `integrations[${i}].credentialsSecret`) }]));
       const tableNames = { schema: names.schema, owner: names.owner, app: names.app };
-      new WorkspaceCredentials(`${name}-credentials`, { organization: org, workspace: ws.slug, names: tableNames, key, integrations }, { ...child, dependsOn: [this.boundary] });
-      credentialsKey = key;
+      // Not protected: its rows are sealed from stack config and written again by any apply, and
+      // removing a workspace's last integration deletes this resource. The data (and the table)
+      // belong to the boundary, which stays protected until decommissioning.
+      new WorkspaceCredentials(`${name}-credentials`, { organization: org, workspace: ws.slug, names: tableNames, keyGeneration: generation, integrations }, { ...child, protect: false, dependsOn: [this.boundary] });
     }
 
     this.schema = names.schema;
     this.appRole = names.app;
-    this.appPassword = appPassword;
-    this.credentialsKey = credentialsKey;
+    this.keyGeneration = generation;
     // What the policy pack sees of a workspace: component inputs never reach the engine, its
     // registered outputs do.
     this.registerOutputs({

@@ -33,7 +33,18 @@ export interface Diff {
 
 export interface Failure { readonly property: string; readonly reason: string }
 
-export interface Context {
+/** What the provider's configuration holds besides the connection. */
+export interface Keys {
+  /**
+   * The stack's master key (provider config `credentialsMasterKey`, from the secret stack config
+   * value of the same name). App passwords and data keys are derived from it here, in the plugin,
+   * and never leave it: no resource input, output or response carries one, so the engine's
+   * most verbose logs cannot print one. Undefined when the configuration did not give it.
+   */
+  readonly masterKey: string | undefined;
+}
+
+export interface Context extends Keys {
   /** The admin connection from the provider's configuration. */
   readonly connection: PgConnection;
 }
@@ -44,7 +55,8 @@ export interface ResourceKind<I = any, S = any> {
   /** Top-level output properties kept secret by the engine. */
   readonly secretOutputs?: readonly string[];
   check(news: I): readonly Failure[];
-  diff(olds: S, news: I): Diff | Promise<Diff>;
+  /** `keys` has no master key when the configuration is not known yet (a preview): say "update". */
+  diff(olds: S, news: I, keys?: Keys): Diff | Promise<Diff>;
   create(inputs: I, ctx: Context): Promise<{ id: string; outs: S }>;
   /** The live state, or undefined when the object is gone. `state` is absent on import. */
   read(id: string, state: S | undefined, ctx: Context): Promise<{ outs: S; inputs: I } | undefined>;
@@ -92,6 +104,7 @@ function failure(error: unknown): { code: number; details: string } {
 export function createServer(kinds: readonly ResourceKind[], version: string): { serve(): Promise<number> } {
   const byToken = new Map(kinds.map((k) => [k.token, k]));
   let connection: PgConnection | undefined;
+  let masterKey: string | undefined;
   const kindOf = (urn: string) => {
     const kind = byToken.get(typeOf(urn));
     if (!kind) throw new Error(`the tenancy provider has no resource type ${typeOf(urn)}`);
@@ -99,7 +112,7 @@ export function createServer(kinds: readonly ResourceKind[], version: string): {
   };
   const ctx = (): Context => {
     if (!connection) throw new Error("the tenancy provider is not configured: give it host, port, user, password and database");
-    return { connection };
+    return { connection, masterKey };
   };
   // Every handler: unary, a promise turned into the callback, errors as one line.
   const handle = (fn: (req: any) => Promise<any> | any) => (call: any, callback: any) => {
@@ -127,6 +140,8 @@ export function createServer(kinds: readonly ResourceKind[], version: string): {
       const get = (k: string) => args[k] ?? vars.get(`tenancy:config:${k}`) ?? vars.get(`tenancy:${k}`);
       if (!hasUnknown(args) && get("host") !== undefined) {
         connection = { host: String(get("host")), port: Number(get("port") ?? 5432), user: String(get("user")), password: String(get("password") ?? ""), database: String(get("database")) };
+        const key = get("credentialsMasterKey");
+        masterKey = typeof key === "string" && key.length > 0 ? key : undefined;
       }
       const r = new provproto.ConfigureResponse();
       r.setAcceptsecrets(true);
@@ -146,7 +161,7 @@ export function createServer(kinds: readonly ResourceKind[], version: string): {
     }),
     diff: handle(async (req) => {
       const kind = kindOf(req.getUrn());
-      const d = await kind.diff(unwrap(js(req.getOlds())), unwrap(js(req.getNews())));
+      const d = await kind.diff(unwrap(js(req.getOlds())), unwrap(js(req.getNews())), { masterKey });
       const r = new provproto.DiffResponse();
       const entries = Object.entries(d.detailedDiff);
       r.setChanges(entries.length > 0 ? provproto.DiffResponse.DiffChanges.DIFF_SOME : provproto.DiffResponse.DiffChanges.DIFF_NONE);

@@ -7,7 +7,8 @@ import { inTransaction } from "../postgres/client.ts";
 import { convergeBoundary, dropBoundary, readBoundary } from "../postgres/boundary-sql.ts";
 import type { Grant } from "../postgres/grants-sql.ts";
 import { passwordDigest } from "../postgres/roles.ts";
-import { UNKNOWN, type Diff, type DiffKind, type Failure, type ResourceKind } from "../server.ts";
+import { appPasswordOf, GENERATION } from "../keys.ts";
+import { UNKNOWN, type Diff, type DiffKind, type Failure, type Keys, type ResourceKind } from "../server.ts";
 import { canonical, identifierFailures, mapDiff } from "./common.ts";
 
 export const WORKSPACE_BOUNDARY = "tenancy:postgres:WorkspaceBoundary";
@@ -17,12 +18,16 @@ export interface BoundaryInputs {
   readonly workspace: string;
   readonly names: WorkspaceNames;
   readonly database: string;
-  /** A secret: derived from the master key in the program; only its SCRAM verifier reaches the server. */
-  readonly appPassword: string;
+  /**
+   * Which app password: the provider derives it from the master key, organization, workspace
+   * and this generation ("1"; bump to rotate). Only its SCRAM verifier reaches the server, only
+   * a digest reaches the state, and the password itself never leaves the plugin.
+   */
+  readonly passwordGeneration: string;
   readonly grants: Readonly<Record<string, Grant>>;
 }
 
-export interface BoundaryState extends Omit<BoundaryInputs, "appPassword"> {
+export interface BoundaryState extends BoundaryInputs {
   readonly passwordDigest: string;
   readonly roles: Readonly<Record<string, string>>;
   readonly schemaOwner: string;
@@ -33,9 +38,16 @@ export interface BoundaryState extends Omit<BoundaryInputs, "appPassword"> {
 
 const expectedRoles = (n: WorkspaceNames) => ({ [n.owner]: "NOLOGIN", [n.app]: "LOGIN", [n.readonly]: "NOLOGIN" });
 
-function stateOf(inputs: BoundaryInputs): BoundaryState {
-  const { appPassword, ...rest } = inputs;
-  return { ...rest, passwordDigest: passwordDigest(appPassword), roles: expectedRoles(inputs.names), schemaOwner: inputs.names.owner, credentialsTable: "ok", outsiders: [] };
+const scope = (i: BoundaryInputs) => ({ organization: i.organization, workspace: i.workspace, generation: i.passwordGeneration });
+
+function stateOf(inputs: BoundaryInputs, appPassword: string): BoundaryState {
+  return { ...inputs, passwordDigest: passwordDigest(appPassword), roles: expectedRoles(inputs.names), schemaOwner: inputs.names.owner, credentialsTable: "ok", outsiders: [] };
+}
+
+/** Whether the state's password digest is not the one of the password `news` names (unknown: yes). */
+async function passwordChanged(olds: BoundaryState, news: BoundaryInputs, keys: Keys): Promise<boolean> {
+  if (keys.masterKey === undefined || news.passwordGeneration === UNKNOWN) return true;
+  return olds.passwordDigest !== passwordDigest(await appPasswordOf(keys, scope(news)));
 }
 
 export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
@@ -54,18 +66,18 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
         failures.push({ property: `grants.${id}`, reason: `a boundary grants only CONNECT on its own database "${news.database}"; got ${g.privileges.join(", ")} on "${g.on.database}"` });
       }
     }
-    if (news.appPassword !== UNKNOWN && (typeof news.appPassword !== "string" || !/^[\x21-\x7e]{16,256}$/.test(news.appPassword))) {
-      failures.push({ property: "appPassword", reason: "the app role's password must be 16 to 256 printable ASCII characters" });
+    if (news.passwordGeneration !== UNKNOWN && (typeof news.passwordGeneration !== "string" || !GENERATION.test(news.passwordGeneration))) {
+      failures.push({ property: "passwordGeneration", reason: `a password generation is 1 to 32 lowercase letters, digits or dashes ("1", "2", "2026-12"); got ${JSON.stringify(news.passwordGeneration)}` });
     }
     return failures;
   },
-  diff(olds, news) {
+  async diff(olds, news, keys = { masterKey: undefined }) {
     const replaces = ["organization", "workspace", "names", "database"].filter((k) => canonical((olds as never)[k]) !== canonical((news as never)[k]));
     const detailedDiff: Record<string, DiffKind> = Object.fromEntries(replaces.map((k) => [k, "update-replace" as DiffKind]));
     Object.assign(detailedDiff, mapDiff("grants", olds.grants, news.grants));
     Object.assign(detailedDiff, mapDiff("roles", olds.roles, expectedRoles(news.names)));
-    // A refresh compares state with what was read back, which has no password.
-    if (news.appPassword !== undefined && (news.appPassword === UNKNOWN || olds.passwordDigest !== passwordDigest(news.appPassword))) detailedDiff.appPassword = "update";
+    // Reported as `appPassword`, what changes on the server, though only its generation is an input.
+    if (await passwordChanged(olds, news, keys)) detailedDiff.appPassword = "update";
     if (olds.schemaOwner !== news.names.owner) detailedDiff.schemaOwner = "update";
     if (olds.credentialsTable !== "ok") detailedDiff.credentialsTable = "update";
     if ((olds.outsiders ?? []).length > 0) detailedDiff.outsiders = "update";
@@ -74,8 +86,9 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
     return { replaces, detailedDiff, deleteBeforeReplace: true } satisfies Diff;
   },
   async create(inputs, ctx) {
-    await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, inputs));
-    return { id: `${inputs.organization}/${inputs.workspace}`, outs: stateOf(inputs) };
+    const appPassword = await appPasswordOf(ctx, scope(inputs));
+    await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, { ...inputs, appPassword }));
+    return { id: `${inputs.organization}/${inputs.workspace}`, outs: stateOf(inputs, appPassword) };
   },
   async read(id, state, ctx) {
     const [organization, workspace] = id.split("/") as [string, string];
@@ -86,14 +99,15 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
     const found = await inTransaction(ctx.connection, (sql) => readBoundary(sql, names, database, grants));
     if (!found) return undefined;
     const outs: BoundaryState = {
-      organization, workspace, names, database, passwordDigest: state?.passwordDigest ?? "", ...found,
+      organization, workspace, names, database, passwordGeneration: state?.passwordGeneration ?? "1", passwordDigest: state?.passwordDigest ?? "", ...found,
     };
     const { passwordDigest: _, roles: _r, schemaOwner: _s, credentialsTable: _c, outsiders: _o, ...inputs } = outs;
     return { outs, inputs: inputs as never };
   },
   async update(_id, _olds, news, ctx) {
-    await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, news));
-    return stateOf(news);
+    const appPassword = await appPasswordOf(ctx, scope(news));
+    await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, { ...news, appPassword }));
+    return stateOf(news, appPassword);
   },
   async delete(_id, state, ctx) {
     await inTransaction(ctx.connection, (sql) => dropBoundary(sql, state.names, state.database));

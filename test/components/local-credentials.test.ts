@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import {
   credentialAad, credentialDigest, dataKeyId, deriveAppPassword, deriveWorkspaceKey, generateDataKey, NONCE_BYTES, openCredential, sealCredential, TAG_BYTES,
 } from "../../components/credentials-crypto.ts";
-import { boundaryKind } from "../../provider/resources/boundary.ts";
 import { credentialsKind, type CredentialsInputs, type CredentialsState } from "../../provider/resources/credentials.ts";
-import { UNKNOWN } from "../../provider/server.ts";
+import { dataKeyOf } from "../../provider/keys.ts";
+import { UNKNOWN, type Keys } from "../../provider/server.ts";
 
 // Hundreds of seals each: the 5 s default is too short on a busy 2-core machine (measured 5.2 s
 // for the first one while e2e suites ran alongside). A time limit, not an assertion.
@@ -138,11 +138,6 @@ describe("app-role passwords", () => {
     }
   });
 
-  it("passes the boundary's password check", async () => {
-    const password = await deriveAppPassword(key, "acme", "emea");
-    const failures = boundaryKind.check({ organization: "acme", workspace: "emea", names: { schema: "acme__emea", owner: "acme__emea__owner", app: "acme__emea__app", readonly: "acme__emea__ro" }, database: "tenancy", appPassword: password, grants: {} });
-    expect(failures).toEqual([]);
-  });
 
   it("refuses parts that could make two workspaces share a password, and a bad master key without printing it", async () => {
     await expect(deriveAppPassword(key, "acme/x", "emea")).rejects.toThrow(/organization "acme\/x"/);
@@ -157,13 +152,18 @@ describe("app-role passwords", () => {
 
 describe("WorkspaceCredentials' check and diff", () => {
   const names = { schema: "acme__emea", owner: "acme__emea__owner", app: "acme__emea__app" };
-  const inputs: CredentialsInputs = { organization: "acme", workspace: "emea", names, key, integrations: { slack: { provider: "slack", value: "xoxb-old" } } };
+  // The provider's configuration: the data key is derived from its master key, never an input.
+  const keys: Keys = { masterKey: key };
+  const inputs: CredentialsInputs = { organization: "acme", workspace: "emea", names, keyGeneration: "1", integrations: { slack: { provider: "slack", value: "xoxb-old" } } };
   /** What create would keep: the key's id and a keyed digest per integration, never a value or key. */
-  const stateOf = async (i: CredentialsInputs): Promise<CredentialsState> => ({
-    organization: i.organization, workspace: i.workspace, names: i.names, keyId: await dataKeyId(i.key), table: "ok",
-    sealed: Object.fromEntries(await Promise.all(Object.entries(i.integrations).map(async ([slug, x]) => [slug, { provider: x.provider, digest: await credentialDigest(i.key, x.value, credentialAad(i.names.schema, slug)) }] as const))),
-  });
-  const diff = async (news: Partial<CredentialsInputs>, olds: CredentialsInputs = inputs) => credentialsKind.diff(await stateOf(olds), { ...inputs, ...news });
+  const stateOf = async (i: CredentialsInputs): Promise<CredentialsState> => {
+    const dataKey = await dataKeyOf(keys, { organization: i.organization, workspace: i.workspace, generation: i.keyGeneration });
+    return {
+      organization: i.organization, workspace: i.workspace, names: i.names, keyGeneration: i.keyGeneration, keyId: await dataKeyId(dataKey), table: "ok",
+      sealed: Object.fromEntries(await Promise.all(Object.entries(i.integrations).map(async ([slug, x]) => [slug, { provider: x.provider, digest: await credentialDigest(dataKey, x.value, credentialAad(i.names.schema, slug)) }] as const))),
+    };
+  };
+  const diff = async (news: Partial<CredentialsInputs>, olds: CredentialsInputs = inputs, with_: Keys = keys) => credentialsKind.diff(await stateOf(olds), { ...inputs, ...news }, with_);
 
   it("sees no change when nothing changed", async () => {
     expect(await diff({})).toEqual({ replaces: [], detailedDiff: {} });
@@ -182,13 +182,15 @@ describe("WorkspaceCredentials' check and diff", () => {
     expect(await diff({ integrations: { slack2: { provider: "slack", value: "xoxb-old" } } })).toEqual({ replaces: [], detailedDiff: { 'integrations["slack"]': "delete", 'integrations["slack2"]': "add" } });
   });
 
-  it("updates every integration under a new key, without replacing", async () => {
-    const result = await diff({ key: otherKey });
-    expect(result).toEqual({ replaces: [], detailedDiff: { key: "update", 'integrations["slack"]': "update" } });
+  it("updates every integration under a new key (a new generation or master key), without replacing", async () => {
+    const rotated = { replaces: [], detailedDiff: { key: "update", 'integrations["slack"]': "update" } };
+    expect(await diff({ keyGeneration: "2" })).toEqual(rotated);
+    expect(await diff({}, inputs, { masterKey: otherKey })).toEqual(rotated);
   });
 
   it("updates when the key or a value is not known yet (rotation in the same run)", async () => {
-    expect(await diff({ key: UNKNOWN })).toEqual({ replaces: [], detailedDiff: { integrations: "update" } });
+    expect(await diff({ keyGeneration: UNKNOWN })).toEqual({ replaces: [], detailedDiff: { integrations: "update" } });
+    expect(await diff({}, inputs, { masterKey: undefined })).toEqual({ replaces: [], detailedDiff: { integrations: "update" } });
     expect(await diff({ integrations: { slack: { provider: "slack", value: UNKNOWN } } })).toEqual({ replaces: [], detailedDiff: { integrations: "update" } });
   });
 
@@ -201,15 +203,15 @@ describe("WorkspaceCredentials' check and diff", () => {
   });
 
   it("repairs a table a refresh found wrong", async () => {
-    await expect(credentialsKind.diff({ ...(await stateOf(inputs)), table: "has a trigger" }, inputs)).resolves.toEqual({ replaces: [], detailedDiff: { table: "update" } });
+    await expect(credentialsKind.diff({ ...(await stateOf(inputs)), table: "has a trigger" }, inputs, keys)).resolves.toEqual({ replaces: [], detailedDiff: { table: "update" } });
   });
 
   it("checks names and slugs without quoting the credential or the key", () => {
-    const failures = credentialsKind.check({ ...inputs, names: { ...names, schema: "Bad Name" }, integrations: { "-x": { provider: "slack", value: "" }, slack: { provider: "slack", value: "xoxb-secret-value" } } });
-    expect(failures.map((f) => f.property).sort()).toEqual(["integrations", "integrations.-x", "schema"]);
+    const failures = credentialsKind.check({ ...inputs, names: { ...names, schema: "Bad Name" }, keyGeneration: "Two", integrations: { "-x": { provider: "slack", value: "" }, slack: { provider: "slack", value: "xoxb-secret-value" } } });
+    expect(failures.map((f) => f.property).sort()).toEqual(["integrations", "integrations.-x", "keyGeneration", "schema"]);
     expect(JSON.stringify(failures)).not.toContain(key);
     expect(JSON.stringify(failures)).not.toContain("xoxb-secret-value");
     expect(credentialsKind.check(inputs)).toEqual([]);
-    expect(credentialsKind.check({ ...inputs, key: UNKNOWN, integrations: { slack: { provider: "slack", value: UNKNOWN } } })).toEqual([]);
+    expect(credentialsKind.check({ ...inputs, keyGeneration: UNKNOWN, integrations: { slack: { provider: "slack", value: UNKNOWN } } })).toEqual([]);
   });
 });

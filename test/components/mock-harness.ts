@@ -192,7 +192,7 @@ export async function deployOrganization(recorder: MockRecorder, model: TenancyM
   const mark = recorder.registered.length;
   const masterKey = new pulumi.Config("tenancy").getSecret("credentialsMasterKey");
   const org = new Organization(model.organization!.slug, { model, postgres: POSTGRES, credentialsMasterKey: masterKey, ...args } as OrganizationArgs);
-  await Promise.all([valueOf(org.urn), ...org.workspaces.flatMap((w) => [valueOf(w.urn), valueOf(w.appPassword), valueOf(w.credentialsKey)])]);
+  await Promise.all([valueOf(org.urn), ...org.workspaces.map((w) => valueOf(w.urn))]);
   await settle();
   const regs = recorder.registered.slice(mark);
   const root = regs.find((r) => r.type === ORGANIZATION_TYPE)!;

@@ -11,7 +11,7 @@ import {
 import { WORKSPACE_TYPE } from "../../components/workspace.ts";
 import { WORKSPACE_SECRETS_TYPE } from "../../components/workspace-secrets.ts";
 import {
-  declaration, deployOrganization, isSecretValue, plainInputs, reveal, SECRET_CONFIG, settle, startMocks, subtree,
+  declaration, deployOrganization, isSecretValue, MASTER_KEY, plainInputs, reveal, SECRET_CONFIG, settle, startMocks, subtree,
   type Deployed, type Registration,
 } from "./mock-harness.ts";
 
@@ -98,14 +98,16 @@ describe("Organization", () => {
     expect(Object.keys(people)).not.toContain("Ben@ACME.test");
   });
 
-  it("configures its tenancy provider with the admin connection, the password as a secret", () => {
+  it("configures its tenancy provider with the admin connection and the master key, both secrets", () => {
     const provider = dev.named("acme-provider");
     expect(provider).toMatchObject({ custom: true, parent: dev.root.urn });
     expect(isSecretValue(provider.inputs.password)).toBe(true);
-    expect(plainInputs(provider)).toEqual({ host: "db.internal", port: "5432", user: "tenancy_admin", database: "tenancy", password: "admin-password" });
-    // The admin password is in the provider's configuration and nowhere else.
+    expect(isSecretValue(provider.inputs.credentialsMasterKey)).toBe(true);
+    expect(plainInputs(provider)).toEqual({ host: "db.internal", port: "5432", user: "tenancy_admin", database: "tenancy", password: "admin-password", credentialsMasterKey: MASTER_KEY });
+    // The admin password and the master key are in the provider's configuration and nowhere else.
     const others = dev.regs.filter((r) => r !== provider);
     expect(JSON.stringify(others.map((r) => r.inputs))).not.toContain("admin-password");
+    expect(JSON.stringify(others.map((r) => r.inputs))).not.toContain(MASTER_KEY);
     expect(others.filter((r) => "connection" in r.inputs).map((r) => r.name)).toEqual([]);
   });
 

@@ -32,10 +32,9 @@ describe("a Workspace's boundary", () => {
 
   it("declares the workspace's organization, slug, derived names and the admin connection's database, all in clear", () => {
     for (const slug of slugs) {
-      const { appPassword: _, ...rest } = plainInputs(boundaryOf(slug));
-      expect(rest).toEqual({ organization: "acme", workspace: slug, names: workspaceNames("acme", slug), database: "tenancy", grants: grantMap(slug, "tenancy") });
+      expect(plainInputs(boundaryOf(slug))).toEqual({ organization: "acme", workspace: slug, names: workspaceNames("acme", slug), database: "tenancy", passwordGeneration: "1", grants: grantMap(slug, "tenancy") });
       // Policies read the names and the database: none of them may arrive as a secret.
-      for (const key of ["organization", "workspace", "names", "database", "grants"]) expect(isSecretValue(boundaryOf(slug).inputs[key]), `${slug} ${key}`).toBe(false);
+      for (const key of ["organization", "workspace", "names", "database", "passwordGeneration", "grants"]) expect(isSecretValue(boundaryOf(slug).inputs[key]), `${slug} ${key}`).toBe(false);
     }
     expect(dev.org.workspaces.map((w) => [w.schema, w.appRole])).toEqual(slugs.map((s) => [workspaceNames("acme", s).schema, workspaceNames("acme", s).app]));
   });
@@ -67,28 +66,21 @@ describe("a Workspace's boundary", () => {
     for (const slug of slugs) expect(boundaryKind.check(plainInputs(boundaryOf(slug)) as never), slug).toEqual([]);
   });
 
-  it("sends the app password as a secret, derived from the master key per organization and workspace", async () => {
-    const passwords = new Set<string>();
+  it("never sends the app password: only its generation, the provider derives it from the master key", async () => {
+    const sent = JSON.stringify(dev.regs.map((r) => r.inputs));
     for (const slug of slugs) {
-      const sent = boundaryOf(slug).inputs.appPassword;
-      expect(isSecretValue(sent), slug).toBe(true);
-      const derived = await deriveAppPassword(MASTER_KEY, "acme", slug);
-      expect(reveal(sent)).toBe(derived);
-      passwords.add(derived);
-      const w = dev.org.workspaces.find((x) => x.slug === slug)!;
-      expect(await pulumi.isSecret(w.appPassword)).toBe(true);
-      expect(await valueOf(w.appPassword)).toBe(derived);
+      expect(boundaryOf(slug).inputs).not.toHaveProperty("appPassword");
+      expect(sent, slug).not.toContain(await deriveAppPassword(MASTER_KEY, "acme", slug));
+      expect(dev.org.workspaces.find((x) => x.slug === slug)!.keyGeneration).toBe("1");
     }
-    expect(passwords.size).toBe(slugs.length);
-    expect(passwords.has(MASTER_KEY)).toBe(false);
   });
 
-  it("derives the same password on every run, so an unchanged declaration changes nothing", async () => {
+  it("sends the same inputs on every run, so an unchanged declaration changes nothing", async () => {
     const again = await deployOrganization(recorder, declaration("dev"));
     for (const slug of slugs) expect(again.named(`acme-${slug}-boundary`).inputs).toEqual(boundaryOf(slug).inputs);
   });
 
   it("sends no output-only property (outsiders) as an input", () => {
-    for (const slug of slugs) expect(Object.keys(boundaryOf(slug).inputs).sort()).toEqual(["appPassword", "database", "grants", "names", "organization", "workspace"]);
+    for (const slug of slugs) expect(Object.keys(boundaryOf(slug).inputs).sort()).toEqual(["database", "grants", "names", "organization", "passwordGeneration", "workspace"]);
   });
 });

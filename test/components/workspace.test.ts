@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { workspaceMembersArgs, workspaceRecordArgs } from "../../components/control-plane/args.ts";
 import { deriveAppPassword, deriveWorkspaceKey } from "../../components/credentials-crypto.ts";
 import { workspaceNames } from "../../components/naming.ts";
-import { WORKSPACE_BOUNDARY_TYPE, WORKSPACE_CREDENTIALS_TYPE, WORKSPACE_RECORD_TYPE } from "../../components/resources.ts";
+import { WORKSPACE_BOUNDARY_TYPE, WORKSPACE_CREDENTIALS_TYPE, WORKSPACE_RECORD_TYPE, WorkspaceCredentials } from "../../components/resources.ts";
 import { WORKSPACE_TYPE, Workspace } from "../../components/workspace.ts";
 import { WORKSPACE_SECRETS_TYPE } from "../../components/workspace-secrets.ts";
 import {
@@ -56,13 +56,16 @@ describe("Workspace", () => {
     ]);
   });
 
-  it("protects everything under a workspace, in the requests and on the resource objects", () => {
+  it("protects everything under a workspace but its sealed credentials, in the requests and on the resource objects", () => {
+    // WorkspaceCredentials only holds rows sealed from stack config, written again by any apply:
+    // removing the last integration must delete it. The table and the data are the boundary's.
+    const unprotected = (name: string) => name.endsWith("-credentials");
     for (const d of [dev, aws]) {
       for (const w of d.org.workspaces) {
         const regs = inWorkspace(d, `acme-${w.slug}`);
-        expect(regs.filter((r) => !r.protect).map((r) => r.name)).toEqual([]);
+        expect(regs.filter((r) => !r.protect).map((r) => r.name)).toEqual(regs.filter((r) => unprotected(r.name)).map((r) => r.name));
         // `__protect` is internal: the flag each resource was constructed with.
-        expect(descendants(w).filter((c) => (c as any).__protect !== true)).toEqual([]);
+        expect(descendants(w).filter((c) => (c as any).__protect !== !(c instanceof WorkspaceCredentials))).toEqual([]);
         expect(descendants(w)).toHaveLength(regs.length - 1);
       }
     }
@@ -75,7 +78,7 @@ describe("Workspace", () => {
       expect(retiring).toHaveLength(size);
       expect(retiring.filter((r) => r.protect).map((r) => r.name)).toEqual([]);
       expect(descendants(workspaceOf(d, "emea-support")).filter((c) => (c as any).__protect)).toEqual([]);
-      expect([...inWorkspace(d, "acme-us-sales"), ...inWorkspace(d, "acme-internal")].every((r) => r.protect)).toBe(true);
+      expect([...inWorkspace(d, "acme-us-sales"), ...inWorkspace(d, "acme-internal")].filter((r) => !r.protect).map((r) => r.name)).toEqual(d.regs.some((r) => r.type.startsWith("aws:")) ? [] : ["acme-us-sales-credentials"]);
       expect(d.named("acme-emea-support-record").inputs.decommissioned).toBe(true);
       expect(d.outputsOf("acme-emea-support").decommissioned).toBe(true);
     }
@@ -131,8 +134,10 @@ describe("Workspace", () => {
     const key = await deriveWorkspaceKey(MASTER_KEY, "acme", "us-sales");
     const credentials = dev.named("acme-us-sales-credentials").inputs;
     expect(credentials).toMatchObject({ organization: "acme", workspace: "us-sales", names: { schema: names.schema, owner: names.owner, app: names.app } });
-    expect(isSecretValue(credentials.key)).toBe(true);
-    expect(reveal(credentials.key)).toBe(key);
+    // The key itself is never sent: the provider derives it from its master key and the generation.
+    expect(credentials.keyGeneration).toBe("1");
+    expect(credentials).not.toHaveProperty("key");
+    expect(JSON.stringify(dev.regs.map((r) => r.inputs))).not.toContain(key);
     const integrations = credentials.integrations as Record<string, { provider: string; value: unknown }>;
     expect(Object.keys(integrations).sort()).toEqual(["drive", "hubspot"]);
     for (const [slug, i] of Object.entries(integrations)) expect(isSecretValue(i.value), slug).toBe(true);
@@ -140,12 +145,6 @@ describe("Workspace", () => {
       drive: { provider: "google-drive", value: SECRET_CONFIG["tenancy:usDriveOauth"] },
       hubspot: { provider: "hubspot", value: SECRET_CONFIG["tenancy:usHubspotOauth"] },
     });
-    // Another workspace's credentials go under another key.
-    expect(reveal(dev.named("acme-emea-support-credentials").inputs.key)).toBe(await deriveWorkspaceKey(MASTER_KEY, "acme", "emea-support"));
-    expect(reveal(dev.named("acme-emea-support-credentials").inputs.key)).not.toBe(key);
-    expect(await pulumi.isSecret(workspaceOf(dev, "us-sales").credentialsKey)).toBe(true);
-    expect(await valueOf(workspaceOf(dev, "us-sales").credentialsKey)).toBe(key);
-    expect(await valueOf(workspaceOf(dev, "internal").credentialsKey)).toBeUndefined();
   });
 
   it("with AWS, makes a KMS key, alias and read policy per workspace and a secret per integration, and no WorkspaceCredentials", async () => {
@@ -164,7 +163,6 @@ describe("Workspace", () => {
     expect(isSecretValue(version.secretString)).toBe(true);
     expect(reveal(version.secretString)).toBe(SECRET_CONFIG["tenancy:emeaSlackToken"]);
     expect(aws.named("acme-emea-support-secrets-slack-secret").inputs).toMatchObject({ name: "tenancy/acme/emea-support/slack" });
-    expect(await valueOf(workspaceOf(aws, "emea-support").credentialsKey)).toBeUndefined();
     // The boundary is the same with or without AWS.
     expect(aws.named("acme-us-sales-boundary").inputs).toEqual(dev.named("acme-us-sales-boundary").inputs);
   });
@@ -173,9 +171,8 @@ describe("Workspace", () => {
     const bare = await deployOrganization(recorder, { ...devModel, workspaces: [] });
     const other = new pulumi.ComponentResource("test:index:Elsewhere", "elsewhere");
     const opts = { parent: other, protect: false } as pulumi.ComponentResourceOptions;
-    const ws = new Workspace("t-parented", { organization: bare.org, model: devModel, workspace: devModel.workspaces[2]!, database: "tenancy", credentialsMasterKey: MASTER_KEY }, opts);
+    const ws = new Workspace("t-parented", { organization: bare.org, model: devModel, workspace: devModel.workspaces[2]!, database: "tenancy" }, opts);
     await valueOf(ws.urn);
-    await valueOf(ws.appPassword);
     await settle();
     expect((ws as any).__parentResource).toBe(bare.org);
     expect(recorder.registered.find((r) => r.name === "t-parented")).toMatchObject({ parent: bare.root.urn, protect: true });
@@ -183,29 +180,28 @@ describe("Workspace", () => {
     expect(recorder.registered.find((r) => r.name === "t-parented-boundary")!.provider).toMatch(new RegExp(`^${bare.named("acme-provider").urn.replace(/[$]/g, "\\$")}::`));
   });
 
-  it("derives a new app password and data key when its key generation is bumped", async () => {
+  it("asks the provider for a new app password and data key when its key generation is bumped", async () => {
     const bare = await deployOrganization(recorder, { ...devModel, workspaces: [] });
-    const rotated = new Workspace("t-rotated", { organization: bare.org, model: devModel, workspace: devModel.workspaces[0]!, database: "tenancy", credentialsMasterKey: MASTER_KEY, keyGeneration: "2" });
-    expect(await valueOf(rotated.appPassword)).toBe(await deriveAppPassword(MASTER_KEY, "acme", "emea-support", "2"));
-    expect(await valueOf(rotated.appPassword)).not.toBe(await valueOf(workspaceOf(dev, "emea-support").appPassword));
-    expect(await valueOf(rotated.credentialsKey)).toBe(await deriveWorkspaceKey(MASTER_KEY, "acme", "emea-support", "2"));
+    const rotated = new Workspace("t-rotated", { organization: bare.org, model: devModel, workspace: devModel.workspaces[0]!, database: "tenancy", keyGeneration: "2" });
+    await valueOf(rotated.urn);
     await settle();
+    expect(rotated.keyGeneration).toBe("2");
+    expect(recorder.registered.find((r) => r.name === "t-rotated-boundary")!.inputs.passwordGeneration).toBe("2");
+    expect(recorder.registered.find((r) => r.name === "t-rotated-credentials")!.inputs.keyGeneration).toBe("2");
   });
 
-  it("keeps the app password and the credentials key secret, and the admin connection out of every workspace resource", async () => {
+  it("keeps the app password, the credentials key, the master key and the admin connection out of every workspace resource", async () => {
     const inWorkspaces = dev.regs.filter((r) => r.custom && dev.org.workspaces.some((w) => inWorkspace(dev, `acme-${w.slug}`).includes(r)));
     expect(inWorkspaces.length).toBeGreaterThan(0);
     for (const r of inWorkspaces) {
       expect(r.inputs, r.name).not.toHaveProperty("connection");
       expect(JSON.stringify(r.inputs), r.name).not.toContain("admin-password");
     }
+    const sent = JSON.stringify(inWorkspaces.map((r) => r.inputs));
+    expect(sent).not.toContain(MASTER_KEY);
     for (const w of dev.org.workspaces) {
-      const derived = await deriveAppPassword(MASTER_KEY, "acme", w.slug);
-      const boundary = dev.named(`acme-${w.slug}-boundary`).inputs;
-      expect(isSecretValue(boundary.appPassword), w.slug).toBe(true);
-      expect(reveal(boundary.appPassword)).toBe(derived);
-      expect(await pulumi.isSecret(w.appPassword), w.slug).toBe(true);
-      expect(await valueOf(w.appPassword)).toBe(derived);
+      expect(sent, w.slug).not.toContain(await deriveAppPassword(MASTER_KEY, "acme", w.slug));
+      expect(sent, w.slug).not.toContain(await deriveWorkspaceKey(MASTER_KEY, "acme", w.slug));
     }
   });
 

@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import pg from "pg";
 import { stringify } from "yaml";
 import type { Harness } from "./harness.ts";
+import { credentialsOf } from "../../cli/credentials.ts";
 
 export interface Server {
   readonly su: pg.Client;
@@ -83,9 +84,8 @@ export function declaration(o: DeclarationOptions): string {
   return stringify(doc);
 }
 
-/** Every workspace's app password, from the stack outputs (a secret output). */
+/** Every workspace's app password, as `tenancy credentials --show-secrets` gives it to the SaaS. */
 export async function appPasswords(h: Harness): Promise<Record<string, string>> {
-  const outputs = await h.stack.outputs();
-  const workspaces = (outputs.workspaces?.value ?? {}) as Record<string, { appPassword: string }>;
+  const { workspaces } = await credentialsOf(h.stack, { showSecrets: true });
   return Object.fromEntries(Object.entries(workspaces).map(([slug, w]) => [slug, w.appPassword]));
 }

@@ -24,7 +24,8 @@ const root = join(import.meta.dirname, "../..");
 /** The records of one model, wired in dependency order (schema, organization, workspace with its members). */
 export function declareControlPlane(model: TenancyModel, connection: PgConnectionInput & { database: string }): void {
   const slug = model.organization!.slug;
-  const provider = new TenancyProvider("postgres", connection);
+  // Records need no master key: nothing is derived from it here.
+  const provider = new TenancyProvider("postgres", connection, "");
   const schema = new ControlPlane("control-plane", { schema: CONTROL_SCHEMA, database: connection.database, migrations: migrationInputs() }, { provider });
   const org = new OrganizationRecord(`${slug}-record`, organizationRecordArgs(model), { provider, dependsOn: [schema] });
   for (const ws of model.workspaces) {

@@ -71,6 +71,23 @@ describe("the dev stack on the real engine", () => {
     expect(await h.plannedChanges()).toEqual([]);
   });
 
+  it("removes a workspace's last integration: its sealed row goes, the table and everything else stay", async () => {
+    const before = readFileSync(h.declaration, "utf8");
+    const without = before.replace("    integrations:\n      - { slug: slack, provider: slack, credentialsSecret: emeaSlackToken }\n", "");
+    expect(without).not.toBe(before);
+    await h.writeDeclaration(without);
+    const planned = await h.plannedChanges();
+    expect(planned).toContain("delete tenancy:postgres:WorkspaceCredentials acme-emea-support-credentials");
+    expect(planned.filter((c) => !c.startsWith("update tenancy:control:") && !c.startsWith("delete tenancy:postgres:WorkspaceCredentials"))).toEqual([]);
+    await h.stack.up();
+    expect(await h.query("SELECT slug FROM acme__emea_support.integration_credentials")).toEqual([]);
+    expect(await h.query("SELECT slug FROM acme__us_sales.integration_credentials ORDER BY 1")).toEqual([{ slug: "drive" }, { slug: "hubspot" }]);
+    expect(await h.plannedChanges()).toEqual([]);
+    await h.writeDeclaration(before);
+    await h.stack.up();
+    expect(await h.query("SELECT slug FROM acme__emea_support.integration_credentials")).toEqual([{ slug: "slack" }]);
+  });
+
   it("shows no drift on refresh", async () => {
     const result = await h.stack.refresh();
     expect(Object.keys(result.summary.resourceChanges ?? {})).toEqual(["same"]);

@@ -8,6 +8,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAdminRole, ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
 import { freePort } from "../../cli/local/net.ts";
+import { deriveAppPassword, generateDataKey } from "../../components/credentials-crypto.ts";
 import { workspaceGrants } from "../../components/grants.ts";
 import { workspaceNames } from "../../components/naming.ts";
 import { boundaryKind, type BoundaryInputs } from "../../provider/resources/boundary.ts";
@@ -22,7 +23,7 @@ beforeAll(async () => {
   port = await freePort();
   const server = await ensureLocalPostgres({ root: dir, port });
   admin = await ensureAdminRole(dir, server);
-  ctx = { connection: { host: admin.host, port: admin.port, user: admin.user, password: admin.password, database: admin.database } };
+  ctx = { connection: { host: admin.host, port: admin.port, user: admin.user, password: admin.password, database: admin.database }, masterKey: await generateDataKey() };
   su = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: admin.database });
   await su.connect();
 });
@@ -32,18 +33,18 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const password = "p".repeat(20) + "A1";
 function boundary(ws: string): BoundaryInputs {
   const names = workspaceNames("acme", ws);
-  return { organization: "acme", workspace: ws, names, database: admin.database, appPassword: password,
+  return { organization: "acme", workspace: ws, names, database: admin.database, passwordGeneration: "1",
     grants: Object.fromEntries(workspaceGrants(names, admin.database).map(({ id, ...g }) => [id, g])) };
 }
-const key = Buffer.alloc(32, 7).toString("base64");
 function credentials(ws: string, value = "xoxb-secret-value"): CredentialsInputs {
   const n = workspaceNames("acme", ws);
-  return { organization: "acme", workspace: ws, names: { schema: n.schema, owner: n.owner, app: n.app }, key, integrations: { slack: { provider: "slack", value } } };
+  return { organization: "acme", workspace: ws, names: { schema: n.schema, owner: n.owner, app: n.app }, keyGeneration: "1", integrations: { slack: { provider: "slack", value } } };
 }
 async function asApp(ws: string, sql: string): Promise<void> {
+  // The password the provider derived from its master key for this workspace.
+  const password = await deriveAppPassword(ctx.masterKey!, "acme", ws);
   const c = new pg.Client({ host: admin.host, port: admin.port, user: workspaceNames("acme", ws).app, password, database: admin.database });
   await c.connect();
   try { await c.query(sql); } finally { await c.end(); }
@@ -57,7 +58,7 @@ describe("WorkspaceBoundary", () => {
     expect(read?.outs.credentialsTable).toBe("ok");
     expect(read?.outs.outsiders).toEqual([]);
     expect(Object.keys(read!.outs.grants).sort()).toEqual(Object.keys(inputs.grants).sort());
-    expect(await boundaryKind.diff(read!.outs, inputs)).toMatchObject({ detailedDiff: {} });
+    expect(await boundaryKind.diff(read!.outs, inputs, ctx)).toMatchObject({ detailedDiff: {} });
     const table = await su.query("SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE oid = 'acme__emea.integration_credentials'::regclass");
     expect(table.rows[0].owner).toBe("acme__emea__owner");
   });
@@ -68,7 +69,7 @@ describe("WorkspaceBoundary", () => {
     await su.query("SET ROLE tenancy_admin; GRANT USAGE ON SCHEMA acme__emea TO acme__apac__app; GRANT acme__emea__owner TO acme__apac__app; RESET ROLE");
     const read = await boundaryKind.read("acme/emea", undefined, ctx);
     expect(read!.outs.outsiders).toEqual(expect.arrayContaining([expect.stringContaining("schema acme__emea acme__apac__app USAGE"), expect.stringContaining("has-member acme__emea__owner acme__apac__app")]));
-    const diff = await boundaryKind.diff(read!.outs, boundary("emea"));
+    const diff = await boundaryKind.diff(read!.outs, boundary("emea"), ctx);
     expect(diff.detailedDiff).toHaveProperty("outsiders", "update");
     await boundaryKind.update("acme/emea", read!.outs, boundary("emea"), ctx);
     const after = await boundaryKind.read("acme/emea", undefined, ctx);
@@ -88,7 +89,7 @@ describe("WorkspaceBoundary", () => {
     await su.query("ALTER ROLE acme__apac__app CREATEROLE");
     const drifted = (await boundaryKind.read("acme/apac", undefined, ctx))!.outs;
     expect(drifted.roles["acme__apac__app"]).toBe("LOGIN CREATEROLE");
-    expect((await boundaryKind.diff(drifted, boundary("apac"))).detailedDiff).toHaveProperty(`roles["acme__apac__app"]`, "update");
+    expect((await boundaryKind.diff(drifted, boundary("apac"), ctx)).detailedDiff).toHaveProperty(`roles["acme__apac__app"]`, "update");
     await boundaryKind.update("acme/apac", drifted, boundary("apac"), ctx);
     expect((await su.query("SELECT rolcreaterole FROM pg_roles WHERE rolname = 'acme__apac__app'")).rows[0].rolcreaterole).toBe(false);
 

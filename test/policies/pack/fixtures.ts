@@ -23,7 +23,7 @@ export function stackModel(stack: "dev" | "agency"): TenancyModel {
 }
 
 /** The tenancy provider's configuration: the admin connection, its password a secret. */
-const providerConfig = { host: "127.0.0.1", port: "54329", user: "tenancy_admin", database: "tenancy", password: "AgsS2q8ZxWm4Vt0pLrK7yNcB" };
+const providerConfig = { host: "127.0.0.1", port: "54329", user: "tenancy_admin", database: "tenancy", password: "AgsS2q8ZxWm4Vt0pLrK7yNcB", credentialsMasterKey: "m2Jd8Vq0bX7tLr4Kp1sNzA9cWy6eHfU3oGiT5lRaQ0E=" };
 /** What components/credentials-crypto.ts deriveAppPassword returns: 32 bytes, base64url. */
 export const APP_PASSWORD = "q2fJ0Xw7c1bN8rTz-5LmVYa9KsD3eHgPuWnE6oRiC4k";
 
@@ -46,8 +46,8 @@ export function workspaceSpecs(model: TenancyModel, index: number, options: Fixt
       members: Object.fromEntries(ws.members.map((m) => [m.key, m.role])),
       integrations: Object.fromEntries(ws.integrations.map((i) => [i.slug, { provider: i.provider, credentialsSecret: i.credentialsSecret }])),
     } },
-    child({ type: Token.WorkspaceBoundary, name: `${name}-boundary`, parent: name, secret: [["appPassword"]], props: {
-      organization: org.slug, workspace: ws.slug, names, database: "tenancy", appPassword: APP_PASSWORD,
+    child({ type: Token.WorkspaceBoundary, name: `${name}-boundary`, parent: name, props: {
+      organization: org.slug, workspace: ws.slug, names, database: "tenancy", passwordGeneration: "1",
       grants: Object.fromEntries(workspaceGrants(names, "tenancy").map(({ id, ...g }) => [id, g])),
     } }),
     child({ type: Token.WorkspaceRecord, name: `${name}-record`, parent: name, props: { ...workspaceRecordArgs(model, ws, { decommissioned: ws.decommissioned }), members: workspaceMembersArgs(model, ws).members } }),
@@ -56,9 +56,9 @@ export function workspaceSpecs(model: TenancyModel, index: number, options: Fixt
   if (!options.aws) {
     specs.push(child({
       type: WORKSPACE_CREDENTIALS_TYPE, name: `${name}-credentials`, parent: name,
-      secret: [["key"], ...ws.integrations.map((i) => ["integrations", i.slug, "value"])],
+      secret: ws.integrations.map((i) => ["integrations", i.slug, "value"]),
       props: {
-        organization: org.slug, workspace: ws.slug, names, key: "F71lmTp3t+/EVoE/18ymJrlcq8O+2NpP/ldce7t1Bi8=",
+        organization: org.slug, workspace: ws.slug, names, keyGeneration: "1",
         integrations: Object.fromEntries(ws.integrations.map((i) => [i.slug, { provider: i.provider, value: "xoxb-1234567890-abcdefghijkl" }])),
       },
     }));
@@ -95,7 +95,7 @@ export function stackSpecs(model: TenancyModel, options: FixtureOptions = {}): S
   return [
     { type: STACK, name: "tenancy-test" },
     { type: Token.Organization, name: org.slug, parent: "tenancy-test", props: { slug: org.slug, billingMode: org.billing.mode, membership: org.membership, workspaces: model.workspaces.map((w) => w.slug).sort() } },
-    { type: "pulumi:providers:tenancy", name: `${org.slug}-provider`, parent: org.slug, secret: [["password"]], props: { ...providerConfig } },
+    { type: "pulumi:providers:tenancy", name: `${org.slug}-provider`, parent: org.slug, secret: [["password"], ["credentialsMasterKey"]], props: { ...providerConfig } },
     { type: CONTROL_PLANE_TYPE, name: `${org.slug}-control-plane`, parent: org.slug, props: { schema: CONTROL_SCHEMA, database: "tenancy", migrations: migrationInputs() } },
     { type: Token.OrganizationRecord, name: `${org.slug}-record`, parent: org.slug, props: { ...organizationRecordArgs(model) } },
     ...model.workspaces.flatMap((_, i) => workspaceSpecs(model, i, options)),

@@ -24,17 +24,18 @@ describe("no-plaintext-secret-literal", () => {
     expect(summary(await runPack(marked))).toEqual([]);
   });
 
-  it("passes the real stacks' names, ARNs, digests and derived passwords and keys (marked secret)", async () => {
+  it("passes the real stacks' names, ARNs and digests, and refuses a password a program sends in clear", async () => {
     expect(summary(await runPack(dev))).toEqual([]);
-    const unmarkedPassword = changed(dev, "acme-internal-boundary", (s) => ({ ...s, secret: [] }));
+    // The provider derives app passwords itself; a hand-written program might still send one.
+    const unmarkedPassword = changed(dev, "acme-internal-boundary", (s) => ({ ...s, props: { ...(s.props as object), appPassword: APP_PASSWORD }, secret: [] }));
     const reported = await runPack(unmarkedPassword);
     expect(summary(reported)).toEqual(["no-plaintext-secret-literal acme-internal-boundary"]);
     expect(reported[0]!.message).toMatch(/^input appPassword of tenancy:postgres:WorkspaceBoundary "acme-internal-boundary" .* is not marked secret \(value not shown\)$/);
     expect(reported[0]!.message).not.toContain(APP_PASSWORD);
   });
 
-  it("refuses a workspace's data key or an integration's credential sent in clear, at its path", async () => {
-    const unmarkedKey = changed(dev, "acme-us-sales-credentials", (s) => ({ ...s, secret: (s.secret ?? []).filter((p) => p[0] !== "key") }));
+  it("refuses a data key or an integration's credential sent in clear, at its path", async () => {
+    const unmarkedKey = changed(dev, "acme-us-sales-credentials", (s) => ({ ...s, props: { ...(s.props as object), key: "F71lmTp3t+/EVoE/18ymJrlcq8O+2NpP/ldce7t1Bi8=" } }));
     const reported = await runPack(unmarkedKey);
     expect(summary(reported)).toEqual(["no-plaintext-secret-literal acme-us-sales-credentials"]);
     expect(reported[0]!.message).toMatch(/^input key of /);
@@ -45,9 +46,13 @@ describe("no-plaintext-secret-literal", () => {
     expect(value[0]!.message).not.toContain(TOKEN);
   });
 
-  it("refuses the tenancy provider's admin password sent in clear", async () => {
+  it("refuses the tenancy provider's admin password or master key sent in clear", async () => {
     const unmarked = changed(dev, "acme-provider", (s) => ({ ...s, secret: [] }));
-    expect(summary(await runPack(unmarked))).toEqual(["no-plaintext-secret-literal acme-provider"]);
+    expect(summary(await runPack(unmarked))).toEqual(["no-plaintext-secret-literal acme-provider", "no-plaintext-secret-literal acme-provider"]);
+    const unmarkedKey = changed(dev, "acme-provider", (s) => ({ ...s, secret: [["password"]] }));
+    const reported = await runPack(unmarkedKey);
+    expect(summary(reported)).toEqual(["no-plaintext-secret-literal acme-provider"]);
+    expect(reported[0]!.message).toMatch(/^input credentialsMasterKey of /);
   });
 
   it("finds the engine's secret markers in a serialized property map", () => {

@@ -3,32 +3,28 @@
 import { describe, expect, it } from "vitest";
 import { workspaceGrants } from "../../../components/grants.ts";
 import { workspaceNames, type WorkspaceNames } from "../../../components/naming.ts";
+import { deriveAppPassword, generateDataKey } from "../../../components/credentials-crypto.ts";
 import { passwordDigest } from "../../../provider/postgres/roles.ts";
 import { boundaryKind, type BoundaryInputs, type BoundaryState } from "../../../provider/resources/boundary.ts";
-import { UNKNOWN, type Diff } from "../../../provider/server.ts";
+import { UNKNOWN, type Keys } from "../../../provider/server.ts";
 
-/** These kinds diff synchronously (the interface allows a promise, for the credentials' digests). */
-function sync(d: Diff | Promise<Diff>): Diff {
-  if (d instanceof Promise) throw new Error("expected a synchronous diff");
-  return d;
-}
-
-const PASSWORD = "q2fJ0Xw7c1bN8rTz-5LmVYa9KsD3eHgPuWnE6oRiC4k";
+const KEYS: Keys = { masterKey: await generateDataKey() };
+const PASSWORD = await deriveAppPassword(KEYS.masterKey!, "acme", "emea", "1");
+const diff = (olds: BoundaryState, news: BoundaryInputs, keys: Keys = KEYS) => boundaryKind.diff(olds, news, keys);
 const emea = workspaceNames("acme", "emea");
 const us = workspaceNames("acme", "us");
 
 function inputs(names: WorkspaceNames = emea, over: Partial<BoundaryInputs> = {}): BoundaryInputs {
   return {
-    organization: "acme", workspace: names === us ? "us" : "emea", names, database: "tenancy", appPassword: PASSWORD,
+    organization: "acme", workspace: names === us ? "us" : "emea", names, database: "tenancy", passwordGeneration: "1",
     grants: Object.fromEntries(workspaceGrants(names, "tenancy").map(({ id, ...g }) => [id, g])), ...over,
   };
 }
 
 /** What create keeps for `i` (provider/resources/boundary.ts stateOf), as a refresh would read it back clean. */
 function stateOf(i: BoundaryInputs, over: Partial<BoundaryState> = {}): BoundaryState {
-  const { appPassword, ...rest } = i;
   return {
-    ...rest, passwordDigest: passwordDigest(appPassword), roles: { [i.names.owner]: "NOLOGIN", [i.names.app]: "LOGIN", [i.names.readonly]: "NOLOGIN" },
+    ...i, passwordDigest: passwordDigest(PASSWORD), roles: { [i.names.owner]: "NOLOGIN", [i.names.app]: "LOGIN", [i.names.readonly]: "NOLOGIN" },
     schemaOwner: i.names.owner, credentialsTable: "ok", outsiders: [], ...over,
   };
 }
@@ -79,64 +75,65 @@ describe("WorkspaceBoundary's check", () => {
     expect(failures).toEqual([{ property: "grants.too-much", reason: 'privilege "SUPERUSER" is not allowed on schema; allowed: USAGE, CREATE' }]);
   });
 
-  it("refuses an app password that is short or not printable ASCII, without quoting it", () => {
-    for (const bad of ["short", `${"x".repeat(20)} spaced`, `${"é".repeat(20)}`, "x".repeat(257)]) {
-      const failures = boundaryKind.check(inputs(emea, { appPassword: bad }));
-      expect(failures.map((f) => f.property), bad).toEqual(["appPassword"]);
-      expect(JSON.stringify(failures)).not.toContain(bad);
+  it("takes a password generation, never a password: the provider derives it from its master key", () => {
+    for (const bad of ["", "Two", "2 ", "x".repeat(33), "-1", "1/2"]) {
+      expect(properties(inputs(emea, { passwordGeneration: bad })), bad).toEqual(["passwordGeneration"]);
     }
+    expect(properties(inputs(emea, { passwordGeneration: "2026-12" }))).toEqual([]);
+    expect(Object.keys(inputs())).not.toContain("appPassword");
   });
 
   it("leaves what a preview does not know yet to the update", () => {
-    expect(boundaryKind.check(inputs(emea, { appPassword: UNKNOWN, database: UNKNOWN }))).toEqual([]);
+    expect(boundaryKind.check(inputs(emea, { passwordGeneration: UNKNOWN, database: UNKNOWN }))).toEqual([]);
     expect(boundaryKind.check(withGrant("later", { action: "grant", role: emea.app, on: { kind: "database", database: UNKNOWN }, privileges: ["CONNECT"] }))).toEqual([]);
   });
 });
 
 describe("WorkspaceBoundary's diff", () => {
-  it("sees no change when the server holds what is declared", () => {
-    expect(sync(boundaryKind.diff(stateOf(inputs()), inputs()))).toEqual({ replaces: [], detailedDiff: {}, deleteBeforeReplace: true });
+  it("sees no change when the server holds what is declared", async () => {
+    expect((await diff(stateOf(inputs()), inputs()))).toEqual({ replaces: [], detailedDiff: {}, deleteBeforeReplace: true });
   });
 
-  it("keys grant changes by the grant's stable id", () => {
+  it("keys grant changes by the grant's stable id", async () => {
     const i = inputs();
     const { "schema-readonly": _, ...without } = i.grants;
     const changed = { ...without, "connect-app": { ...i.grants["connect-app"]!, privileges: ["CONNECT", "TEMPORARY"] }, extra: { action: "grant", role: emea.readonly, on: { kind: "schema", schema: emea.schema }, privileges: ["USAGE"] } } as BoundaryInputs["grants"];
-    expect(sync(boundaryKind.diff(stateOf(i), { ...i, grants: changed }))).toEqual({
+    expect((await diff(stateOf(i), { ...i, grants: changed }))).toEqual({
       replaces: [], deleteBeforeReplace: true,
       detailedDiff: { 'grants["schema-readonly"]': "delete", 'grants["connect-app"]': "update", 'grants["extra"]': "add" },
     });
   });
 
-  it("tells a changed app password by its digest, never keeping the password", () => {
+  it("tells a changed app password by its digest, never keeping the password", async () => {
     const state = stateOf(inputs());
     expect(JSON.stringify(state)).not.toContain(PASSWORD);
-    expect(sync(boundaryKind.diff(state, inputs(emea, { appPassword: `${PASSWORD}x` }))).detailedDiff).toEqual({ appPassword: "update" });
-    expect(sync(boundaryKind.diff(state, inputs(emea, { appPassword: UNKNOWN }))).detailedDiff).toEqual({ appPassword: "update" });
-    // A refresh compares state with what was read back, which holds no password.
-    const { appPassword: _, ...readBack } = inputs();
-    expect(sync(boundaryKind.diff(state, readBack as BoundaryInputs)).detailedDiff).toEqual({});
+    // A new generation, or another master key, is another password.
+    expect((await diff(state, inputs(emea, { passwordGeneration: "2" }))).detailedDiff).toEqual({ appPassword: "update" });
+    expect((await diff(state, inputs(), { masterKey: await generateDataKey() })).detailedDiff).toEqual({ appPassword: "update" });
+    // Unknown during a preview: the generation, or the provider's configuration.
+    expect((await diff(state, inputs(emea, { passwordGeneration: UNKNOWN }))).detailedDiff).toEqual({ appPassword: "update" });
+    expect((await boundaryKind.diff(state, inputs())).detailedDiff).toEqual({ appPassword: "update" });
     // An imported boundary has no digest: the first update sets the declared password.
-    expect(sync(boundaryKind.diff({ ...state, passwordDigest: "" }, inputs())).detailedDiff).toEqual({ appPassword: "update" });
+    expect((await diff({ ...state, passwordDigest: "" }, inputs())).detailedDiff).toEqual({ appPassword: "update" });
   });
 
-  it("updates in place to take back privileges found crossing the boundary, and to repair drift", () => {
+  it("updates in place to take back privileges found crossing the boundary, and to repair drift", async () => {
     const i = inputs();
-    expect(sync(boundaryKind.diff(stateOf(i, { outsiders: [`schema ${emea.schema} ${us.app} USAGE`] }), i))).toEqual({ replaces: [], detailedDiff: { outsiders: "update" }, deleteBeforeReplace: true });
-    expect(sync(boundaryKind.diff(stateOf(i, { credentialsTable: "has a trigger t" }), i)).detailedDiff).toEqual({ credentialsTable: "update" });
-    expect(sync(boundaryKind.diff(stateOf(i, { schemaOwner: us.owner }), i)).detailedDiff).toEqual({ schemaOwner: "update" });
+    expect((await diff(stateOf(i, { outsiders: [`schema ${emea.schema} ${us.app} USAGE`] }), i))).toEqual({ replaces: [], detailedDiff: { outsiders: "update" }, deleteBeforeReplace: true });
+    expect((await diff(stateOf(i, { credentialsTable: "has a trigger t" }), i)).detailedDiff).toEqual({ credentialsTable: "update" });
+    expect((await diff(stateOf(i, { schemaOwner: us.owner }), i)).detailedDiff).toEqual({ schemaOwner: "update" });
     const { [emea.readonly]: _, ...rolesLeft } = stateOf(i).roles;
-    expect(sync(boundaryKind.diff(stateOf(i, { roles: { ...rolesLeft, [emea.app]: "NOLOGIN" } }), i)).detailedDiff).toEqual({ [`roles["${emea.readonly}"]`]: "add", [`roles["${emea.app}"]`]: "update" });
+    expect((await diff(stateOf(i, { roles: { ...rolesLeft, [emea.app]: "NOLOGIN" } }), i)).detailedDiff).toEqual({ [`roles["${emea.readonly}"]`]: "add", [`roles["${emea.app}"]`]: "update" });
   });
 
-  it("replaces, deleting first, when the names, the workspace, the organization or the database change", () => {
-    const moved = sync(boundaryKind.diff(stateOf(inputs()), inputs(us)));
+  it("replaces, deleting first, when the names, the workspace, the organization or the database change", async () => {
+    const moved = (await diff(stateOf(inputs()), inputs(us)));
     expect(moved.replaces).toEqual(["workspace", "names"]);
     expect(moved.deleteBeforeReplace).toBe(true);
     expect(moved.detailedDiff).toMatchObject({ workspace: "update-replace", names: "update-replace", schemaOwner: "update" });
     expect(moved.detailedDiff).toMatchObject({ [`roles["${us.app}"]`]: "add", [`roles["${emea.app}"]`]: "delete" });
-    expect(sync(boundaryKind.diff(stateOf(inputs()), inputs({ ...emea, readonly: "acme__emea__reader" }))).replaces).toEqual(["names"]);
-    expect(sync(boundaryKind.diff(stateOf(inputs()), inputs(emea, { organization: "globex" }))).replaces).toEqual(["organization"]);
-    expect(sync(boundaryKind.diff(stateOf(inputs()), inputs(emea, { database: "other" }))).replaces).toEqual(["database"]);
+    expect((await diff(stateOf(inputs()), inputs({ ...emea, readonly: "acme__emea__reader" }))).replaces).toEqual(["names"]);
+    expect((await diff(stateOf(inputs()), inputs(emea, { organization: "globex" }))).replaces).toEqual(["organization"]);
+    expect((await diff(stateOf(inputs()), inputs(emea, { database: "other" }))).replaces).toEqual(["database"]);
   });
 });
