@@ -1,14 +1,16 @@
 // bench/plan.bench.ts — `tenancy plan` at scale, in-process, beside validate on the same file.
 // Two generated declarations of 1,000 workspaces × 50 members (50,000 memberships, 2,000 people,
 // 1,000 integrations and agents) differing in 1% of memberships (500 role changes). Issue #10's
-// target: well under a second.
-//   npx tsx bench/plan.bench.ts        (or import { measurePlan } for a combined table)
-import { pathToFileURL } from "node:url";
+// target: well under a second. Then plan's growth when workspaces, members, people and
+// integrations grow ×10 each (and all ×3 together), validate's beside it on the same files.
+//   npx tsx bench/plan.bench.ts        (or `npm run bench -- --only plan` for the table rows)
 import { formatMarkdown } from "../cli/plan-markdown.ts";
 import { checkDeclaration } from "../policies/declaration.ts";
 import { planStack } from "../policies/plan/plan.ts";
 import { planReport } from "../policies/plan/report.ts";
-import { generateDeclaration } from "./generate.ts";
+import { generateDeclaration, type GenerateOptions } from "./generate.ts";
+import { count, factor, median, seconds } from "./measure.ts";
+import { isMain, renderText, type BenchModule, type Row } from "./table.ts";
 
 export interface PlanBenchFigures {
   readonly workspaces: number;
@@ -26,11 +28,7 @@ export interface PlanBenchFigures {
    */
   readonly validateCpuMs: number;
   readonly planCpuMs: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  readonly planAndRenderCpuMs: number;
 }
 
 /** Changes the role of every n-th editor so that `count` memberships differ. */
@@ -49,10 +47,16 @@ export function changeMemberships(text: string, count: number): string {
   return out + text.slice(last);
 }
 
-export function measurePlan({ workspaces = 1000, membersPerWorkspace = 50, share = 0.01, runs = 5 } = {}): PlanBenchFigures {
-  const base = generateDeclaration({ workspaces, membersPerWorkspace });
+export interface PlanBenchOptions extends Partial<GenerateOptions> {
+  /** Share of memberships whose role differs between the two sides. Default 0.01 (at least one). */
+  readonly share?: number;
+  readonly runs?: number;
+}
+
+export function measurePlan({ workspaces = 1000, membersPerWorkspace = 50, share = 0.01, runs = 5, ...rest }: PlanBenchOptions = {}): PlanBenchFigures {
+  const base = generateDeclaration({ workspaces, membersPerWorkspace, ...rest });
   const memberships = workspaces * membersPerWorkspace;
-  const changed = Math.round(memberships * share);
+  const changed = Math.max(1, Math.round(memberships * share));
   const head = changeMemberships(base, changed);
   const side = (source: string, text: string) => ({ source, text, sha256: "0".repeat(64) });
 
@@ -61,6 +65,7 @@ export function measurePlan({ workspaces = 1000, membersPerWorkspace = 50, share
   const rendered: number[] = [];
   const validateCpu: number[] = [];
   const planCpu: number[] = [];
+  const renderedCpu: number[] = [];
   const cpu = (since: NodeJS.CpuUsage) => { const d = process.cpuUsage(since); return (d.user + d.system) / 1000; };
   for (let i = 0; i < runs; i++) {
     let start = performance.now();
@@ -83,11 +88,12 @@ export function measurePlan({ workspaces = 1000, membersPerWorkspace = 50, share
     formatMarkdown(report);
     JSON.stringify(report);
     rendered.push(performance.now() - start);
+    renderedCpu.push(cpu(cpuStart));
   }
   return {
     workspaces, memberships, changedMemberships: changed, megabytes: base.length / 1e6, runs,
     validateMs: median(validate), planMs: median(plan), planAndRenderMs: median(rendered),
-    validateCpuMs: median(validateCpu), planCpuMs: median(planCpu),
+    validateCpuMs: median(validateCpu), planCpuMs: median(planCpu), planAndRenderCpuMs: median(renderedCpu),
   };
 }
 
@@ -99,12 +105,73 @@ export function formatPlanBench(f: PlanBenchFigures): string {
       `${f.megabytes.toFixed(2)} MB each, ${f.changedMemberships} memberships differ; median of ${f.runs} runs`,
     row("tenancy validate, the head alone (parse + schema + rules)", f.validateMs, f.validateCpuMs),
     row("tenancy plan: both sides parsed, every rule + change rules, diff", f.planMs, f.planCpuMs),
-    row("tenancy plan + markdown and JSON rendering", f.planAndRenderMs),
+    row("tenancy plan + markdown and JSON rendering", f.planAndRenderMs, f.planAndRenderCpuMs),
     `ratio: plan takes ${(f.planMs / f.validateMs).toFixed(1)}x validate's wall time, ${(f.planCpuMs / f.validateCpuMs).toFixed(1)}x its CPU time (it parses and models two declarations)`,
     `target: plan well under 1000 ms -> ${f.planAndRenderMs < 1000 ? "met" : "MISSED"}`,
   ].join("\n");
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  console.log(formatPlanBench(measurePlan()));
+/** The figure of issue #10: plan and its rendering (what `tenancy plan` does in-process). */
+const TARGET_MS = 1000;
+
+// Growth: a base shaped like the declarations above but smaller, each dimension ×10 alone, then
+// all of them ×3 at once (×10 each would be far over the 16 MiB declaration limit).
+const BASE = { workspaces: 300, membersPerWorkspace: 5, people: 200, integrationsPerWorkspace: 1 } as const;
+const GROWTH = 10;
+const ALL = 3;
+const DIMENSIONS: readonly { name: string; sizes: PlanBenchOptions }[] = [
+  { name: "workspaces", sizes: { ...BASE, workspaces: BASE.workspaces * GROWTH } },
+  { name: "members", sizes: { ...BASE, membersPerWorkspace: BASE.membersPerWorkspace * GROWTH } },
+  { name: "people", sizes: { ...BASE, people: BASE.people * GROWTH } },
+  { name: "integrations", sizes: { ...BASE, integrationsPerWorkspace: BASE.integrationsPerWorkspace * GROWTH } },
+  {
+    name: "all",
+    sizes: {
+      workspaces: BASE.workspaces * ALL, membersPerWorkspace: BASE.membersPerWorkspace * ALL,
+      people: BASE.people * ALL, integrationsPerWorkspace: BASE.integrationsPerWorkspace * ALL,
+    },
+  },
+];
+
+export async function planRows(log: (line: string) => void = () => {}): Promise<Row[]> {
+  log("plan: 1,000 workspaces × 50 members, 1% of memberships changed");
+  const f = measurePlan();
+  const rows: Row[] = [{
+    area: "plan",
+    measure: `${count(f.workspaces)} workspaces × ${f.memberships / f.workspaces} members (${count(f.memberships)} memberships, ${f.megabytes.toFixed(1)} MB a side), ${count(f.changedMemberships)} role changes (1%), plan + markdown/JSON, in-process`,
+    figure: seconds(f.planAndRenderMs),
+    note: `CPU ${seconds(f.planAndRenderCpuMs)} (plan without rendering: ${seconds(f.planMs)}, CPU ${seconds(f.planCpuMs)}); median of ${f.runs}; target well under 1 s: ${f.planAndRenderMs < TARGET_MS ? "met" : "MISSED"}`,
+  }, {
+    area: "plan",
+    measure: `validate of the same head, same run (${count(f.workspaces)} workspaces × ${f.memberships / f.workspaces} members)`,
+    figure: seconds(f.validateMs),
+    note: `CPU ${seconds(f.validateCpuMs)}; plan/validate ${factor(f.planMs / f.validateMs)} wall, ${factor(f.planCpuMs / f.validateCpuMs)} CPU (plan parses and models both sides)`,
+  }];
+
+  const base = measurePlan({ ...BASE, runs: 5 });
+  const plan: string[] = [];
+  const validate: string[] = [];
+  for (const { name, sizes } of DIMENSIONS) {
+    log(`plan: growing ${name}`);
+    const grown = measurePlan({ ...sizes, runs: 5 });
+    // CPU time: growth factors from wall time on a shared machine mostly measure the others.
+    plan.push(`${name} ${factor(grown.planCpuMs / base.planCpuMs)}`);
+    validate.push(`${name} ${factor(grown.validateCpuMs / base.validateCpuMs)}`);
+  }
+  const input = `${count(BASE.workspaces)} workspaces × ${BASE.membersPerWorkspace} members, ${count(BASE.people)} people, ${BASE.integrationsPerWorkspace} integration each; each dimension ×${GROWTH}, all ×${ALL} each`;
+  rows.push({ area: "plan", measure: `plan growth, CPU (${input})`, figure: plan.join(", "), note: `base: plan CPU ${seconds(base.planCpuMs)}; medians of ${base.runs}` });
+  rows.push({ area: "plan", measure: "validate growth on the same heads, CPU, same run", figure: validate.join(", "), note: `base: validate CPU ${seconds(base.validateCpuMs)}` });
+  return rows;
+}
+
+export const bench: BenchModule = {
+  name: "plan",
+  description: "tenancy plan in-process on two 1,000-workspace × 50-member declarations differing in 1% of memberships, beside validate; growth per dimension",
+  run: ({ log }) => planRows(log),
+};
+
+if (isMain(import.meta.url)) {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (process.argv.includes("--table")) process.stdout.write(renderText(await planRows(log)));
+  else console.log(formatPlanBench(measurePlan()));
 }

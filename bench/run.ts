@@ -15,10 +15,11 @@ import { describeMachine, machine, renderMarkdown, renderText, type BenchModule,
 
 const BENCHES: readonly { name: string; load: () => Promise<{ bench: BenchModule }> }[] = [
   { name: "validate", load: () => import("./validate.bench.ts") },
+  { name: "plan", load: () => import("./plan.bench.ts") },
   { name: "rules", load: () => import("./rules.bench.ts") },
   { name: "cli", load: () => import("./cli.bench.ts") },
   { name: "policy-pack", load: () => import("./policy-pack.bench.ts") },
-  // plan, audit and the engine's preview add themselves here the same way.
+  // audit and the engine's preview add themselves here the same way.
 ];
 
 const { values } = parseArgs({

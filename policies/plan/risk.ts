@@ -39,7 +39,11 @@ function adminRisks(base: TenancyModel | undefined, head: TenancyModel | undefin
   const adminBefore = new Map<string, string[]>(); // person -> workspaces where admin
   const oldWorkspaces = new Map((old?.workspaces ?? []).map((ws) => [ws.slug, ws]));
   for (const ws of old?.workspaces ?? []) {
-    for (const key of adminsOf(old?.organization, ws)) adminBefore.set(key, [...(adminBefore.get(key) ?? []), ws.slug]);
+    for (const key of adminsOf(old?.organization, ws)) {
+      const slugs = adminBefore.get(key);
+      if (slugs) slugs.push(ws.slug);
+      else adminBefore.set(key, [ws.slug]);
+    }
   }
   const adminAfter = new Set<string>();
   for (const ws of head?.workspaces ?? []) {

@@ -114,13 +114,23 @@ export const adminRemovalGuarded = defineRule({
   },
 });
 
-/** Email keys of a workspace's members whose role grants `members.manage`, in that version's catalogue. */
-export function adminsOf(org: Organization | undefined, ws: Workspace): string[] {
+/**
+ * Email keys of a workspace's members whose role grants `members.manage`, in that version's
+ * catalogue. `tenancy plan` asks for every workspace of both versions from this rule and again
+ * from the risk summary: computed once per workspace and catalogue (models are not changed
+ * once built). Callers must not modify the array.
+ */
+export function adminsOf(org: Organization | undefined, ws: Workspace): readonly string[] {
+  const known = adminsCache.get(ws);
+  if (known && known.org === org) return known.admins;
   const roles = adminRoles(org);
   const admins = new Set<string>();
   for (const m of ws.members) if (roles.has(m.role)) admins.add(m.key);
-  return [...admins];
+  const list = [...admins];
+  adminsCache.set(ws, { org, admins: list });
+  return list;
 }
+const adminsCache = new WeakMap<Workspace, { org: Organization | undefined; admins: readonly string[] }>();
 
 // Called once per workspace and version, so the catalogue is read once per organization.
 const adminRoleCache = new WeakMap<Organization, Set<string>>();
