@@ -1,7 +1,7 @@
 // bench/plan.bench.ts — `tenancy plan` at scale, in-process, beside validate on the same file.
-// Two generated declarations of 1,000 workspaces × 50 members (50,000 memberships, 2,000 people,
-// 1,000 integrations and agents) differing in 1% of memberships (500 role changes). Issue #10's
-// target: well under a second. Then plan's growth when workspaces, members, people and
+// Two generated declarations of 1,000 workspaces × 10 members (10,000 memberships, 2,000 people,
+// 1,000 integrations and agents) differing in 1% of memberships (100 role changes); issue #10's
+// target: well under a second. The same at 50 members a workspace, beside it, without a target. Then plan's growth when workspaces, members, people and
 // integrations grow ×10 each (and all ×3 together), validate's beside it on the same files.
 //   npx tsx bench/plan.bench.ts        (or `npm run bench -- --only plan` for the table rows)
 import { formatMarkdown } from "../cli/plan-markdown.ts";
@@ -107,12 +107,12 @@ export function formatPlanBench(f: PlanBenchFigures): string {
     row("tenancy plan: both sides parsed, every rule + change rules, diff", f.planMs, f.planCpuMs),
     row("tenancy plan + markdown and JSON rendering", f.planAndRenderMs, f.planAndRenderCpuMs),
     `ratio: plan takes ${(f.planMs / f.validateMs).toFixed(1)}x validate's wall time, ${(f.planCpuMs / f.validateCpuMs).toFixed(1)}x its CPU time (it parses and models two declarations)`,
-    `target: plan well under 1000 ms -> ${f.planAndRenderMs < 1000 ? "met" : "MISSED"}`,
+    `target: plan well under 1 s (< ${TARGET_MS} ms) -> ${f.planAndRenderMs < TARGET_MS ? "met" : "MISSED"}`,
   ].join("\n");
 }
 
-/** The figure of issue #10: plan and its rendering (what `tenancy plan` does in-process). */
-const TARGET_MS = 1000;
+/** The figure of issue #10, plan and its rendering (what `tenancy plan` does in-process), "well under a second": half of one. */
+const TARGET_MS = 500;
 
 // Growth: a base shaped like the declarations above but smaller, each dimension ×10 alone, then
 // all of them ×3 at once (×10 each would be far over the 16 MiB declaration limit).
@@ -134,19 +134,24 @@ const DIMENSIONS: readonly { name: string; sizes: PlanBenchOptions }[] = [
 ];
 
 export async function planRows(log: (line: string) => void = () => {}): Promise<Row[]> {
-  log("plan: 1,000 workspaces × 50 members, 1% of memberships changed");
-  const f = measurePlan();
-  const rows: Row[] = [{
-    area: "plan",
-    measure: `${count(f.workspaces)} workspaces × ${f.memberships / f.workspaces} members (${count(f.memberships)} memberships, ${f.megabytes.toFixed(1)} MB a side), ${count(f.changedMemberships)} role changes (1%), plan + markdown/JSON, in-process`,
-    figure: seconds(f.planAndRenderMs),
-    note: `CPU ${seconds(f.planAndRenderCpuMs)} (plan without rendering: ${seconds(f.planMs)}, CPU ${seconds(f.planCpuMs)}); median of ${f.runs}; target well under 1 s: ${f.planAndRenderMs < TARGET_MS ? "met" : "MISSED"}`,
-  }, {
-    area: "plan",
-    measure: `validate of the same head, same run (${count(f.workspaces)} workspaces × ${f.memberships / f.workspaces} members)`,
-    figure: seconds(f.validateMs),
-    note: `CPU ${seconds(f.validateCpuMs)}; plan/validate ${factor(f.planMs / f.validateMs)} wall, ${factor(f.planCpuMs / f.validateCpuMs)} CPU (plan parses and models both sides)`,
-  }];
+  const rows: Row[] = [];
+  // The target's shape is the engine's (1,000 workspaces × 10 members); 50 members a workspace
+  // (five times the file) is measured beside it, with no target.
+  for (const [membersPerWorkspace, target] of [[10, true], [50, false]] as const) {
+    log(`plan: 1,000 workspaces × ${membersPerWorkspace} members, 1% of memberships changed`);
+    const f = measurePlan({ membersPerWorkspace });
+    rows.push({
+      area: "plan",
+      measure: `${count(f.workspaces)} workspaces × ${f.memberships / f.workspaces} members (${count(f.memberships)} memberships, ${f.megabytes.toFixed(1)} MB a side), ${count(f.changedMemberships)} role changes (1%), plan + markdown/JSON, in-process`,
+      figure: seconds(f.planAndRenderMs),
+      note: `CPU ${seconds(f.planAndRenderCpuMs)} (plan without rendering: ${seconds(f.planMs)}, CPU ${seconds(f.planCpuMs)}); median of ${f.runs}${target ? `; target well under 1 s (< 0.5 s): ${f.planAndRenderMs < TARGET_MS ? "met" : "MISSED"}` : ""}`,
+    }, {
+      area: "plan",
+      measure: `validate of the same head, same run (${count(f.workspaces)} workspaces × ${f.memberships / f.workspaces} members)`,
+      figure: seconds(f.validateMs),
+      note: `CPU ${seconds(f.validateCpuMs)}; plan/validate ${factor(f.planMs / f.validateMs)} wall, ${factor(f.planCpuMs / f.validateCpuMs)} CPU (plan parses and models both sides)`,
+    });
+  }
 
   const base = measurePlan({ ...BASE, runs: 5 });
   const plan: string[] = [];
@@ -166,7 +171,7 @@ export async function planRows(log: (line: string) => void = () => {}): Promise<
 
 export const bench: BenchModule = {
   name: "plan",
-  description: "tenancy plan in-process on two 1,000-workspace × 50-member declarations differing in 1% of memberships, beside validate; growth per dimension",
+  description: "tenancy plan in-process on two 1,000-workspace declarations (× 10 and × 50 members) differing in 1% of memberships, beside validate; growth per dimension",
   run: ({ log }) => planRows(log),
 };
 
