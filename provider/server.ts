@@ -55,6 +55,13 @@ export interface ResourceKind<I = any, S = any> {
   /** Top-level output properties kept secret by the engine. */
   readonly secretOutputs?: readonly string[];
   check(news: I): readonly Failure[];
+  /**
+   * The inputs the engine keeps (in state, and sends back as "olds" on every later run), made
+   * from the checked ones. For inputs that must not outlive their run in clear: the engine masks
+   * the stack's current config secrets in its logs, not a value that has since been rotated out.
+   * Mark what stays secret with `secret()`.
+   */
+  prepare?(news: I, keys: Keys): Promise<Record<string, unknown>>;
   /** `keys` has no master key when the configuration is not known yet (a preview): say "update". */
   diff(olds: S, news: I, keys?: Keys): Diff | Promise<Diff>;
   create(inputs: I, ctx: Context): Promise<{ id: string; outs: S }>;
@@ -62,6 +69,11 @@ export interface ResourceKind<I = any, S = any> {
   read(id: string, state: S | undefined, ctx: Context): Promise<{ outs: S; inputs: I } | undefined>;
   update(id: string, olds: S, news: I, ctx: Context): Promise<S>;
   delete(id: string, state: S, ctx: Context): Promise<void>;
+}
+
+/** A value the engine keeps secret (its sigil), for what a kind's prepare or outputs return. */
+export function secret(value: unknown): unknown {
+  return { [SECRET_SIG]: SECRET_VALUE, value };
 }
 
 /** Removes secret sigils (recursively). */
@@ -150,13 +162,15 @@ export function createServer(kinds: readonly ResourceKind[], version: string): {
       r.setAcceptoutputs(false);
       return r;
     }),
-    check: handle((req) => {
+    check: handle(async (req) => {
       const kind = kindOf(req.getUrn());
       const news = js(req.getNews());
       const r = new provproto.CheckResponse();
-      // The inputs go back exactly as sent, secret markings included: the engine stores them.
-      r.setInputs(req.getNews());
-      r.setFailuresList(kind.check(unwrap(news)).map((f) => { const x = new provproto.CheckFailure(); x.setProperty(f.property); x.setReason(f.reason); return x; }));
+      const failures = kind.check(unwrap(news));
+      // The inputs go back as sent, secret markings included (the engine stores them), unless the
+      // kind seals them first (prepare): then the state never holds what was sent.
+      r.setInputs(kind.prepare && failures.length === 0 ? struct(await kind.prepare(unwrap(news), { masterKey })) : req.getNews());
+      r.setFailuresList(failures.map((f) => { const x = new provproto.CheckFailure(); x.setProperty(f.property); x.setReason(f.reason); return x; }));
       return r;
     }),
     diff: handle(async (req) => {

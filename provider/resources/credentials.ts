@@ -29,14 +29,16 @@
 //   privilege on it is SELECT for the workspace's app role (any other grant, e.g. from default
 //   privileges, is revoked by every converge of the boundary), so no other workspace's role, the read-only role or
 //   PUBLIC can read even the ciphertext. The app role decrypts with its workspace's key.
-// - What Pulumi keeps: the plaintext only as secret inputs (they are config secrets); the outputs
-//   hold the key's id and a keyed digest per integration (HMAC under the data key), so a diff can
-//   tell a changed value without keeping it. The key is in neither.
+// - What Pulumi keeps: no plaintext and no key. The program sends each value (a config secret,
+//   which the engine masks in its logs); Check seals it at once (prepare below), so the inputs the
+//   engine stores, and sends back as "olds" on every later run, hold ciphertext and a keyed
+//   digest (HMAC under the data key) only; the outputs hold the key's id and the digests, so a
+//   diff can tell a changed value without keeping it.
 import { credentialAad, credentialDigest, dataKeyId, sealCredential } from "../../components/credentials-crypto.ts";
 import { asRole, inTransaction, lock, type Sql } from "../postgres/client.ts";
 import { lockVerified, qualified, tableStatus, type TableNames } from "../postgres/credentials-table.ts";
 import { dataKeyOf, GENERATION } from "../keys.ts";
-import { UNKNOWN, type DiffKind, type Failure, type ResourceKind } from "../server.ts";
+import { secret, UNKNOWN, type DiffKind, type Failure, type Keys, type ResourceKind } from "../server.ts";
 import { canonical, identifierFailures, mapDiff } from "./common.ts";
 
 export const WORKSPACE_CREDENTIALS = "tenancy:postgres:WorkspaceCredentials";
@@ -47,8 +49,25 @@ export interface CredentialsInputs {
   readonly names: TableNames;
   /** Which data key: the provider derives it from the master key (provider/keys.ts). "1"; bump to rotate. */
   readonly keyGeneration: string;
-  /** By integration slug; `value` is a secret. */
-  readonly integrations: Readonly<Record<string, { readonly provider: string; readonly value: string }>>;
+  /**
+   * By integration slug. The program sends `value` (a secret); Check seals it (prepare), so what
+   * the engine keeps, and sends back on later runs, is `sealed`, never the value.
+   */
+  readonly integrations: Readonly<Record<string, IntegrationInput>>;
+}
+
+export interface IntegrationInput {
+  readonly provider: string;
+  readonly value?: string;
+  readonly sealed?: SealedInput;
+}
+
+/** A credential sealed in Check: the row to write (base64), and its keyed digest for diffs. */
+export interface SealedInput {
+  readonly ciphertext: string;
+  readonly nonce: string;
+  readonly keyId: string;
+  readonly digest: string;
 }
 
 export interface CredentialsState {
@@ -70,17 +89,27 @@ const scope = (i: CredentialsInputs) => ({ organization: i.organization, workspa
 async function digests(inputs: CredentialsInputs, key: string): Promise<CredentialsState["sealed"]> {
   const out: Record<string, { provider: string; digest: string }> = {};
   for (const [slug, i] of Object.entries(inputs.integrations)) {
-    out[slug] = { provider: i.provider, digest: await credentialDigest(key, i.value, credentialAad(inputs.names.schema, slug)) };
+    out[slug] = { provider: i.provider, digest: i.sealed?.digest ?? await credentialDigest(key, i.value!, credentialAad(inputs.names.schema, slug)) };
   }
   return out;
 }
+
+/** The row for one integration: as sealed in Check, or sealed now (a kind called directly). */
+async function rowOf(key: string, keyId: string, schema: string, slug: string, i: IntegrationInput) {
+  if (!i.sealed) return sealCredential(key, i.value!, credentialAad(schema, slug));
+  if (i.sealed.keyId !== keyId) throw new Error(`integration "${slug}" of ${schema} was sealed under another data key than the one this run derives; run again`);
+  return { ciphertext: Buffer.from(i.sealed.ciphertext, "base64"), nonce: Buffer.from(i.sealed.nonce, "base64"), keyId };
+}
+
+const pending = (i: IntegrationInput) => i.sealed === undefined && i.value === UNKNOWN;
 
 async function write(sql: Sql, inputs: CredentialsInputs, key: string): Promise<void> {
   const n = inputs.names;
   await lock(sql, `credentials:${n.schema}`);
   await lockVerified(sql, n);
   const rows: { slug: string; provider: string; ciphertext: Buffer; nonce: Buffer; keyId: string }[] = [];
-  for (const [slug, i] of Object.entries(inputs.integrations)) rows.push({ slug, provider: i.provider, ...(await sealCredential(key, i.value, credentialAad(n.schema, slug))) });
+  const keyId = await dataKeyId(key);
+  for (const [slug, i] of Object.entries(inputs.integrations)) rows.push({ slug, provider: i.provider, ...(await rowOf(key, keyId, n.schema, slug, i)) });
   const table = qualified(sql, n);
   // As the owner role: even if something slipped past the check, it would run with the
   // workspace's own rights, never the admin's.
@@ -105,9 +134,28 @@ export const credentialsKind: ResourceKind<CredentialsInputs, CredentialsState> 
     for (const [slug, i] of Object.entries(news.integrations ?? {})) {
       if (!SLUG.test(slug)) failures.push({ property: "integrations", reason: `invalid integration slug ${JSON.stringify(slug)}` });
       // Never quote the value or the key: only say what is wrong with them.
-      if (i.value !== UNKNOWN && (typeof i.value !== "string" || i.value.length === 0)) failures.push({ property: `integrations.${slug}`, reason: "the credential is empty" });
+      if (i.sealed === undefined && i.value !== UNKNOWN && (typeof i.value !== "string" || i.value.length === 0)) failures.push({ property: `integrations.${slug}`, reason: "the credential is empty" });
     }
     return failures;
+  },
+  // Sealed here, in Check, so that the engine keeps only ciphertext: a rotated-out credential
+  // would otherwise stay in state in clear, and come back in every later run's -v=9 trace
+  // ("olds", "oldInputs"), where the engine no longer masks it (it masks config secrets only).
+  async prepare(news: CredentialsInputs, keys: Keys) {
+    const values = Object.values(news.integrations ?? {});
+    const integrations: Record<string, unknown> = {};
+    if (keys.masterKey === undefined || news.keyGeneration === UNKNOWN || values.some(pending)) {
+      // A preview that does not know everything yet: nothing it returns is stored.
+      for (const [slug, i] of Object.entries(news.integrations ?? {})) integrations[slug] = { provider: i.provider, value: i.value === UNKNOWN ? UNKNOWN : secret(i.value) };
+    } else {
+      const key = await dataKeyOf(keys, scope(news));
+      for (const [slug, i] of Object.entries(news.integrations ?? {})) {
+        const aad = credentialAad(news.names.schema, slug);
+        const sealed = await sealCredential(key, i.value!, aad);
+        integrations[slug] = { provider: i.provider, sealed: secret({ ciphertext: sealed.ciphertext.toString("base64"), nonce: sealed.nonce.toString("base64"), keyId: sealed.keyId, digest: await credentialDigest(key, i.value!, aad) }) };
+      }
+    }
+    return { ...news, integrations };
   },
   async diff(olds, news, keys = { masterKey: undefined }) {
     const replaces = ["organization", "workspace"].filter((k) => (olds as never)[k] !== (news as never)[k]);
@@ -115,7 +163,7 @@ export const credentialsKind: ResourceKind<CredentialsInputs, CredentialsState> 
     // Other names are another table: the rows are written there and removed from the old one.
     if (canonical(olds.names) !== canonical(news.names)) { detailedDiff.names = "update-replace"; replaces.push("names"); }
     // Values are compared by keyed digest; an unknown key or value (rotation in the same run) is a change.
-    const unknown = keys.masterKey === undefined || news.keyGeneration === UNKNOWN || Object.values(news.integrations ?? {}).some((i) => i.value === UNKNOWN);
+    const unknown = keys.masterKey === undefined || news.keyGeneration === UNKNOWN || Object.values(news.integrations ?? {}).some(pending);
     const key = unknown ? undefined : await dataKeyOf(keys, scope(news));
     const expected = key === undefined ? undefined : await digests(news, key);
     if (key === undefined) detailedDiff.integrations = "update";

@@ -5,7 +5,7 @@ import {
 } from "../../components/credentials-crypto.ts";
 import { credentialsKind, type CredentialsInputs, type CredentialsState } from "../../provider/resources/credentials.ts";
 import { dataKeyOf } from "../../provider/keys.ts";
-import { UNKNOWN, type Keys } from "../../provider/server.ts";
+import { SECRET_SIG, UNKNOWN, unwrap, type Keys } from "../../provider/server.ts";
 
 // Hundreds of seals each: the 5 s default is too short on a busy 2-core machine (measured 5.2 s
 // for the first one while e2e suites ran alongside). A time limit, not an assertion.
@@ -160,7 +160,7 @@ describe("WorkspaceCredentials' check and diff", () => {
     const dataKey = await dataKeyOf(keys, { organization: i.organization, workspace: i.workspace, generation: i.keyGeneration });
     return {
       organization: i.organization, workspace: i.workspace, names: i.names, keyGeneration: i.keyGeneration, keyId: await dataKeyId(dataKey), table: "ok",
-      sealed: Object.fromEntries(await Promise.all(Object.entries(i.integrations).map(async ([slug, x]) => [slug, { provider: x.provider, digest: await credentialDigest(dataKey, x.value, credentialAad(i.names.schema, slug)) }] as const))),
+      sealed: Object.fromEntries(await Promise.all(Object.entries(i.integrations).map(async ([slug, x]) => [slug, { provider: x.provider, digest: await credentialDigest(dataKey, x.value!, credentialAad(i.names.schema, slug)) }] as const))),
     };
   };
   const diff = async (news: Partial<CredentialsInputs>, olds: CredentialsInputs = inputs, with_: Keys = keys) => credentialsKind.diff(await stateOf(olds), { ...inputs, ...news }, with_);
@@ -200,6 +200,30 @@ describe("WorkspaceCredentials' check and diff", () => {
     expect(moved.replaces).toEqual(["workspace", "names"]);
     expect(moved.detailedDiff).toMatchObject({ workspace: "update-replace", names: "update-replace" });
     expect((await diff({ organization: "globex" })).replaces).toEqual(["organization"]);
+  });
+
+  it("seals each value in Check, so the engine keeps (and sends back later) only ciphertext and a digest", async () => {
+    const prepared = await credentialsKind.prepare!(inputs, keys);
+    expect(JSON.stringify(prepared)).not.toContain("xoxb-old");
+    const slack = (prepared.integrations as Record<string, { provider: string; sealed: Record<string, unknown> }>).slack!;
+    expect(slack.provider).toBe("slack");
+    // Marked secret for the engine (ciphertext, but a preview has no use for it).
+    expect(slack.sealed[SECRET_SIG]).toBeDefined();
+    const sealed = unwrap(slack.sealed) as { ciphertext: string; nonce: string; keyId: string; digest: string };
+    const dataKey = await dataKeyOf(keys, { organization: "acme", workspace: "emea", generation: "1" });
+    expect(await openCredential(dataKey, { ciphertext: Buffer.from(sealed.ciphertext, "base64"), nonce: Buffer.from(sealed.nonce, "base64") }, credentialAad(names.schema, "slack"))).toBe("xoxb-old");
+    // What the engine sends back diffs like the value it came from.
+    const kept = unwrap(prepared) as CredentialsInputs;
+    expect(await credentialsKind.diff(await stateOf(inputs), kept, keys)).toEqual({ replaces: [], detailedDiff: {} });
+    expect((await credentialsKind.diff(await stateOf({ ...inputs, integrations: { slack: { provider: "slack", value: "xoxb-new" } } }), kept, keys)).detailedDiff).toEqual({ 'integrations["slack"]': "update" });
+    // A fresh nonce every time: sealing is never replayed.
+    expect(unwrap(await credentialsKind.prepare!(inputs, keys))).not.toEqual(kept);
+  });
+
+  it("leaves what a preview does not know yet unsealed, still secret", async () => {
+    const later = await credentialsKind.prepare!({ ...inputs, integrations: { slack: { provider: "slack", value: UNKNOWN }, drive: { provider: "google-drive", value: "d-1" } } }, keys);
+    expect(later.integrations).toEqual({ slack: { provider: "slack", value: UNKNOWN }, drive: { provider: "google-drive", value: { [SECRET_SIG]: expect.any(String), value: "d-1" } } });
+    expect((await credentialsKind.prepare!(inputs, { masterKey: undefined })).integrations).toEqual({ slack: { provider: "slack", value: { [SECRET_SIG]: expect.any(String), value: "xoxb-old" } } });
   });
 
   it("repairs a table a refresh found wrong", async () => {

@@ -107,7 +107,7 @@ describe("the dev stack on the real engine", () => {
 
   it("after decommissioning, destroy leaves no role, schema or row behind", async () => {
     await h.writeDeclaration(withFinance.replace(/^(  - slug: .*)$/gm, "$1\n    decommissioned: true"));
-    expect((await h.plannedChanges()).every((c) => c.startsWith("update "))).toBe(true);
+    expect((await h.plannedChanges()).filter((c) => !c.startsWith("update "))).toEqual([]);
     await h.stack.up();
     await h.stack.destroy();
     expect(await schemas(h)).toEqual([]);
