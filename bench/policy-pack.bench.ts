@@ -53,7 +53,7 @@ function urns(specs: readonly Spec[]): Map<string, string> {
  * component's registered outputs); `analyzeStack` false: what `analyze` gets, where a
  * component arrives with no properties at all.
  */
-function toProto(specs: readonly Spec[], analyzeStack = true) {
+export function toProto(specs: readonly Spec[], analyzeStack = true) {
   const urn = urns(specs);
   const byName = new Map(specs.map((s) => [s.name, s]));
   const component = (s: Spec) => /^tenancy:index:|^pulumi:pulumi:Stack$/.test(s.type);

@@ -42,7 +42,10 @@ export function workspaceSpecs(model: TenancyModel, index: number, options: Fixt
   const child = (spec: Omit<Spec, "protect">): Spec => ({ protect, ...spec });
   const specs: Spec[] = [
     { type: Token.Workspace, name, parent: org.slug, protect, props: {
-      slug: ws.slug, organization: org.slug, decommissioned: ws.decommissioned, schema: names.schema, appRole: names.app,
+      slug: ws.slug, organization: org.slug, decommissioned: ws.decommissioned,
+      ...(ws.plan !== undefined ? { plan: ws.plan } : {}),
+      ...(ws.creditPool ? { creditPool: { monthlyAllowance: ws.creditPool.monthlyAllowance } } : {}),
+      schema: names.schema, appRole: names.app,
       members: Object.fromEntries(ws.members.map((m) => [m.key, m.role])),
       integrations: Object.fromEntries(ws.integrations.map((i) => [i.slug, { provider: i.provider, credentialsSecret: i.credentialsSecret }])),
     } },
@@ -58,7 +61,7 @@ export function workspaceSpecs(model: TenancyModel, index: number, options: Fixt
       type: WORKSPACE_CREDENTIALS_TYPE, name: `${name}-credentials`, parent: name,
       secret: [["key"], ...ws.integrations.map((i) => ["integrations", i.slug, "value"])],
       props: {
-        organization: org.slug, workspace: ws.slug, names, key: "F71lmTp3t+/EVoE/18ymJrlcq8O+2NpP/ldce7t1Bi8=",
+        organization: org.slug, workspace: ws.slug, names: { schema: names.schema, owner: names.owner, app: names.app }, key: "F71lmTp3t+/EVoE/18ymJrlcq8O+2NpP/ldce7t1Bi8=",
         integrations: Object.fromEntries(ws.integrations.map((i) => [i.slug, { provider: i.provider, value: "xoxb-1234567890-abcdefghijkl" }])),
       },
     }));
