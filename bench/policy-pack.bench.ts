@@ -11,6 +11,7 @@ import { PACK_NAME, policies } from "../policies/pack.ts";
 import { watchSecrets } from "../policies/view.ts";
 import { STACK, urnOf, type Spec } from "../test/policies/pack/harness.ts";
 import { count, cpuMs, seconds } from "./measure.ts";
+import { CROSS_GRANT } from "../test/policies/pack/from-components.ts";
 import { registeredStack } from "./policy-stack.ts";
 import { isMain, type BenchModule, type Row } from "./table.ts";
 
@@ -85,9 +86,15 @@ export function toProto(specs: readonly Spec[], analyzeStack = true) {
   });
 }
 
-async function call(fn: ReturnType<typeof server.makeAnalyzeStackRpcFun>, request: unknown): Promise<number> {
-  return new Promise((resolve, reject) => fn({ request }, (err, resp) => (err ? reject(err) : resolve(resp.getDiagnosticsList().length))));
+interface Diagnostic { getPolicyname(): string; getUrn(): string; getMessage(): string }
+
+/** The diagnostics of one request, as "policy: message" (analyze answers carry no URN). */
+async function call(fn: ReturnType<typeof server.makeAnalyzeStackRpcFun>, request: unknown): Promise<string[]> {
+  return new Promise((resolve, reject) => fn({ request }, (err, resp) => (err ? reject(err) : resolve((resp.getDiagnosticsList() as Diagnostic[]).map((d) => `${d.getPolicyname()}: ${d.getMessage().split("\n").pop()}`)))));
 }
+
+/** What every run must report: the stack's one planted mistake, the hand-written cross-workspace grant. */
+const EXPECTED = new RegExp(`^grant-within-workspace: Grant "${CROSS_GRANT}" gives role "acme__ws_\\d+__app" of workspace "acme__ws_\\d+" access to schema "acme__ws_0"`);
 
 /** Timing of one phase: wall milliseconds and this process's CPU milliseconds over the same span. */
 export interface Timing {
@@ -110,7 +117,8 @@ export interface PackFigures {
   readonly stack: Timing;
   /** analyze (resource policies) over every resource: the run with the least CPU of `runs`. */
   readonly resource: Timing;
-  readonly findings: number;
+  /** "policy urn-name" of each finding of the last run (must be EXPECTED). */
+  readonly findings: readonly string[];
   readonly stackPolicies: number;
 }
 
@@ -154,21 +162,22 @@ export async function measurePack(workspaces: number, runs = 3, log: (line: stri
   const analyze = server.makeAnalyzeRpcFun(PACK_NAME, "0.1.0", "mandatory", policies);
   let stack: Timing = { wallMs: Infinity, cpuMs: Infinity };
   let resource: Timing = { wallMs: Infinity, cpuMs: Infinity };
-  let findings = 0;
+  let findings: string[] = [];
   for (let run = 1; run <= runs; run++) {
     // New requests per run, as the engine sends: nothing carries over between runs.
     const request = stackRequest();
     const requests = resourceRequests();
     const s = await timed(() => call(analyzeStack, request));
     const r = await timed(async () => {
-      let n = 0;
-      for (const one of requests) n += await call(analyze, one);
-      return n;
+      const found: string[] = [];
+      for (const one of requests) found.push(...(await call(analyze, one)));
+      return found;
     });
     stack = least(stack, s);
     resource = least(resource, r);
-    findings = s.value + r.value;
-    log(`policy pack: run ${run}: analyzeStack ${seconds(s.wallMs)} (CPU ${seconds(s.cpuMs)}), analyze ${seconds(r.wallMs)} (CPU ${seconds(r.cpuMs)}), findings ${findings}`);
+    findings = [...s.value, ...r.value].sort();
+    log(`policy pack: run ${run}: analyzeStack ${seconds(s.wallMs)} (CPU ${seconds(s.cpuMs)}), analyze ${seconds(r.wallMs)} (CPU ${seconds(r.cpuMs)}), findings: ${findings.join(", ") || "none"}`);
+    if (findings.length !== 1 || !EXPECTED.test(findings[0]!)) throw new Error(`policy pack bench: expected exactly one finding matching ${EXPECTED}; got ${findings.join("; ") || "nothing"}`);
   }
   return {
     workspaces, members, people: shape.people ?? 0, resources: specs.length, perWorkspace, kinds,
@@ -192,7 +201,7 @@ export const bench: BenchModule = {
         area: "policy pack",
         measure: `${count(workspaces)} workspaces × ${f.members} members, ${count(f.people)} people (${count(f.resources)} resources: ${f.perWorkspace} per workspace), every policy`,
         figure: seconds(total),
-        note: `CPU ${seconds(cpu)}; stack policies (${f.stackPolicies}) ${both(f.stack)} + resource policies ${both(f.resource)}; one no-op stack policy alone ${both(f.noop)}; ${f.findings} findings${target}`,
+        note: `CPU ${seconds(cpu)}; stack policies (${f.stackPolicies}) ${both(f.stack)} + resource policies ${both(f.resource)}; one no-op stack policy alone ${both(f.noop)}; findings: the planted hand-written cross-workspace grant only${target}`,
       });
     }
     return rows;
@@ -203,5 +212,5 @@ if (isMain(import.meta.url)) {
   const workspaces = Number(process.argv[2] ?? 1000);
   const f = await measurePack(workspaces, 3, (line) => console.log(line));
   console.log(`a no-op stack policy (the SDK's deserialization alone): ${both(f.noop)}`);
-  console.log(`least CPU of 3: analyzeStack (${f.stackPolicies} stack policies) ${both(f.stack)}; analyze × ${f.resources} (resource policies) ${both(f.resource)}; total ${seconds(f.stack.wallMs + f.resource.wallMs)} (CPU ${seconds(f.stack.cpuMs + f.resource.cpuMs)}); findings ${f.findings}`);
+  console.log(`least CPU of 3: analyzeStack (${f.stackPolicies} stack policies) ${both(f.stack)}; analyze × ${f.resources} (resource policies) ${both(f.resource)}; total ${seconds(f.stack.wallMs + f.resource.wallMs)} (CPU ${seconds(f.stack.cpuMs + f.resource.cpuMs)}); findings: ${f.findings.join(", ")}`);
 }

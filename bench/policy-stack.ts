@@ -2,7 +2,8 @@
 // every dimension grown with the workspaces: members, people, integrations, agents) validated
 // as `tenancy validate` does, built by the real components under Pulumi mocks, each resource as
 // the analyzer receives it (test/policies/pack/from-components.ts). Nothing here restates what
-// a component registers. Built in a child process (`registeredStack`), so the mocks' runtime and
+// a component registers. One hand-written Grant across two workspaces is added, as a program
+// could write it, so each run also shows the pack still refuses it. Built in a child process (`registeredStack`), so the mocks' runtime and
 // its thousands of resource objects never share a heap with the timed policies.
 //   node --import tsx bench/policy-stack.ts <workspaces> <members>   prints the specs as JSON
 import { execFile } from "node:child_process";
@@ -61,7 +62,7 @@ async function build(workspaces: number, members: number): Promise<Spec[]> {
   // Pulumi parses the whole config anew at every read (runtime/config.js parseConfig): with two
   // secret integration tokens per workspace, quadratic. The config is set for good by now.
   memoizeConfig();
-  return componentSpecs(report.model);
+  return componentSpecs(report.model, { crossGrant: true });
 }
 
 if (isMain(import.meta.url)) {

@@ -6,7 +6,8 @@
 // the hand-written fixtures with this).
 import type { TenancyModel } from "../../../config/model.ts";
 import { findSecretPaths } from "../../../policies/view.ts";
-import { deployOrganization, plainInputs, reveal, SECRET_CONFIG, startMocks, type MockRecorder, type Registration } from "../../components/mock-harness.ts";
+import { Grant } from "../../../components/resources.ts";
+import { deployOrganization, plainInputs, reveal, SECRET_CONFIG, settle, startMocks, valueOf, type MockRecorder, type Registration } from "../../components/mock-harness.ts";
 import { STACK, type Spec } from "./harness.ts";
 
 /** The secret config a model's integrations name (`ws0SlackToken` -> `tenancy:ws0SlackToken`), with the master key. */
@@ -62,8 +63,29 @@ export function specsOf(regs: readonly Registration[], outputs: ReadonlyMap<stri
   return specs;
 }
 
+export interface ComponentOptions {
+  readonly aws?: boolean;
+  /**
+   * Also a hand-written Grant (components' `Grant`) giving the last workspace's app role USAGE
+   * on the first workspace's schema, as a program could write it: the pack must refuse it.
+   */
+  readonly crossGrant?: boolean;
+}
+
+/** Name of the hand-written grant `crossGrant` adds. */
+export const CROSS_GRANT = "cross-workspace-grant";
+
 /** The specs of an Organization the real components build from `model` (mocks started by mocksFor). */
-export async function componentSpecs(model: TenancyModel, options: { readonly aws?: boolean } = {}): Promise<Spec[]> {
-  const deployed = await deployOrganization(await mocksFor([model]), model, options.aws ? { aws: true } : {});
-  return specsOf(deployed.regs, deployed.outputs);
+export async function componentSpecs(model: TenancyModel, options: ComponentOptions = {}): Promise<Spec[]> {
+  const recorder = await mocksFor([model]);
+  const mark = recorder.registered.length;
+  const deployed = await deployOrganization(recorder, model, options.aws ? { aws: true } : {});
+  if (options.crossGrant) {
+    // As test/e2e/fixtures/policy-pack/index.ts writes it.
+    const [a, b] = [deployed.org.workspaces[deployed.org.workspaces.length - 1]!, deployed.org.workspaces[0]!];
+    const grant = new Grant(CROSS_GRANT, { action: "grant", role: a.appRole, on: { kind: "schema", schema: b.schema }, privileges: ["USAGE"] }, { provider: deployed.org.provider });
+    await valueOf(grant.urn);
+    await settle();
+  }
+  return specsOf(recorder.registered.slice(mark), recorder.outputs);
 }
