@@ -113,9 +113,9 @@ export interface PackFigures {
   readonly kinds: Readonly<Record<string, number>>;
   /** A no-op stack policy on a fresh request: what @pulumi/policy's deserialization alone costs. */
   readonly noop: Timing;
-  /** analyzeStack with every stack policy: the run with the least CPU of `runs`. */
+  /** analyzeStack with every stack policy: fastest wall and least CPU of `runs`. */
   readonly stack: Timing;
-  /** analyze (resource policies) over every resource: the run with the least CPU of `runs`. */
+  /** analyze (resource policies) over every resource: fastest wall and least CPU of `runs`. */
   readonly resource: Timing;
   /** "policy urn-name" of each finding of the last run (must be EXPECTED). */
   readonly findings: readonly string[];
@@ -133,7 +133,8 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T } & Timing> {
   return { value, wallMs: performance.now() - wall, cpuMs: cpuMs() - cpu };
 }
 
-const least = (a: Timing, b: Timing): Timing => (b.cpuMs < a.cpuMs ? { wallMs: b.wallMs, cpuMs: b.cpuMs } : a);
+/** Fastest wall and least CPU of the runs, each on its own: other work on the machine only ever adds to either. */
+const least = (a: Timing, b: Timing): Timing => ({ wallMs: Math.min(a.wallMs, b.wallMs), cpuMs: Math.min(a.cpuMs, b.cpuMs) });
 
 export async function measurePack(workspaces: number, runs = 3, log: (line: string) => void = () => {}, members = 10): Promise<PackFigures> {
   watchSecrets();
@@ -212,5 +213,5 @@ if (isMain(import.meta.url)) {
   const workspaces = Number(process.argv[2] ?? 1000);
   const f = await measurePack(workspaces, 3, (line) => console.log(line));
   console.log(`a no-op stack policy (the SDK's deserialization alone): ${both(f.noop)}`);
-  console.log(`least CPU of 3: analyzeStack (${f.stackPolicies} stack policies) ${both(f.stack)}; analyze × ${f.resources} (resource policies) ${both(f.resource)}; total ${seconds(f.stack.wallMs + f.resource.wallMs)} (CPU ${seconds(f.stack.cpuMs + f.resource.cpuMs)}); findings: ${f.findings.join(", ")}`);
+  console.log(`best of 3 (wall and CPU each): analyzeStack (${f.stackPolicies} stack policies) ${both(f.stack)}; analyze × ${f.resources} (resource policies) ${both(f.resource)}; total ${seconds(f.stack.wallMs + f.resource.wallMs)} (CPU ${seconds(f.stack.cpuMs + f.resource.cpuMs)}); findings: ${f.findings.join(", ")}`);
 }
