@@ -59,13 +59,12 @@ export class Workspace extends pulumi.ComponentResource {
 
     if (ws.integrations.length > 0 && args.aws) {
       new WorkspaceSecrets(`${name}-secrets`, { organization: org, workspace: ws.slug, integrations: ws.integrations, aws: true }, { parent: this, protect });
-    } else if (ws.integrations.length > 0) {
+    } else if (!args.aws) {
+      // Even with no integration: then removing a workspace's last integration is an update that
+      // deletes its row, not the deletion of a protected resource (which the engine refuses).
       const integrations = Object.fromEntries(ws.integrations.map((x, i) => [x.slug, { provider: x.provider, value: credentialValue(x.credentialsSecret, `integrations[${i}].credentialsSecret`) }]));
       const tableNames = { schema: names.schema, owner: names.owner, app: names.app };
-      // Not protected: its rows are sealed from stack config and written again by any apply, and
-      // removing a workspace's last integration deletes this resource. The data (and the table)
-      // belong to the boundary, which stays protected until decommissioning.
-      new WorkspaceCredentials(`${name}-credentials`, { organization: org, workspace: ws.slug, names: tableNames, keyGeneration: generation, integrations }, { ...child, protect: false, dependsOn: [this.boundary] });
+      new WorkspaceCredentials(`${name}-credentials`, { organization: org, workspace: ws.slug, names: tableNames, keyGeneration: generation, integrations }, { ...child, dependsOn: [this.boundary] });
     }
 
     this.schema = names.schema;

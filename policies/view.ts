@@ -103,9 +103,11 @@ export function watchSecrets(): void {
   deserialize.deserializeProperties = (struct, proxySecrets) => {
     const known = proxySecrets ? undefined : shared.get(struct);
     if (known) return known;
-    const props = original(struct, proxySecrets);
-    // Walked only when a policy asks.
-    markSecrets(props, () => findSecretPaths(struct.toJavaScript()));
+    // One conversion of the protobuf Struct serves both the SDK's deserializer and, only when a
+    // policy asks, the walk for secret signatures (the Struct's own conversion is the costly part).
+    const raw = struct.toJavaScript();
+    const props = original({ toJavaScript: () => raw }, proxySecrets);
+    markSecrets(props, () => findSecretPaths(raw));
     if (!proxySecrets) shared.set(struct, props);
     return props;
   };

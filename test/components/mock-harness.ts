@@ -29,6 +29,8 @@ export interface Registration {
   readonly inputs: Record<string, unknown>;
   /** URNs of explicit (`dependsOn`) and input dependencies. */
   readonly dependencies: readonly string[];
+  /** Input name -> URNs of the resources that input depends on. */
+  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
   readonly secretOutputs: readonly string[];
 }
 
@@ -82,12 +84,19 @@ interface RegisterRequest {
   getType(): string; getName(): string; getParent(): string; getProtect(): boolean | undefined; getCustom(): boolean; getProvider(): string;
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
   getAdditionalsecretoutputsList(): string[]; getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }, key: string) => void): void };
 }
 interface OutputsRequest { getUrn(): string; getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined }
 type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
 interface Monitor {
   registerResource(req: RegisterRequest, cb: Callback): unknown;
   registerResourceOutputs(req: OutputsRequest, cb: Callback): unknown;
+}
+
+function propertyDependencies(req: RegisterRequest): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((deps, key) => { out[key] = deps.getUrnsList(); });
+  return out;
 }
 
 /** Installs the mocks and the recorder; call once per test file, before building anything. */
@@ -108,6 +117,7 @@ export async function startMocks(options: MockOptions = {}): Promise<MockRecorde
       type: req.getType(), name: req.getName(), urn: "", parent: req.getParent(), custom: req.getCustom(), provider: req.getProvider() ?? "",
       protect: req.getProtect() ?? false, inputs: req.getObject()?.toJavaScript() ?? {},
       dependencies: req.getDependenciesList(), secretOutputs: req.getAdditionalsecretoutputsList(),
+      propertyDependencies: propertyDependencies(req),
     };
     recorder.registered.push(registration);
     return register(req, (err, resp) => {

@@ -189,22 +189,22 @@ describe("Organization", () => {
     expect(registered).toEqual([ORGANIZATION_TYPE]);
   });
 
-  it("counts, per workspace of the dev stack: 3 resources without integrations; 4 without AWS; 7 plus two per integration with AWS", async () => {
+  it("counts, per workspace of the dev stack: 4 without AWS, integrations or not; with AWS 3 without integrations, 7 plus two per integration", async () => {
     const inAws = await deployOrganization(recorder, declaration("dev"), { aws: true });
     const perWorkspace = (d: Deployed) => Object.fromEntries(ofType(d, WORKSPACE_TYPE).map((w) => [w.name, subtree(d.regs, w.urn).map((r) => r.type).sort()]));
     // Workspace + boundary + record; without AWS one WorkspaceCredentials for all its
-    // integrations; with AWS a WorkspaceSecrets with a key, alias and policy and a secret and
+    // integrations (none included: removing the last one is then an update); with AWS a WorkspaceSecrets with a key, alias and policy and a secret and
     // version per integration (emea-support has 1 integration, us-sales 2, internal none).
     const base = [WORKSPACE_TYPE, WORKSPACE_BOUNDARY_TYPE, WORKSPACE_RECORD_TYPE];
     const aws = (integrations: number) => [WORKSPACE_SECRETS_TYPE, "aws:kms/key:Key", "aws:kms/alias:Alias", "aws:iam/policy:Policy",
       ...Array.from({ length: integrations }, () => ["aws:secretsmanager/secret:Secret", "aws:secretsmanager/secretVersion:SecretVersion"]).flat()];
     expect(perWorkspace(dev)).toEqual({
-      "acme-emea-support": [...base, WORKSPACE_CREDENTIALS_TYPE].sort(), "acme-us-sales": [...base, WORKSPACE_CREDENTIALS_TYPE].sort(), "acme-internal": [...base].sort(),
+      "acme-emea-support": [...base, WORKSPACE_CREDENTIALS_TYPE].sort(), "acme-us-sales": [...base, WORKSPACE_CREDENTIALS_TYPE].sort(), "acme-internal": [...base, WORKSPACE_CREDENTIALS_TYPE].sort(),
     });
     expect(perWorkspace(inAws)).toEqual({ "acme-emea-support": [...base, ...aws(1)].sort(), "acme-us-sales": [...base, ...aws(2)].sort(), "acme-internal": [...base].sort() });
     // Organization, provider, control plane and record, then the workspaces.
-    expect([dev.regs.length, inAws.regs.length]).toEqual([4 + 4 + 4 + 3, 4 + 9 + 11 + 3]);
-    expect(ofType(dev, WORKSPACE_CREDENTIALS_TYPE)).toHaveLength(2);
+    expect([dev.regs.length, inAws.regs.length]).toEqual([4 + 4 + 4 + 4, 4 + 9 + 11 + 3]);
+    expect(ofType(dev, WORKSPACE_CREDENTIALS_TYPE)).toHaveLength(3);
     expect(ofType(inAws, WORKSPACE_CREDENTIALS_TYPE)).toEqual([]);
   });
 });

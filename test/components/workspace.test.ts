@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { workspaceMembersArgs, workspaceRecordArgs } from "../../components/control-plane/args.ts";
 import { deriveAppPassword, deriveWorkspaceKey } from "../../components/credentials-crypto.ts";
 import { workspaceNames } from "../../components/naming.ts";
-import { WORKSPACE_BOUNDARY_TYPE, WORKSPACE_CREDENTIALS_TYPE, WORKSPACE_RECORD_TYPE, WorkspaceCredentials } from "../../components/resources.ts";
+import { WORKSPACE_BOUNDARY_TYPE, WORKSPACE_CREDENTIALS_TYPE, WORKSPACE_RECORD_TYPE } from "../../components/resources.ts";
 import { WORKSPACE_TYPE, Workspace } from "../../components/workspace.ts";
 import { WORKSPACE_SECRETS_TYPE } from "../../components/workspace-secrets.ts";
 import {
@@ -29,12 +29,12 @@ function descendants(res: pulumi.Resource): pulumi.Resource[] {
 }
 
 describe("Workspace", () => {
-  it("names its children ${name}-boundary, -record and, with integrations, -credentials (or -secrets with AWS)", () => {
+  it("names its children ${name}-boundary, -record and -credentials (or, with integrations and AWS, -secrets)", () => {
     const direct = (d: Deployed, name: string) => d.regs.filter((r) => r.parent === d.named(name).urn).map(line).sort();
     const common = (n: string) => [`${WORKSPACE_BOUNDARY_TYPE} ${n}-boundary`, `${WORKSPACE_RECORD_TYPE} ${n}-record`];
     expect(direct(dev, "acme-emea-support")).toEqual([...common("acme-emea-support"), `${WORKSPACE_CREDENTIALS_TYPE} acme-emea-support-credentials`].sort());
     expect(direct(dev, "acme-us-sales")).toEqual([...common("acme-us-sales"), `${WORKSPACE_CREDENTIALS_TYPE} acme-us-sales-credentials`].sort());
-    expect(direct(dev, "acme-internal")).toEqual(common("acme-internal").sort());
+    expect(direct(dev, "acme-internal")).toEqual([...common("acme-internal"), `${WORKSPACE_CREDENTIALS_TYPE} acme-internal-credentials`].sort());
     expect(direct(aws, "acme-us-sales")).toEqual([...common("acme-us-sales"), `${WORKSPACE_SECRETS_TYPE} acme-us-sales-secrets`].sort());
     expect(direct(aws, "acme-internal")).toEqual(common("acme-internal").sort());
     expect(dev.named("acme-emea-support").type).toBe(WORKSPACE_TYPE);
@@ -56,16 +56,13 @@ describe("Workspace", () => {
     ]);
   });
 
-  it("protects everything under a workspace but its sealed credentials, in the requests and on the resource objects", () => {
-    // WorkspaceCredentials only holds rows sealed from stack config, written again by any apply:
-    // removing the last integration must delete it. The table and the data are the boundary's.
-    const unprotected = (name: string) => name.endsWith("-credentials");
+  it("protects everything under a workspace, in the requests and on the resource objects", () => {
     for (const d of [dev, aws]) {
       for (const w of d.org.workspaces) {
         const regs = inWorkspace(d, `acme-${w.slug}`);
-        expect(regs.filter((r) => !r.protect).map((r) => r.name)).toEqual(regs.filter((r) => unprotected(r.name)).map((r) => r.name));
+        expect(regs.filter((r) => !r.protect).map((r) => r.name)).toEqual([]);
         // `__protect` is internal: the flag each resource was constructed with.
-        expect(descendants(w).filter((c) => (c as any).__protect !== !(c instanceof WorkspaceCredentials))).toEqual([]);
+        expect(descendants(w).filter((c) => (c as any).__protect !== true)).toEqual([]);
         expect(descendants(w)).toHaveLength(regs.length - 1);
       }
     }
@@ -78,7 +75,7 @@ describe("Workspace", () => {
       expect(retiring).toHaveLength(size);
       expect(retiring.filter((r) => r.protect).map((r) => r.name)).toEqual([]);
       expect(descendants(workspaceOf(d, "emea-support")).filter((c) => (c as any).__protect)).toEqual([]);
-      expect([...inWorkspace(d, "acme-us-sales"), ...inWorkspace(d, "acme-internal")].filter((r) => !r.protect).map((r) => r.name)).toEqual(d.regs.some((r) => r.type.startsWith("aws:")) ? [] : ["acme-us-sales-credentials"]);
+      expect([...inWorkspace(d, "acme-us-sales"), ...inWorkspace(d, "acme-internal")].every((r) => r.protect)).toBe(true);
       expect(d.named("acme-emea-support-record").inputs.decommissioned).toBe(true);
       expect(d.outputsOf("acme-emea-support").decommissioned).toBe(true);
     }
@@ -128,7 +125,7 @@ describe("Workspace", () => {
   });
 
   it("without AWS, seals every integration of a workspace in one WorkspaceCredentials under its derived key", async () => {
-    expect(dev.regs.filter((r) => r.type === WORKSPACE_CREDENTIALS_TYPE).map((r) => r.name).sort()).toEqual(["acme-emea-support-credentials", "acme-us-sales-credentials"]);
+    expect(dev.regs.filter((r) => r.type === WORKSPACE_CREDENTIALS_TYPE).map((r) => r.name).sort()).toEqual(["acme-emea-support-credentials", "acme-internal-credentials", "acme-us-sales-credentials"]);
     expect(dev.regs.filter((r) => r.type.startsWith("aws:") || r.type === WORKSPACE_SECRETS_TYPE)).toEqual([]);
     const names = workspaceNames("acme", "us-sales");
     const key = await deriveWorkspaceKey(MASTER_KEY, "acme", "us-sales");

@@ -41,8 +41,8 @@ describe("the dev stack on the real engine", () => {
     await h.writeDeclaration(withFinance);
     // "finance" has what "internal" has (no integrations): the same resources, renamed.
     const internal = (await h.resources()).filter((r) => r.split(" ")[1]!.startsWith("acme-internal"));
-    // The Workspace component, its boundary and its record (no credentials: no integrations).
-    expect(internal.length).toBe(3);
+    // The Workspace component, its boundary, its record and its (empty) credentials.
+    expect(internal.length).toBe(4);
     expect(await h.plannedChanges()).toEqual(internal.map((r) => `create ${r.replace("acme-internal", "acme-finance")}`).sort());
     await h.stack.up();
     expect(await schemas(h)).toContain("acme__finance");
@@ -71,14 +71,14 @@ describe("the dev stack on the real engine", () => {
     expect(await h.plannedChanges()).toEqual([]);
   });
 
-  it("removes a workspace's last integration: its sealed row goes, the table and everything else stay", async () => {
+  it("removes a workspace's last integration: an update deletes its sealed row, everything else stays", async () => {
     const before = readFileSync(h.declaration, "utf8");
     const without = before.replace("    integrations:\n      - { slug: slack, provider: slack, credentialsSecret: emeaSlackToken }\n", "");
     expect(without).not.toBe(before);
     await h.writeDeclaration(without);
     const planned = await h.plannedChanges();
-    expect(planned).toContain("delete tenancy:postgres:WorkspaceCredentials acme-emea-support-credentials");
-    expect(planned.filter((c) => !c.startsWith("update tenancy:control:") && !c.startsWith("delete tenancy:postgres:WorkspaceCredentials"))).toEqual([]);
+    expect(planned).toContain("update tenancy:postgres:WorkspaceCredentials acme-emea-support-credentials");
+    expect(planned.filter((c) => !c.startsWith("update tenancy:control:") && c !== "update tenancy:postgres:WorkspaceCredentials acme-emea-support-credentials")).toEqual([]);
     await h.stack.up();
     expect(await h.query("SELECT slug FROM acme__emea_support.integration_credentials")).toEqual([]);
     expect(await h.query("SELECT slug FROM acme__us_sales.integration_credentials ORDER BY 1")).toEqual([{ slug: "drive" }, { slug: "hubspot" }]);

@@ -42,7 +42,10 @@ export function workspaceSpecs(model: TenancyModel, index: number, options: Fixt
   const child = (spec: Omit<Spec, "protect">): Spec => ({ protect, ...spec });
   const specs: Spec[] = [
     { type: Token.Workspace, name, parent: org.slug, protect, props: {
-      slug: ws.slug, organization: org.slug, decommissioned: ws.decommissioned, schema: names.schema, appRole: names.app,
+      slug: ws.slug, organization: org.slug, decommissioned: ws.decommissioned,
+      ...(ws.plan !== undefined ? { plan: ws.plan } : {}),
+      ...(ws.creditPool ? { creditPool: { monthlyAllowance: ws.creditPool.monthlyAllowance } } : {}),
+      schema: names.schema, appRole: names.app,
       members: Object.fromEntries(ws.members.map((m) => [m.key, m.role])),
       integrations: Object.fromEntries(ws.integrations.map((i) => [i.slug, { provider: i.provider, credentialsSecret: i.credentialsSecret }])),
     } },
@@ -52,18 +55,19 @@ export function workspaceSpecs(model: TenancyModel, index: number, options: Fixt
     } }),
     child({ type: Token.WorkspaceRecord, name: `${name}-record`, parent: name, props: { ...workspaceRecordArgs(model, ws, { decommissioned: ws.decommissioned }), members: workspaceMembersArgs(model, ws).members } }),
   ];
-  if (ws.integrations.length === 0) return specs;
   if (!options.aws) {
+    // One per workspace, integrations or not (components/workspace.ts).
     specs.push(child({
       type: WORKSPACE_CREDENTIALS_TYPE, name: `${name}-credentials`, parent: name,
       secret: ws.integrations.map((i) => ["integrations", i.slug, "value"]),
       props: {
-        organization: org.slug, workspace: ws.slug, names, keyGeneration: "1",
+        organization: org.slug, workspace: ws.slug, names: { schema: names.schema, owner: names.owner, app: names.app }, keyGeneration: "1",
         integrations: Object.fromEntries(ws.integrations.map((i) => [i.slug, { provider: i.provider, value: "xoxb-1234567890-abcdefghijkl" }])),
       },
     }));
     return specs;
   }
+  if (ws.integrations.length === 0) return specs;
   const secrets = `${name}-secrets`;
   specs.push(child({ type: Token.WorkspaceSecrets, name: secrets, parent: name, props: { backend: "aws" } }));
   const tags = { "tenancy:organization": org.slug, "tenancy:workspace": ws.slug, "tenancy:managed-by": "tenancy-as-code" };

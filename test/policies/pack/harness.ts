@@ -17,6 +17,10 @@ export interface Spec {
   readonly secret?: readonly Path[];
   /** property -> names of the specs it depends on. */
   readonly deps?: Readonly<Record<string, readonly string[]>>;
+  /** Names of every spec it depends on (explicit and through inputs), as the engine sends them. */
+  readonly dependsOn?: readonly string[];
+  /** Name of the provider spec serving it (a custom resource with an explicit provider). */
+  readonly provider?: string;
 }
 
 export interface Reported {
