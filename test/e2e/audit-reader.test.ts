@@ -11,7 +11,7 @@ import { applyDirect } from "../../bench/audit-fixture.ts";
 import { generateDeclaration } from "../../bench/generate.ts";
 import { freePort } from "../../cli/local/net.ts";
 import { ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
-import { auditorRoleName, auditorStatements } from "../../components/auditor.ts";
+import { AUDITOR_ROLE } from "../../components/naming.ts";
 import { devDeclaration, devLive } from "../audit/fixture.ts";
 import { loadValidDeclaration } from "../../audit/audit.ts";
 
@@ -115,9 +115,8 @@ describe("the audit's PostgreSQL reader", () => {
     }
   });
 
-  it("runs as a login role granted the auditor role (components/auditor.ts), which reads no workspace data", async () => {
-    for (const sql of auditorStatements("acme", "postgres", "postgres", false, (n) => admin.escapeIdentifier(n))) await admin.query(sql);
-    await admin.query(`CREATE ROLE alice_audit LOGIN PASSWORD 'alice-audit-pw' IN ROLE ${admin.escapeIdentifier(auditorRoleName("acme"))}`);
+  it("runs as a login role granted the auditor role (made with the control plane, as the provider does), which reads no workspace data", async () => {
+    await admin.query(`CREATE ROLE alice_audit LOGIN PASSWORD 'alice-audit-pw' IN ROLE ${admin.escapeIdentifier(AUDITOR_ROLE)}`);
     const alice = await connect("alice_audit", "alice-audit-pw");
     const asAdmin = auditState(devDeclaration(), (await readPostgres(admin, "acme")).state);
     const read = await readPostgres(alice, "acme");
@@ -129,6 +128,25 @@ describe("the audit's PostgreSQL reader", () => {
     expect(read.state.controlPlane.memberships.length).toBeGreaterThan(0);
     await expect(alice.query("SELECT * FROM acme__internal.integration_credentials")).rejects.toThrow(/permission denied/);
     await expect(alice.query("INSERT INTO tenancy_control.users (email) VALUES ('x@y.test')")).rejects.toThrow(/permission denied/);
+  });
+
+  it("reads a sealed-credentials table with a trigger as changed, and one dropped as missing", async () => {
+    await admin.query(`SET ROLE acme__internal__owner`);
+    await admin.query(`CREATE FUNCTION acme__internal.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`);
+    await admin.query(`CREATE TRIGGER touch BEFORE INSERT ON acme__internal.integration_credentials FOR EACH ROW EXECUTE FUNCTION acme__internal.touch()`);
+    await admin.query(`RESET ROLE`);
+    await admin.query(`ALTER TABLE acme__us_sales.integration_credentials RENAME TO kept_aside`);
+    try {
+      const r = auditState(devDeclaration(), (await readPostgres(admin, "acme")).state);
+      expect(r.findings.filter((f) => f.id.startsWith("credentials-table")).map((f) => [f.class, f.id, f.workspace, f.found])).toEqual([
+        ["missing", "credentials-table-missing", "us-sales", undefined],
+        ["changed", "credentials-table-changed", "internal", ["it has 1 trigger(s)"]],
+      ]);
+    } finally {
+      await admin.query(`ALTER TABLE acme__us_sales.kept_aside RENAME TO integration_credentials`);
+      await admin.query(`DROP TRIGGER touch ON acme__internal.integration_credentials; DROP FUNCTION acme__internal.touch()`);
+    }
+    expect(auditState(devDeclaration(), (await readPostgres(admin, "acme")).state).findings.filter((f) => f.class !== "info")).toEqual([]);
   });
 
   it("tells which control-plane table it refused to read, and reads nothing of it", async () => {
