@@ -50,11 +50,17 @@ export const CREDENTIALS_FACTS = `pg_catalog.json_build_object(
     'constraints', (SELECT pg_catalog.array_agg(k.contype::text || ':' || pg_catalog.pg_get_constraintdef(k.oid) ORDER BY k.conname)
       FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.contype <> 'n'),
     -- Anything attached to the table (defaults, constraints, the index) may only call pg_catalog.
-    'foreign', (SELECT pg_catalog.array_agg(d.refclassid::pg_catalog.regclass::pg_catalog.text ORDER BY d.refclassid, d.refobjid) FROM pg_catalog.pg_depend d
-      WHERE ((d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objid IN (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid))
-          OR (d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid IN (SELECT ad.oid FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = c.oid))
-          OR (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND (d.objid = c.oid OR d.objid IN (SELECT x.indexrelid FROM pg_catalog.pg_index x WHERE x.indrelid = c.oid))))
-        AND CASE d.refclassid
+    'foreign', (SELECT pg_catalog.array_agg(d.refclassid::pg_catalog.regclass::pg_catalog.text ORDER BY d.refclassid, d.refobjid) FROM (
+        -- One index lookup per kind of dependent (an OR of them scans pg_depend once per table).
+        SELECT e.refclassid, e.refobjid FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_depend e
+          ON e.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND e.objid = k.oid WHERE k.conrelid = c.oid
+        UNION ALL SELECT e.refclassid, e.refobjid FROM pg_catalog.pg_attrdef ad JOIN pg_catalog.pg_depend e
+          ON e.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND e.objid = ad.oid WHERE ad.adrelid = c.oid
+        UNION ALL SELECT e.refclassid, e.refobjid FROM pg_catalog.pg_depend e
+          WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid
+        UNION ALL SELECT e.refclassid, e.refobjid FROM pg_catalog.pg_index x JOIN pg_catalog.pg_depend e
+          ON e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = x.indexrelid WHERE x.indrelid = c.oid) d
+      WHERE CASE d.refclassid
           WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid = d.refobjid)
           WHEN 'pg_catalog.pg_operator'::pg_catalog.regclass THEN (SELECT o.oprnamespace FROM pg_catalog.pg_operator o WHERE o.oid = d.refobjid)
           WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN (SELECT t.typnamespace FROM pg_catalog.pg_type t WHERE t.oid = d.refobjid)
