@@ -1,5 +1,7 @@
 // The audit's PostgreSQL reader against a real embedded PostgreSQL (no engine: the tenancy is
 // applied with bench/audit-fixture.ts, i.e. the control-plane SQL and the grants' DDL).
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +17,7 @@ import { AUDITOR_ROLE } from "../../components/naming.ts";
 import { devDeclaration, devLive } from "../audit/fixture.ts";
 import { loadValidDeclaration } from "../../audit/audit.ts";
 
+const root = join(import.meta.dirname, "../..");
 let dir: string;
 let port: number;
 let server: LocalPostgres;
@@ -147,6 +150,20 @@ describe("the audit's PostgreSQL reader", () => {
       await admin.query(`DROP TRIGGER touch ON acme__internal.integration_credentials; DROP FUNCTION acme__internal.touch()`);
     }
     expect(auditState(devDeclaration(), (await readPostgres(admin, "acme")).state).findings.filter((f) => f.class !== "info")).toEqual([]);
+  });
+
+  it("runs from the compiled bin (dist/, as installed), every format, SARIF naming the package's version", async () => {
+    const bin = join(root, "dist", "cli", "tenancy.js");
+    expect(existsSync(bin), "dist/ is built by `npm test` (npm run build) before the tests").toBe(true);
+    const url = `postgres://${server.user}@${server.host}:${port}/postgres`;
+    const version = (JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { version: string }).version;
+    for (const format of ["text", "markdown", "json", "sarif"]) {
+      const r = spawnSync(process.execPath, [bin, "audit", "--declaration", "stacks/dev/tenancy.yaml", "--database-url", url, "--format", format],
+        { cwd: root, env: { ...process.env, PGPASSWORD: server.password }, encoding: "utf8" });
+      expect(r.stderr, format).toBe("");
+      expect(r.status, format).toBe(0);
+      if (format === "sarif") expect(JSON.parse(r.stdout).runs[0].tool.driver.version).toBe(version);
+    }
   });
 
   it("tells which control-plane table it refused to read, and reads nothing of it", async () => {
