@@ -6,7 +6,8 @@
 // manages the tenancy. Anyone else (another workspace's role, the auditor, a role outside the
 // tenancy, PUBLIC) opens the boundary. A workspace role may reach nothing outside its
 // workspace: the control plane and another workspace are `boundary`, anything else `unexpected`.
-import { CONTROL_SCHEMA } from "../components/naming.ts";
+import { credentialsTableProblems } from "../components/credentials-table.ts";
+import { CONTROL_SCHEMA, CREDENTIALS_TABLE } from "../components/naming.ts";
 import type { GrantDescriptor } from "../components/grants.ts";
 import type { Path } from "../config/source.ts";
 import { strayWorkspace, type Expected, type ExpectedWorkspace } from "./expected.ts";
@@ -73,6 +74,9 @@ export function diffCatalog(expected: Expected, live: LiveState, options: Catalo
       }
     }
   }
+  if (!roles.has(expected.auditor)) {
+    add(C.missing, Id.roleMissing, { kind: "auditor" }, `role ${q(expected.auditor)}`, `the auditor role ${q(expected.auditor)} does not exist (the control plane makes it on every apply that changes it)`);
+  }
   for (const r of live.roles) {
     const owner = roleOwner(r.name);
     if (owner.kind !== "workspace" && owner.kind !== "auditor") continue;
@@ -102,6 +106,21 @@ export function diffCatalog(expected: Expected, live: LiveState, options: Catalo
   // What grants.ts requires (grants) and forbids (revokes), object by object.
   const index = indexOf(live);
   for (const ws of expected.workspaces) checkDescriptors(ws, live, index, roles, add, roleOwner(ws.names.app));
+
+  // The sealed-credentials table each boundary makes: there, and the plain table, owned by the
+  // workspace's owner role, that the provider agrees to write (components/credentials-table.ts).
+  for (const ws of expected.workspaces) {
+    if (!schemas.has(ws.names.schema)) continue;
+    const where = schemaOwner(ws.names.schema);
+    const object = `table ${q(`${ws.names.schema}.${CREDENTIALS_TABLE}`)}`;
+    const table = index.relationsIn(ws.names.schema).find((r) => r.name === CREDENTIALS_TABLE);
+    if (!table) { add(C.missing, Id.credentialsTableMissing, where, object, `the sealed-credentials table ${object} of workspace ${q(ws.slug)} does not exist`); continue; }
+    const problems = table.credentials ? credentialsTableProblems(table.credentials, ws.names.owner) : [];
+    if (problems.length > 0) {
+      add(C.changed, Id.credentialsTableChanged, where, object, `${object} must be the toolkit's plain table owned by ${q(ws.names.owner)}, which the provider refuses to use otherwise; ${problems.join("; ")}`,
+        { declared: `plain table owned by ${ws.names.owner}`, found: problems });
+    }
+  }
 
   // Every privilege found on a workspace's or the control plane's objects, and every one a
   // tenancy role holds elsewhere.

@@ -2,13 +2,12 @@
 // components/naming.ts, privileges from components/grants.ts, control-plane records from
 // components/control-plane/args.ts. Nothing here restates a name, a grant or a record shape.
 import type { TenancyModel } from "../config/model.ts";
-import { auditorRoleName } from "../components/auditor.ts";
 import {
   organizationRecordArgs, workspaceMembersArgs, workspaceRecordArgs,
   type OrganizationRecordArgs, type WorkspaceMembersArgs, type WorkspaceRecordArgs,
 } from "../components/control-plane/args.ts";
 import { workspaceGrants, type GrantDescriptor } from "../components/grants.ts";
-import { WORKSPACE_ROLE_LOGIN, workspaceNames, type WorkspaceNames } from "../components/naming.ts";
+import { AUDITOR_ROLE, WORKSPACE_ROLE_LOGIN, workspaceNames, type WorkspaceNames } from "../components/naming.ts";
 
 /** Every schema and role the toolkit derives for `organization` starts with this (`acme__`). */
 export function organizationPrefix(organization: string): string {
@@ -37,6 +36,7 @@ export interface ExpectedWorkspace {
 export interface Expected {
   readonly organization: string;
   readonly prefix: string;
+  /** The auditor group role (one per server, made with the control plane). */
   readonly auditor: string;
   readonly record: OrganizationRecordArgs;
   readonly workspaces: readonly ExpectedWorkspace[];
@@ -49,7 +49,7 @@ export function expectedState(model: TenancyModel, database: string): Expected {
   return {
     organization: org.slug,
     prefix: organizationPrefix(org.slug),
-    auditor: auditorRoleName(org.slug),
+    auditor: AUDITOR_ROLE,
     record: organizationRecordArgs(model),
     workspaces: model.workspaces.map((ws, index) => {
       const names = workspaceNames(org.slug, ws.slug);

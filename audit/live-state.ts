@@ -2,6 +2,7 @@
 // the database, schemas, relations, functions and default privileges) and the control-plane
 // rows of one organization. Filled by audit/read-postgres.ts; read by the pure diff, so tests
 // can hand the diff a state without a server.
+import type { CredentialsTableFacts } from "../components/credentials-table.ts";
 
 /** `PUBLIC` in an ACL: aclexplode's grantee 0. */
 export const PUBLIC_GRANTEE = "PUBLIC";
@@ -64,6 +65,8 @@ export interface LiveRelation {
   readonly columnAcl: readonly (AclEntry & { readonly column: string })[];
   readonly rowSecurity: boolean;
   readonly forceRowSecurity: boolean;
+  /** For a workspace's sealed-credentials table only: what the provider checks before using it. */
+  readonly credentials?: CredentialsTableFacts;
 }
 
 export interface LiveFunction {

@@ -6,14 +6,26 @@ import { toSarif } from "./sarif.ts";
 
 export type AuditFormat = "text" | "markdown" | "json" | "sarif";
 
-const toolVersion = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+/**
+ * This package's version, for SARIF's tool. Its package.json is one folder up from the sources
+ * (audit/) and two from the compiled bin (dist/audit/, where one folder up has none).
+ */
+function toolVersion(): string {
+  for (const up of ["../package.json", "../../package.json"]) {
+    try {
+      const p = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (p.name === "tenancy-as-code" && p.version) return p.version;
+    } catch { /* not here */ }
+  }
+  return "unknown";
+}
 
 export function formatAudit(result: AuditResult, format: AuditFormat, options: FormatOptions = {}): string {
   switch (format) {
     case "text": return formatText(result, options);
     case "markdown": return formatMarkdown(result, options);
     case "json": return formatJson(options.verbose ? result : withoutStats(result));
-    case "sarif": return JSON.stringify(toSarif(result, toolVersion), null, 2) + "\n";
+    case "sarif": return JSON.stringify(toSarif(result, toolVersion()), null, 2) + "\n";
   }
 }
 

@@ -10,7 +10,8 @@
 // the audit reports why. Integration credentials are never read: only their secret NAMES, from
 // the control plane.
 import type pg from "pg";
-import { CONTROL_SCHEMA, identifier } from "../components/naming.ts";
+import { AUDITOR_ROLE, CONTROL_SCHEMA, CREDENTIALS_TABLE, identifier } from "../components/naming.ts";
+import { CREDENTIALS_FACTS } from "../provider/postgres/credentials-table.ts";
 import { MIGRATIONS } from "../components/control-plane/migrations.ts";
 import {
   DefaultAclType, emptyControlPlane, RelationKind,
@@ -55,10 +56,10 @@ function aclJson(acl: string, kind: string | undefined, owner?: string): string 
     FROM pg_catalog.aclexplode(${kind === undefined ? acl : `COALESCE(${acl}, pg_catalog.acldefault(${kind}, ${owner}))`}) a)`;
 }
 
-/** True when the ACL names a role of the tenancy ($1 is the organization's prefix). */
+/** True when the ACL names a role of the tenancy ($1 is the organization's prefix, $3 the auditor). */
 function namesTenancyRole(acl: string): string {
   return `EXISTS (SELECT 1 FROM pg_catalog.aclexplode(${acl}) a WHERE a.grantee <> 0
-      AND pg_catalog.starts_with(pg_catalog.pg_get_userbyid(a.grantee)::pg_catalog.text, $1))`;
+      AND (pg_catalog.starts_with(pg_catalog.pg_get_userbyid(a.grantee)::pg_catalog.text, $1) OR pg_catalog.pg_get_userbyid(a.grantee)::pg_catalog.text = $3))`;
 }
 
 /** In the organization's namespace ($1, `<org>__`) or the control plane ($2). */
@@ -76,7 +77,7 @@ const META = `SELECT pg_catalog.current_setting('server_version_num')::pg_catalo
 const ROLES = `SELECT r.rolname::pg_catalog.text AS name, r.rolcanlogin AS login, r.rolsuper AS superuser, r.rolcreaterole AS createrole,
     r.rolcreatedb AS createdb, r.rolreplication AS replication, r.rolbypassrls AS bypassrls, r.rolinherit AS inherit
   FROM pg_catalog.pg_roles r
-  WHERE pg_catalog.starts_with(r.rolname::pg_catalog.text, $1) OR r.rolname = CURRENT_USER
+  WHERE pg_catalog.starts_with(r.rolname::pg_catalog.text, $1) OR r.rolname = $2 OR r.rolname = CURRENT_USER
      OR r.oid = (SELECT d.datdba FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
   ORDER BY 1`;
 
@@ -84,7 +85,7 @@ const MEMBERSHIPS = `SELECT g.rolname::pg_catalog.text AS role, m.rolname::pg_ca
     am.inherit_option AS inherit, am.set_option AS set
   FROM pg_catalog.pg_auth_members am
   JOIN pg_catalog.pg_roles g ON g.oid = am.roleid JOIN pg_catalog.pg_roles m ON m.oid = am.member
-  WHERE pg_catalog.starts_with(g.rolname::pg_catalog.text, $1) OR pg_catalog.starts_with(m.rolname::pg_catalog.text, $1)
+  WHERE pg_catalog.starts_with(g.rolname::pg_catalog.text, $1) OR pg_catalog.starts_with(m.rolname::pg_catalog.text, $1) OR m.rolname = $2
   ORDER BY 1, 2`;
 
 const SCHEMAS = `SELECT n.nspname::pg_catalog.text AS name, pg_catalog.pg_get_userbyid(n.nspowner)::pg_catalog.text AS owner,
@@ -102,7 +103,8 @@ const RELATIONS = `SELECT n.nspname::pg_catalog.text AS schema, c.relname::pg_ca
         ORDER BY at.attnum, a.grantee, a.privilege_type), '[]'::pg_catalog.json)
       FROM pg_catalog.pg_attribute at, pg_catalog.aclexplode(at.attacl) a
       WHERE at.attrelid = c.oid AND at.attacl IS NOT NULL) AS column_acl,
-    c.relrowsecurity AS row_security, c.relforcerowsecurity AS force_row_security
+    c.relrowsecurity AS row_security, c.relforcerowsecurity AS force_row_security,
+    CASE WHEN c.relname = $4 AND pg_catalog.starts_with(n.nspname::pg_catalog.text, $1) THEN ${CREDENTIALS_FACTS} END AS credentials
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
     AND (${inScope("n.nspname::pg_catalog.text")} OR ${namesTenancyRole("c.relacl")}
@@ -179,13 +181,15 @@ export async function readPostgres(client: Queryable, organization: string): Pro
     const [meta] = await q<{ version: number; user: string; now: Date; database: LiveDatabase; control_tables: { name: string; kind: string; rls: boolean }[]; control_schema: boolean }>(META, [CONTROL_SCHEMA]);
     if (!meta) throw new Error("the server returned no row for the catalog summary");
     if (meta.version < 160000) throw new Error(`PostgreSQL ${Math.floor(meta.version / 10000)} is not supported; the audit needs 16 or newer`);
-    const scope = [prefix, CONTROL_SCHEMA];
-    const roles = await q<LiveRole>(ROLES, [prefix]);
-    const memberships = await q<LiveMembership>(MEMBERSHIPS, [prefix]);
+    const scope = [prefix, CONTROL_SCHEMA, AUDITOR_ROLE];
+    const roles = await q<LiveRole>(ROLES, [prefix, AUDITOR_ROLE]);
+    const memberships = await q<LiveMembership>(MEMBERSHIPS, [prefix, AUDITOR_ROLE]);
     const schemas = await q<LiveSchema>(SCHEMAS, scope);
-    const relations = (await q<LiveRelation & { kind: string; column_acl: LiveRelation["columnAcl"]; row_security: boolean; force_row_security: boolean }>(RELATIONS, scope))
-      .map(({ column_acl, row_security, force_row_security, ...r }) => ({
+    type RelationRow = LiveRelation & { kind: string; column_acl: LiveRelation["columnAcl"]; row_security: boolean; force_row_security: boolean; credentials: LiveRelation["credentials"] | null };
+    const relations = (await q<RelationRow>(RELATIONS, [...scope, CREDENTIALS_TABLE]))
+      .map(({ column_acl, row_security, force_row_security, credentials, ...r }): LiveRelation => ({
         ...r, kind: RelationKind[r.kind as keyof typeof RelationKind], columnAcl: column_acl, rowSecurity: row_security, forceRowSecurity: force_row_security,
+        ...(credentials ? { credentials } : {}),
       }));
     const functions = (await q<LiveFunction & { security_definer: boolean }>(FUNCTIONS, scope))
       .map(({ security_definer, ...f }) => ({ ...f, securityDefiner: security_definer }));

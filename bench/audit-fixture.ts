@@ -11,6 +11,8 @@ import { writeOrganization } from "../components/control-plane/organization-sql.
 import { writeMembers, writeWorkspace } from "../components/control-plane/workspace-sql.ts";
 import { workspaceGrants, type GrantDescriptor } from "../components/grants.ts";
 import { CONTROL_SCHEMA, CREDENTIALS_TABLE, WORKSPACE_ROLE_LOGIN, workspaceNames } from "../components/naming.ts";
+import { convergeAuditor } from "../provider/postgres/auditor-sql.ts";
+import { CREDENTIALS_COLUMNS } from "../provider/postgres/credentials-table.ts";
 
 type Client = Pick<pg.Client, "query" | "escapeIdentifier" | "escapeLiteral">;
 
@@ -46,7 +48,7 @@ export async function migrateControlPlane(c: Client): Promise<void> {
 }
 
 /**
- * Applies `model` in one transaction: control-plane rows, and per workspace its roles, schema,
+ * Applies `model` in one transaction: control-plane rows and the auditor role, and per workspace its roles, schema,
  * sealed-credentials table (owner's, SELECT for the app role only) and grants. `database` is
  * the connection's database.
  */
@@ -56,6 +58,8 @@ export async function applyDirect(c: Client, model: TenancyModel, database: stri
   await c.query("BEGIN");
   try {
     await migrateControlPlane(c);
+    // The auditor role, as the provider's ControlPlane makes it.
+    await convergeAuditor(c, database);
     await writeOrganization(c, organizationRecordArgs(model));
     for (const ws of model.workspaces) {
       await writeWorkspace(c, workspaceRecordArgs(model, ws, { decommissioned: ws.decommissioned }));
@@ -65,7 +69,7 @@ export async function applyDirect(c: Client, model: TenancyModel, database: stri
       for (const [part, login] of Object.entries(WORKSPACE_ROLE_LOGIN)) ddl.push(`CREATE ROLE ${quote(names[part as keyof typeof WORKSPACE_ROLE_LOGIN])} ${login ? "LOGIN" : "NOLOGIN"}`);
       ddl.push(`CREATE SCHEMA ${quote(names.schema)} AUTHORIZATION ${quote(names.owner)}`);
       const table = `${quote(names.schema)}.${quote(CREDENTIALS_TABLE)}`;
-      ddl.push(`CREATE TABLE ${table} (slug text PRIMARY KEY, provider text NOT NULL, ciphertext bytea NOT NULL, nonce bytea NOT NULL, key_id text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
+      ddl.push(`CREATE TABLE ${table} ${CREDENTIALS_COLUMNS}`);
       ddl.push(`ALTER TABLE ${table} OWNER TO ${quote(names.owner)}`, `REVOKE ALL ON TABLE ${table} FROM PUBLIC`, `GRANT SELECT ON TABLE ${table} TO ${quote(names.app)}`);
       for (const g of workspaceGrants(names, database)) ddl.push(...grantSql(g, quote));
       await c.query(ddl.join(";\n"));

@@ -1,9 +1,11 @@
-// npm run bench:audit [-- --sizes 10,100,1000 --runs 5] — the audit at scale: time and number
-// of statements at 10, 100 and 1,000 workspaces, side by side in one run. Every dimension grows
-// with the workspaces (10 members each, 5 people per workspace, 1 integration and 1 agent each).
-// Each size gets its own database on one throwaway embedded PostgreSQL, applied directly through
-// the control-plane SQL and the grants' DDL (bench/audit-fixture.ts): a real `up` of 1,000
-// workspaces takes far longer than what is measured here.
+// npm run bench:audit [-- --sizes 10,100,1000 --runs 5 --engine-sizes 10,100] — the audit at
+// scale: time and number of statements at 10, 100 and 1,000 workspaces, side by side in one run.
+// Every dimension grows with the workspaces (10 members each, 5 people per workspace, 1
+// integration and 1 agent each). Each size gets its own database on one throwaway embedded
+// PostgreSQL, applied directly through the control-plane SQL and the grants' DDL
+// (bench/audit-fixture.ts): a real `up` of 1,000 workspaces takes far longer than what is
+// measured here. At the engine sizes, the same tenancy applied by `pulumi up` is audited side by
+// side with `pulumi refresh --preview-only` on the same stack (bench/audit-refresh.ts).
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +16,9 @@ import { readPostgres } from "../audit/read-postgres.ts";
 import { freePort } from "../cli/local/net.ts";
 import { ensureLocalPostgres, stopLocalPostgres } from "../cli/local/postgres.ts";
 import { applyDirect } from "./audit-fixture.ts";
+import { benchAuditVsRefresh, formatRefreshFigures, type RefreshFigures } from "./audit-refresh.ts";
 import { generateDeclaration } from "./generate.ts";
+import { isMain, type BenchModule, type Row } from "./table.ts";
 
 export interface AuditFigures {
   readonly workspaces: number;
@@ -113,10 +117,52 @@ export function formatFigures(figures: readonly AuditFigures[]): string {
   return [header, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i]!)).join("  ")).join("\n") + "\n";
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { sizes: { type: "string", default: "10,100,1000" }, runs: { type: "string", default: "5" } } });
+/** The rows of the one benchmark table (bench/run.ts). */
+export function auditRows(direct: readonly AuditFigures[], engine: readonly RefreshFigures[]): Row[] {
+  const base = direct[0];
+  const ms = (f: AuditFigures) => f.readMs + f.diffMs;
+  return [
+    ...direct.map((f): Row => ({
+      area: "audit",
+      measure: `audit read + diff, ${f.workspaces.toLocaleString("en")} workspaces × 10 members, ${f.people.toLocaleString("en")} people (applied directly)`,
+      figure: `${ms(f).toFixed(0)} ms`,
+      note: `${f.queries} queries, ${f.catalogRows.toLocaleString("en")} catalog rows, ${f.findings} findings${base && f !== base ? `; ×${(ms(f) / ms(base)).toFixed(1)} the ${base.workspaces}-workspace audit` : ""}`,
+    })),
+    ...engine.map((f): Row => ({
+      area: "audit",
+      measure: `\`tenancy audit\` vs \`pulumi refresh --preview-only\`, ${f.workspaces.toLocaleString("en")} workspaces applied with \`pulumi up\` (${f.resources} resources)`,
+      figure: `${f.auditSeconds.toFixed(2)} s vs ${f.refreshSeconds.toFixed(2)} s`,
+      note: `refresh takes ×${(f.refreshSeconds / f.auditSeconds).toFixed(1)} the audit; audit ${f.queries} queries, ${f.findings} findings; refresh plans ${f.refreshChanges} changes`,
+    })),
+  ];
+}
+
+export const bench: BenchModule = {
+  name: "audit",
+  description: "tenancy audit at 10, 100 and 1,000 workspaces applied directly; beside pulumi refresh --preview-only at the engine sizes",
+  engine: true,
+  async run({ engineSizes, log }) {
+    const direct = await benchAudit([10, 100, 1000], 5, log);
+    const engine: RefreshFigures[] = [];
+    for (const size of engineSizes) engine.push(await benchAuditVsRefresh(size, 3, log));
+    return auditRows(direct, engine);
+  },
+};
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({ options: { sizes: { type: "string", default: "10,100,1000" }, runs: { type: "string", default: "5" }, "engine-sizes": { type: "string", default: "10,100" } } });
+  const log = (line: string) => process.stderr.write(`${line}\n`);
   const sizes = values.sizes.split(",").map(Number);
-  const figures = await benchAudit(sizes, Number(values.runs), (line) => process.stderr.write(`${line}\n`));
+  const figures = await benchAudit(sizes, Number(values.runs), log);
   process.stdout.write(`tenancy audit, median of ${values.runs} runs per size (read: one snapshot; diff: expected state, findings, rules)\n`);
   process.stdout.write(formatFigures(figures));
+  const engineSizes = values["engine-sizes"].split(",").filter(Boolean).map(Number);
+  const engine: RefreshFigures[] = [];
+  for (const size of engineSizes) engine.push(await benchAuditVsRefresh(size, 3, log));
+  if (engine.length > 0) {
+    process.stdout.write(`\ntenancy audit vs pulumi refresh --preview-only on the same stack, applied with pulumi up (median of 3 interleaved rounds)\n`);
+    process.stdout.write(formatRefreshFigures(engine));
+  }
+  // Embedded PostgreSQL installs exit hooks; leave explicitly.
+  process.exit(0);
 }

@@ -19,7 +19,8 @@ const BENCHES: readonly { name: string; load: () => Promise<{ bench: BenchModule
   { name: "rules", load: () => import("./rules.bench.ts") },
   { name: "cli", load: () => import("./cli.bench.ts") },
   { name: "policy-pack", load: () => import("./policy-pack.bench.ts") },
-  // audit and the engine's preview add themselves here the same way.
+  { name: "audit", load: () => import("./audit.bench.ts") },
+  // the engine's preview adds itself here the same way.
 ];
 
 const { values } = parseArgs({

@@ -5,8 +5,6 @@ import { readFile, stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import pg from "pg";
 import { auditState, loadValidDeclaration, type AuditResult } from "../audit/audit.ts";
-import { diffAws } from "../audit/diff-aws.ts";
-import { awsClientsFromEnvironment, readAws } from "../audit/read-aws.ts";
 import { readPostgres } from "../audit/read-postgres.ts";
 import { Exit, ExitError } from "./errors.ts";
 
@@ -51,11 +49,13 @@ export async function audit(options: AuditCommandOptions, cwd: string): Promise<
   const result = auditState(declaration, read.state, {
     ...(options.pendingInvitationDays === undefined ? {} : { pendingInvitationDays: options.pendingInvitationDays }),
     ...(options.adminRole === undefined ? {} : { admin: options.adminRole }),
-  }, aws ? diffAws(declaration.model, aws.state) : []);
+  }, aws ? (await import("../audit/diff-aws.ts")).diffAws(declaration.model, aws.state) : []);
   return { ...result, stats: { queries: read.queries, durationMs: read.durationMs, ...(aws ? { awsCalls: aws.calls } : {}) } };
 }
 
+// Imported only with AWS: the SDK's clients take over a second to load, which every audit paid.
 async function readAwsOrExit(organization: string, region: string | undefined) {
+  const { awsClientsFromEnvironment, readAws } = await import("../audit/read-aws.ts");
   try {
     return await readAws(awsClientsFromEnvironment(region), organization);
   } catch (error) {

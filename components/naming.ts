@@ -5,6 +5,13 @@
 export const MAX_IDENTIFIER_BYTES = 63;
 /** The schema holding the control-plane records the SaaS reads, shared by every organization. */
 export const CONTROL_SCHEMA = "tenancy_control";
+/**
+ * The read-only auditor group role (NOLOGIN), one per server like the control plane it reads:
+ * the control-plane tables hold every organization's rows with nothing separating them, so a
+ * role per organization would promise an isolation it could not keep. Workspace names always
+ * hold `__`, so it can never be a workspace's.
+ */
+export const AUDITOR_ROLE = "tenancy_auditor";
 
 /**
  * The table in each workspace schema holding its sealed integration credentials: readable by

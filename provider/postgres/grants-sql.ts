@@ -87,10 +87,11 @@ export async function held(c: Client, s: State): Promise<Set<string> | undefined
       break;
     case "default-privileges": {
       const type = DEFAULT_TYPES[on.objectType]!;
-      // Global defaults start from the built-in ACL; IN SCHEMA defaults only add to them.
+      // Global defaults start from the built-in ACL; IN SCHEMA defaults only add to them. No row
+      // IN SCHEMA is NULL, not an empty array: aclexplode refuses those ("ACL arrays must be one-dimensional").
       result = await c.query(`SELECT array(SELECT a.privilege_type FROM aclexplode(coalesce(
             (SELECT defaclacl FROM pg_default_acl WHERE defaclrole = r.oid AND defaclnamespace = coalesce(n.oid, 0) AND defaclobjtype = $3::"char"),
-            CASE WHEN $1::text IS NULL THEN acldefault($4::"char", r.oid) ELSE '{}'::aclitem[] END)) a WHERE a.grantee = $5) AS present
+            CASE WHEN $1::text IS NULL THEN acldefault($4::"char", r.oid) END)) a WHERE a.grantee = $5) AS present
         FROM pg_roles r LEFT JOIN pg_namespace n ON n.nspname = $1::text
         WHERE r.rolname = $2 AND ($1::text IS NULL OR n.oid IS NOT NULL)`, [on.schema ?? null, on.forRole, type.defacl, type.acldefault, grantee]);
       break;

@@ -8,6 +8,7 @@ import { migrationInputs, migrationOrderProblems, planMigrations, type AppliedMi
 import { deleteOrganization, readOrganization, writeOrganization } from "../../components/control-plane/organization-sql.ts";
 import { deleteWorkspace, readMembers, readWorkspace, writeMembers, writeWorkspace } from "../../components/control-plane/workspace-sql.ts";
 import { organizationRecordProblems, workspaceRecordProblems } from "../../components/control-plane/problems.ts";
+import { auditorStatus, convergeAuditor } from "../postgres/auditor-sql.ts";
 import { inTransaction, lock, type Sql } from "../postgres/client.ts";
 import type { DiffKind, ResourceKind } from "../server.ts";
 import { mapDiff, propertyDiff } from "./common.ts";
@@ -17,6 +18,11 @@ export const ORGANIZATION_RECORD = "tenancy:control:OrganizationRecord";
 export const WORKSPACE_RECORD = "tenancy:control:WorkspaceRecord";
 
 interface ControlPlaneInputs { readonly schema: string; readonly database: string; readonly migrations: readonly MigrationInput[] }
+/**
+ * `auditor`: "ok", or what is wrong with the auditor role (provider/postgres/auditor-sql.ts) as
+ * a refresh found it. The role is the control plane's: one per server, like the schema it reads.
+ */
+interface ControlPlaneState extends ControlPlaneInputs { readonly auditor: string }
 
 /** Applies pending migrations (one transaction, one lock for every stack on the server). */
 async function migrate(sql: Sql, inputs: ControlPlaneInputs): Promise<AppliedMigration[]> {
@@ -39,9 +45,16 @@ async function migrate(sql: Sql, inputs: ControlPlaneInputs): Promise<AppliedMig
   return [...applied, ...plan.pending.map((m) => ({ version: m.version, checksum: m.checksum }))];
 }
 
+/** Migrations, then the auditor role that reads what they made: one transaction. */
+async function converge(sql: Sql, inputs: ControlPlaneInputs): Promise<ControlPlaneState> {
+  await migrate(sql, inputs);
+  await convergeAuditor(sql, inputs.database);
+  return { ...inputs, auditor: "ok" };
+}
+
 const versions = (m: readonly { version: number; checksum: string }[] | undefined) => (m ?? []).map((x) => `${x.version}:${x.checksum}`).join(",");
 
-export const controlPlaneKind: ResourceKind<ControlPlaneInputs, ControlPlaneInputs> = {
+export const controlPlaneKind: ResourceKind<ControlPlaneInputs, ControlPlaneState> = {
   token: CONTROL_PLANE,
   check: (news) => migrationOrderProblems([...(news.migrations ?? [])]).map((reason) => ({ property: "migrations", reason })),
   diff(olds, news) {
@@ -49,27 +62,29 @@ export const controlPlaneKind: ResourceKind<ControlPlaneInputs, ControlPlaneInpu
     if (versions(olds.migrations) !== versions(news.migrations)) detailedDiff.migrations = "update";
     if (olds.schema !== news.schema) detailedDiff.schema = "update";
     if (olds.database !== news.database) detailedDiff.database = "update";
+    // Drifted, or state written before the provider made the role: converge it.
+    if (olds.auditor !== "ok") detailedDiff.auditor = "update";
     return { replaces: [], detailedDiff };
   },
   async create(inputs, ctx) {
-    await inTransaction(ctx.connection, (sql) => migrate(sql, inputs));
-    return { id: inputs.schema, outs: inputs };
+    return { id: inputs.schema, outs: await inTransaction(ctx.connection, (sql) => converge(sql, inputs)) };
   },
   async read(id, state, ctx) {
-    const applied = await inTransaction(ctx.connection, async (sql) => {
+    const database = state?.database ?? ctx.connection.database;
+    const found = await inTransaction(ctx.connection, async (sql) => {
       const ledger = await sql.query("SELECT pg_catalog.to_regclass($1) AS t", [`${sql.escapeIdentifier(id)}.schema_migrations`]);
       if (ledger.rows[0]?.t === null) return undefined;
-      return (await sql.query(`SELECT version, checksum FROM ${sql.escapeIdentifier(id)}.schema_migrations`)).rows as AppliedMigration[];
+      const applied = (await sql.query(`SELECT version, checksum FROM ${sql.escapeIdentifier(id)}.schema_migrations`)).rows as AppliedMigration[];
+      return { applied, auditor: await auditorStatus(sql, database) };
     });
-    if (!applied) return undefined;
-    const recorded = new Set(applied.map((a) => `${a.version}:${a.checksum}`));
+    if (!found) return undefined;
+    const recorded = new Set(found.applied.map((a) => `${a.version}:${a.checksum}`));
     const known = state?.migrations ?? migrationInputs();
-    const outs = { schema: id, database: state?.database ?? ctx.connection.database, migrations: known.filter((m) => recorded.has(`${m.version}:${m.checksum}`)) };
-    return { outs, inputs: outs };
+    const inputs = { schema: id, database, migrations: known.filter((m) => recorded.has(`${m.version}:${m.checksum}`)) };
+    return { outs: { ...inputs, auditor: found.auditor }, inputs };
   },
   async update(_id, _olds, news, ctx) {
-    await inTransaction(ctx.connection, (sql) => migrate(sql, news));
-    return news;
+    return inTransaction(ctx.connection, (sql) => converge(sql, news));
   },
   // Deliberately nothing: other organizations' records and the SaaS's `users` live there.
   async delete() {},

@@ -72,6 +72,42 @@ describe("audit diff on the dev stack's live state", () => {
     expect(summary(r)).toEqual(["missing role-missing internal"]);
   });
 
+  it("reports a dropped auditor role as missing, organization-wide", () => {
+    const r = auditTampered((s) => dropRole(s, "tenancy_auditor"));
+    expect(summary(r)).toEqual(["missing role-missing -"]);
+    expect(r.findings[0]!.object).toBe('role "tenancy_auditor"');
+  });
+
+  it("reports the auditor holding a workspace table, or a workspace role, as boundary", () => {
+    const r = auditTampered((s) => {
+      relationOf(s, "acme__internal", "integration_credentials").acl.push(entry("tenancy_auditor", "SELECT"));
+      s.memberships.push({ role: "acme__us_sales__ro", member: "tenancy_auditor", admin: false, inherit: true, set: true });
+    });
+    expect(summary(r)).toEqual(["boundary grant-crosses-boundary internal", "boundary membership-crosses-boundary us-sales"]);
+  });
+
+  it("reports a dropped sealed-credentials table as missing", () => {
+    const r = auditTampered((s) => { s.relations = s.relations.filter((x) => !(x.schema === "acme__us_sales" && x.name === "integration_credentials")); });
+    expect(summary(r)).toEqual(["missing credentials-table-missing us-sales"]);
+    expect(r.findings[0]!.message).toBe('the sealed-credentials table table "acme__us_sales.integration_credentials" of workspace "us-sales" does not exist');
+  });
+
+  it("reports a tampered sealed-credentials table as changed, saying what is wrong", () => {
+    const r = auditTampered((s) => {
+      const change = (schema: string, facts: object) => { const r = relationOf(s, schema, "integration_credentials"); r.credentials = { ...r.credentials!, ...facts }; };
+      const columns = relationOf(s, "acme__emea_support", "integration_credentials").credentials!.columns!;
+      change("acme__emea_support", { triggers: 1, columns: [...columns, "extra:25:false:false"] });
+      change("acme__internal", { owner: "acme__internal__app" });
+      change("acme__us_sales", { relkind: "v" });
+    });
+    expect(summary(r)).toEqual(["changed credentials-table-changed emea-support", "changed credentials-table-changed internal", "changed credentials-table-changed us-sales"]);
+    expect(r.findings.map((f) => f.found)).toEqual([
+      ["it has 1 trigger(s)", 'it has an unexpected column "extra"'],
+      ['it is owned by "acme__internal__app", not "acme__internal__owner"'],
+      ["it is not a plain table (relkind 'v')"],
+    ]);
+  });
+
   it("reports a missing read grant as missing", () => {
     const r = auditTampered((s) => { s.defaultAcls = s.defaultAcls.filter((d) => !(d.role === "acme__us_sales__app" && d.schema === "acme__us_sales")); });
     expect(summary(r)).toEqual(["missing privilege-missing us-sales"]);

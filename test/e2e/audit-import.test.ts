@@ -1,7 +1,7 @@
 // `tenancy import` round trips: both example stacks applied to one real PostgreSQL (directly,
-// through the control-plane SQL and grants DDL), imported, validated and audited clean; and the
-// agency stack applied by the real engine, imported, and applied again from the imported
-// declaration: nothing to change, the application's table and rows still there.
+// through the control-plane SQL and grants DDL), imported, validated and audited clean; and each
+// of them applied by the real engine, imported, and applied again from the imported declaration:
+// nothing to change, replace or delete, the application's table and rows still there.
 import { readFileSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -78,30 +78,43 @@ describe("tenancy import on both example stacks in one database (applied directl
   });
 });
 
-describe("tenancy import of the agency stack applied by the real engine", () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness("import", readFileSync(join(root, stacks.northstar), "utf8"));
-    await h.stack.up();
-    await h.query("SET ROLE northstar__client_bakery__app");
-    await h.query("CREATE TABLE northstar__client_bakery.orders (id int PRIMARY KEY, item text)");
-    await h.query("INSERT INTO northstar__client_bakery.orders VALUES (1, 'sourdough'), (2, 'croissant')");
-    await h.query("RESET ROLE");
-  });
-  afterAll(async () => { await h?.dispose(); });
+/** Per stack: a workspace whose app role makes a table of its own, with rows, before the import. */
+const appTables = { acme: "acme__internal", northstar: "northstar__client_bakery" } as const;
 
-  it("writes a declaration whose up changes nothing, replaces nothing, deletes nothing, and keeps the app's data", async () => {
-    const env = { PGPASSWORD: h.server.password };
-    const url = `postgres://${h.server.user}@${h.server.host}:${h.server.port}/${h.server.database}`;
-    const imported = await cli(["import", "--database-url", url, "--organization", "northstar"], env);
-    expect(imported.code).toBe(0);
-    await h.writeDeclaration(imported.stdout);
-    expect(await cli(["validate", h.declaration], env)).toMatchObject({ code: 0 });
-    expect((await cli(["audit", "--declaration", h.declaration, "--database-url", url], env)).code).toBe(0);
-    expect(await h.plannedChanges()).toEqual([]);
-    const up = await h.stack.up();
-    expect(Object.keys(up.summary.resourceChanges ?? {})).toEqual(["same"]);
-    expect(await h.query("SELECT item FROM northstar__client_bakery.orders ORDER BY id")).toEqual([{ item: "sourdough" }, { item: "croissant" }]);
-    expect(await readFile(h.declaration, "utf8")).toContain("# credentials not imported");
+for (const [organization, file] of Object.entries(stacks) as [keyof typeof stacks, string][]) {
+  describe(`tenancy import of ${file} applied by the real engine`, () => {
+    let h: Harness;
+    const schema = appTables[organization];
+    beforeAll(async () => {
+      h = await createHarness(`import-${organization}`, readFileSync(join(root, file), "utf8"));
+      await h.stack.up();
+      await h.query(`SET ROLE ${schema}__app`);
+      await h.query(`CREATE TABLE ${schema}.orders (id int PRIMARY KEY, item text)`);
+      await h.query(`INSERT INTO ${schema}.orders VALUES (1, 'sourdough'), (2, 'croissant')`);
+      await h.query("RESET ROLE");
+    });
+    afterAll(async () => { await h?.dispose(); });
+
+    it("writes a declaration whose up changes nothing, replaces nothing, deletes nothing, and keeps the app's data", async () => {
+      const env = { PGPASSWORD: h.server.password };
+      const url = `postgres://${h.server.user}@${h.server.host}:${h.server.port}/${h.server.database}`;
+      const imported = await cli(["import", "--database-url", url, "--organization", organization], env);
+      expect(imported.stderr).toBe("");
+      expect(imported.code).toBe(0);
+      await h.writeDeclaration(imported.stdout);
+      expect(await cli(["validate", h.declaration], env)).toMatchObject({ code: 0 });
+      const audit = await cli(["audit", "--declaration", h.declaration, "--database-url", url], env);
+      expect(audit.stdout).toMatch(/: clean\n$/);
+      expect(audit.code).toBe(0);
+      expect(await h.plannedChanges()).toEqual([]);
+      const ops: string[] = [];
+      const up = await h.stack.up({ onEvent: (e) => { const op = e.resourcePreEvent?.metadata.op; if (op) ops.push(op); } });
+      expect(Object.keys(up.summary.resourceChanges ?? {})).toEqual(["same"]);
+      expect(ops.length).toBeGreaterThan(0);
+      expect(ops.filter((op) => op !== "same")).toEqual([]);
+      expect(await h.query(`SELECT item FROM ${schema}.orders ORDER BY id`)).toEqual([{ item: "sourdough" }, { item: "croissant" }]);
+      expect(await h.query(`SELECT pg_catalog.has_table_privilege('${schema}__app', '${schema}.orders', 'SELECT') AS ok`)).toEqual([{ ok: true }]);
+      expect(await readFile(h.declaration, "utf8")).toContain("# credentials not imported");
+    });
   });
-});
+}

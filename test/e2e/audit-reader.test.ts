@@ -1,5 +1,7 @@
 // The audit's PostgreSQL reader against a real embedded PostgreSQL (no engine: the tenancy is
 // applied with bench/audit-fixture.ts, i.e. the control-plane SQL and the grants' DDL).
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,10 +13,11 @@ import { applyDirect } from "../../bench/audit-fixture.ts";
 import { generateDeclaration } from "../../bench/generate.ts";
 import { freePort } from "../../cli/local/net.ts";
 import { ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
-import { auditorRoleName, auditorStatements } from "../../components/auditor.ts";
+import { AUDITOR_ROLE } from "../../components/naming.ts";
 import { devDeclaration, devLive } from "../audit/fixture.ts";
 import { loadValidDeclaration } from "../../audit/audit.ts";
 
+const root = join(import.meta.dirname, "../..");
 let dir: string;
 let port: number;
 let server: LocalPostgres;
@@ -115,9 +118,8 @@ describe("the audit's PostgreSQL reader", () => {
     }
   });
 
-  it("runs as a login role granted the auditor role (components/auditor.ts), which reads no workspace data", async () => {
-    for (const sql of auditorStatements("acme", "postgres", "postgres", false, (n) => admin.escapeIdentifier(n))) await admin.query(sql);
-    await admin.query(`CREATE ROLE alice_audit LOGIN PASSWORD 'alice-audit-pw' IN ROLE ${admin.escapeIdentifier(auditorRoleName("acme"))}`);
+  it("runs as a login role granted the auditor role (made with the control plane, as the provider does), which reads no workspace data", async () => {
+    await admin.query(`CREATE ROLE alice_audit LOGIN PASSWORD 'alice-audit-pw' IN ROLE ${admin.escapeIdentifier(AUDITOR_ROLE)}`);
     const alice = await connect("alice_audit", "alice-audit-pw");
     const asAdmin = auditState(devDeclaration(), (await readPostgres(admin, "acme")).state);
     const read = await readPostgres(alice, "acme");
@@ -129,6 +131,39 @@ describe("the audit's PostgreSQL reader", () => {
     expect(read.state.controlPlane.memberships.length).toBeGreaterThan(0);
     await expect(alice.query("SELECT * FROM acme__internal.integration_credentials")).rejects.toThrow(/permission denied/);
     await expect(alice.query("INSERT INTO tenancy_control.users (email) VALUES ('x@y.test')")).rejects.toThrow(/permission denied/);
+  });
+
+  it("reads a sealed-credentials table with a trigger as changed, and one dropped as missing", async () => {
+    await admin.query(`SET ROLE acme__internal__owner`);
+    await admin.query(`CREATE FUNCTION acme__internal.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`);
+    await admin.query(`CREATE TRIGGER touch BEFORE INSERT ON acme__internal.integration_credentials FOR EACH ROW EXECUTE FUNCTION acme__internal.touch()`);
+    await admin.query(`RESET ROLE`);
+    await admin.query(`ALTER TABLE acme__us_sales.integration_credentials RENAME TO kept_aside`);
+    try {
+      const r = auditState(devDeclaration(), (await readPostgres(admin, "acme")).state);
+      expect(r.findings.filter((f) => f.id.startsWith("credentials-table")).map((f) => [f.class, f.id, f.workspace, f.found])).toEqual([
+        ["missing", "credentials-table-missing", "us-sales", undefined],
+        ["changed", "credentials-table-changed", "internal", ["it has 1 trigger(s)"]],
+      ]);
+    } finally {
+      await admin.query(`ALTER TABLE acme__us_sales.kept_aside RENAME TO integration_credentials`);
+      await admin.query(`DROP TRIGGER touch ON acme__internal.integration_credentials; DROP FUNCTION acme__internal.touch()`);
+    }
+    expect(auditState(devDeclaration(), (await readPostgres(admin, "acme")).state).findings.filter((f) => f.class !== "info")).toEqual([]);
+  });
+
+  it("runs from the compiled bin (dist/, as installed), every format, SARIF naming the package's version", async () => {
+    const bin = join(root, "dist", "cli", "tenancy.js");
+    expect(existsSync(bin), "dist/ is built by `npm test` (npm run build) before the tests").toBe(true);
+    const url = `postgres://${server.user}@${server.host}:${port}/postgres`;
+    const version = (JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { version: string }).version;
+    for (const format of ["text", "markdown", "json", "sarif"]) {
+      const r = spawnSync(process.execPath, [bin, "audit", "--declaration", "stacks/dev/tenancy.yaml", "--database-url", url, "--format", format],
+        { cwd: root, env: { ...process.env, PGPASSWORD: server.password }, encoding: "utf8" });
+      expect(r.stderr, format).toBe("");
+      expect(r.status, format).toBe(0);
+      if (format === "sarif") expect(JSON.parse(r.stdout).runs[0].tool.driver.version).toBe(version);
+    }
   });
 
   it("tells which control-plane table it refused to read, and reads nothing of it", async () => {

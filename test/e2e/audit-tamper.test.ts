@@ -12,7 +12,7 @@ import { Writable } from "node:stream";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.ts";
-import { auditorRoleName, auditorStatements } from "../../components/auditor.ts";
+import { AUDITOR_ROLE } from "../../components/naming.ts";
 import { createHarness, root, type Harness } from "./harness.ts";
 
 const dev = readFileSync(join(root, "stacks/dev/tenancy.yaml"), "utf8");
@@ -82,6 +82,16 @@ const tamperings: Record<string, { apply: string; undo?: string; expect: string[
     // Undone by `up --refresh` (below): only Pulumi can recreate it with its password.
     expect: ["missing role-missing emea-support"],
   },
+  "drop a workspace's sealed-credentials table": {
+    apply: "DROP TABLE acme__emea_support.integration_credentials",
+    // Undone by `up --refresh`: the boundary makes the table again and the credentials are resealed.
+    expect: ["missing credentials-table-missing emea-support"],
+  },
+  "let the auditor role log in": {
+    apply: `ALTER ROLE ${AUDITOR_ROLE} LOGIN`,
+    // Undone by `up --refresh`: the control plane converges the auditor role.
+    expect: ["changed role-login-changed -"],
+  },
   "create an orphan schema named like a workspace": {
     apply: "CREATE SCHEMA acme__ghost",
     undo: "DROP SCHEMA acme__ghost",
@@ -115,14 +125,15 @@ describe("tenancy audit against the dev stack applied by the real engine", () =>
     expect(await audit()).toEqual({ code: 0, deviations: [], stderr: "" });
   });
 
-  it("is clean as a login role holding the auditor role, which cannot read workspace data", async () => {
-    const exists = (await su.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [auditorRoleName("acme")])).rowCount === 1;
+  it("is clean as a login role holding the auditor role the provider made, which cannot read workspace data", async () => {
+    const role = (await su.query("SELECT rolcanlogin, rolsuper, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = $1", [AUDITOR_ROLE])).rows;
+    expect(role).toEqual([{ rolcanlogin: false, rolsuper: false, rolcreaterole: false, rolbypassrls: false }]);
+    // README, "The auditor role": what a platform engineer runs, as the toolkit's admin (CREATEROLE,
+    // ADMIN OPTION on the role it made), to give a person or a pipeline the audit.
     const admin = new pg.Client({ host: h.server.host, port: h.server.port, user: h.server.user, password: h.server.password, database: h.server.database });
     await admin.connect();
     try {
-      // As the toolkit's admin (CREATEROLE, owner of the database and of the control plane).
-      for (const sql of auditorStatements("acme", h.server.database, h.server.user, exists, (n) => admin.escapeIdentifier(n))) await admin.query(sql);
-      await admin.query(`CREATE ROLE audit_pipeline LOGIN PASSWORD 'audit-pipeline-pw' IN ROLE ${admin.escapeIdentifier(auditorRoleName("acme"))}`);
+      await admin.query(`CREATE ROLE audit_pipeline LOGIN PASSWORD 'audit-pipeline-pw' IN ROLE ${AUDITOR_ROLE}`);
     } finally {
       await admin.end();
     }

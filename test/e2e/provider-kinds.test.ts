@@ -10,7 +10,9 @@ import { ensureAdminRole, ensureLocalPostgres, stopLocalPostgres, type LocalPost
 import { freePort } from "../../cli/local/net.ts";
 import { deriveAppPassword, generateDataKey } from "../../components/credentials-crypto.ts";
 import { workspaceGrants } from "../../components/grants.ts";
-import { workspaceNames } from "../../components/naming.ts";
+import { AUDITOR_ROLE, CONTROL_SCHEMA, workspaceNames } from "../../components/naming.ts";
+import { migrationInputs } from "../../components/control-plane/migrations.ts";
+import { controlPlaneKind } from "../../provider/resources/control-plane.ts";
 import { boundaryKind, type BoundaryInputs } from "../../provider/resources/boundary.ts";
 import { credentialsKind, type CredentialsInputs } from "../../provider/resources/credentials.ts";
 import type { Context } from "../../provider/server.ts";
@@ -128,6 +130,67 @@ describe("WorkspaceCredentials", () => {
       CREATE TRIGGER t BEFORE INSERT ON acme__emea.integration_credentials FOR EACH ROW EXECUTE FUNCTION acme__emea.t(); RESET ROLE`);
     await expect(credentialsKind.update("acme/emea", (await credentialsKind.create(credentials("apac"), ctx)).outs, credentials("emea", "new"), ctx)).rejects.toThrow(/refusing to use acme__emea\.integration_credentials: it has 1 trigger/);
     await su.query("DROP TRIGGER t ON acme__emea.integration_credentials");
+  });
+});
+
+describe("ControlPlane's auditor role", () => {
+  const plane = () => ({ schema: CONTROL_SCHEMA, database: admin.database, migrations: migrationInputs() });
+  const asAdmin = async (sql: string) => {
+    const c = new pg.Client({ host: admin.host, port: admin.port, user: admin.user, password: admin.password, database: admin.database });
+    await c.connect();
+    try { await c.query(sql); } finally { await c.end(); }
+  };
+  const login = async (sql: string) => {
+    const c = new pg.Client({ host: admin.host, port: admin.port, user: "pipeline_auditor", password: "pipeline-auditor-pw", database: admin.database });
+    await c.connect();
+    try { return (await c.query(sql)).rows; } finally { await c.end(); }
+  };
+
+  it("is made NOLOGIN with the control plane, reads it, and reads no workspace table", async () => {
+    const { outs } = await controlPlaneKind.create(plane(), ctx);
+    expect(outs.auditor).toBe("ok");
+    const read = (await controlPlaneKind.read(CONTROL_SCHEMA, outs, ctx))!;
+    expect(read.outs.auditor).toBe("ok");
+    expect(await controlPlaneKind.diff(read.outs, plane())).toEqual({ replaces: [], detailedDiff: {} });
+    expect((await su.query("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", [AUDITOR_ROLE])).rows).toEqual([{ rolcanlogin: false }]);
+    // Granted as the README says, by the admin that made it (it holds ADMIN OPTION on it).
+    await asAdmin(`CREATE ROLE pipeline_auditor LOGIN PASSWORD 'pipeline-auditor-pw' IN ROLE ${AUDITOR_ROLE}`);
+    expect(await login(`SELECT count(*)::int AS n FROM ${CONTROL_SCHEMA}.schema_migrations`)).toEqual([{ n: migrationInputs().length }]);
+    await boundaryKind.create(boundary("audited"), ctx);
+    await expect(login("SELECT * FROM acme__audited.integration_credentials")).rejects.toThrow(/permission denied/);
+    await expect(login(`INSERT INTO ${CONTROL_SCHEMA}.users (email) VALUES ('x@y.test')`)).rejects.toThrow(/permission denied/);
+  });
+
+  it("is read back drifted when someone changed it, and an update puts it back", async () => {
+    await su.query(`ALTER ROLE ${AUDITOR_ROLE} LOGIN CREATEROLE`);
+    await asAdmin(`GRANT acme__audited__ro TO ${AUDITOR_ROLE}`);
+    await su.query(`GRANT INSERT ON ${CONTROL_SCHEMA}.users TO ${AUDITOR_ROLE}`);
+    await su.query(`REVOKE SELECT ON ${CONTROL_SCHEMA}.people FROM ${AUDITOR_ROLE}`);
+    const drifted = (await controlPlaneKind.read(CONTROL_SCHEMA, undefined, ctx))!.outs;
+    expect(drifted.auditor).toBe(`it can log in; it has CREATEROLE; grant auditor-control-tables is not in effect; it is a member of acme__audited__ro; it holds INSERT on users`);
+    expect((await controlPlaneKind.diff(drifted, plane())).detailedDiff).toEqual({ auditor: "update" });
+    expect((await controlPlaneKind.update(CONTROL_SCHEMA, drifted, plane(), ctx)).auditor).toBe("ok");
+    expect((await controlPlaneKind.read(CONTROL_SCHEMA, undefined, ctx))!.outs.auditor).toBe("ok");
+    await expect(login("SELECT 1")).resolves.toEqual([{ "?column?": 1 }]); // the login role still works through it
+    await expect(login("SELECT * FROM acme__audited.integration_credentials")).rejects.toThrow(/permission denied/);
+  });
+
+  it("is refused, naming the fix, when someone gave it what the admin cannot take away or take back", async () => {
+    await su.query(`ALTER ROLE ${AUDITOR_ROLE} SUPERUSER CREATEDB`);
+    try {
+      await expect(controlPlaneKind.update(CONTROL_SCHEMA, (await controlPlaneKind.read(CONTROL_SCHEMA, undefined, ctx))!.outs, plane(), ctx))
+        .rejects.toThrow(`refusing to manage role "${AUDITOR_ROLE}": it has SUPERUSER, CREATEDB, which the admin cannot take away; a superuser can (ALTER ROLE ${AUDITOR_ROLE} NOSUPERUSER NOCREATEDB)`);
+    } finally {
+      await su.query(`ALTER ROLE ${AUDITOR_ROLE} NOSUPERUSER NOCREATEDB`);
+    }
+    await su.query(`GRANT acme__audited__owner TO ${AUDITOR_ROLE}`);
+    try {
+      await expect(controlPlaneKind.update(CONTROL_SCHEMA, (await controlPlaneKind.read(CONTROL_SCHEMA, undefined, ctx))!.outs, plane(), ctx))
+        .rejects.toThrow(/refusing to leave role "tenancy_auditor" a member of "acme__audited__owner", which the admin cannot take back; a superuser can \(REVOKE acme__audited__owner FROM tenancy_auditor GRANTED BY \w+\)/);
+    } finally {
+      await su.query(`REVOKE acme__audited__owner FROM ${AUDITOR_ROLE}`);
+    }
+    expect((await controlPlaneKind.update(CONTROL_SCHEMA, (await controlPlaneKind.read(CONTROL_SCHEMA, undefined, ctx))!.outs, plane(), ctx)).auditor).toBe("ok");
   });
 });
 

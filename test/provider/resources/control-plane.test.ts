@@ -88,9 +88,15 @@ describe("ControlPlane's check and diff", () => {
     const first = plane.migrations[0]!;
     const older = { ...plane, migrations: [first] };
     const newer = { ...plane, migrations: [first, { ...first, version: first.version + 1, name: "next", checksum: "0".repeat(64) }] };
-    expect(sync(controlPlaneKind.diff(plane, plane))).toEqual({ replaces: [], detailedDiff: {} });
-    expect(sync(controlPlaneKind.diff(older, newer))).toEqual({ replaces: [], detailedDiff: { migrations: "update" } });
-    expect(sync(controlPlaneKind.diff(plane, { ...plane, database: "other" }))).toEqual({ replaces: [], detailedDiff: { database: "update" } });
+    const ok = { auditor: "ok" };
+    expect(sync(controlPlaneKind.diff({ ...plane, ...ok }, plane))).toEqual({ replaces: [], detailedDiff: {} });
+    expect(sync(controlPlaneKind.diff({ ...older, ...ok }, newer))).toEqual({ replaces: [], detailedDiff: { migrations: "update" } });
+    expect(sync(controlPlaneKind.diff({ ...plane, ...ok }, { ...plane, database: "other" }))).toEqual({ replaces: [], detailedDiff: { database: "update" } });
+  });
+
+  it("updates in place when a refresh found the auditor role drifted, or state predates it", () => {
+    expect(sync(controlPlaneKind.diff({ ...plane, auditor: "it can log in" }, plane))).toEqual({ replaces: [], detailedDiff: { auditor: "update" } });
+    expect(sync(controlPlaneKind.diff({ ...plane } as never, plane))).toEqual({ replaces: [], detailedDiff: { auditor: "update" } });
   });
 });
 
