@@ -18,6 +18,7 @@ const BENCHES: readonly { name: string; load: () => Promise<{ bench: BenchModule
   { name: "rules", load: () => import("./rules.bench.ts") },
   { name: "cli", load: () => import("./cli.bench.ts") },
   { name: "policy-pack", load: () => import("./policy-pack.bench.ts") },
+  { name: "preview", load: () => import("./preview.bench.ts") },
   // plan, audit and the engine's preview add themselves here the same way.
 ];
 
