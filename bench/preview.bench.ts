@@ -144,7 +144,7 @@ export async function engineRows(options: EngineBenchOptions, log: (line: string
       { area: "engine", measure: `preview, fresh stack: ${size} (${resources})`, figure: seconds(fresh.seconds * 1000), note: `CPU s: ${cpuText(fresh.tree)}` },
       {
         area: "engine", measure: `first \`up\`, ${options.skipCheckpoints ? "checkpoints skipped" : "checkpoints on"}: ${size}`, figure: seconds(up.seconds * 1000),
-        note: `${up.planned.length} creates; CPU s: ${cpuText(up.tree)}${N === 1000 ? "; target: a few minutes" : ""}`,
+        note: `${count(up.planned.length)} creates; CPU s: ${cpuText(up.tree)}${N === 1000 ? "; target: a few minutes" : ""}`,
       },
       {
         area: "engine", measure: `no-change preview: ${size}`, figure: seconds(same.seconds * 1000),
