@@ -20,7 +20,7 @@ const BENCHES: readonly { name: string; load: () => Promise<{ bench: BenchModule
   { name: "cli", load: () => import("./cli.bench.ts") },
   { name: "policy-pack", load: () => import("./policy-pack.bench.ts") },
   { name: "audit", load: () => import("./audit.bench.ts") },
-  // the engine's preview adds itself here the same way.
+  { name: "preview", load: () => import("./preview.bench.ts") },
 ];
 
 const { values } = parseArgs({

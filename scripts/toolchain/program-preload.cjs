@@ -1,0 +1,108 @@
+// Loaded into the stack program's process before @pulumi/pulumi's cmd/run (Pulumi.yaml
+// `runtime.options.nodeargs: --require`): it removes two costs the Node SDK pays per registered
+// resource that change nothing about what is registered. Measured with --cpu-prof on a no-change
+// preview of 100 workspaces (405 resources), they were about a third of the program's CPU.
+//
+// 1. Stack captures. The SDK takes `new Error().stack` for every resource (Resource.callsites,
+//    with Error.stackTraceLimit = Infinity, for the source position the engine records) and for
+//    every output property (debuggablePromise, kept for its promise-leak report). cmd/run installs
+//    the source-map-support package as Error.prepareStackTrace, which clones and maps every frame
+//    of every capture, and still cannot read the maps tsx registers: the positions it produced
+//    were `file:/…/workspace.ts` line 1. Here those two captures are formatted by V8 directly, and
+//    the frames of files with a source map (tsx registers one per TypeScript module in Node's own
+//    cache) are mapped through Node's findSourceMap: cheaper, and the recorded position is the real
+//    line (`components/workspace.ts#63,21`). Every other stack — an error a person reads — is
+//    still formatted by source-map-support, as before.
+// 2. Debug log RPCs. The SDK sends ~4 debug lines per resource ("Registering resource…",
+//    "RegisterResource RPC prepared/finished…") to the engine, one serialised gRPC call each,
+//    which the engine drops unless run with --debug (upstream hid some of them for the same
+//    reason: https://github.com/pulumi/pulumi/pull/7144). TENANCY_PROGRAM_DEBUG_LOGS=1 keeps them.
+//
+// TENANCY_PROGRAM_PRELOAD=off leaves the SDK exactly as it is (the preview bench measures both).
+"use strict";
+
+const Module = require("node:module");
+const { dirname, join } = require("node:path");
+const { fileURLToPath } = require("node:url");
+
+function sdkDirectory() {
+  try {
+    return dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [process.cwd()] }));
+  } catch {
+    return undefined; // no SDK next to the program: cmd/run will say so itself
+  }
+}
+
+const sdk = process.env.TENANCY_PROGRAM_PRELOAD === "off" ? undefined : sdkDirectory();
+if (sdk !== undefined) {
+  fastBookkeepingStacks(sdk);
+  if (process.env.TENANCY_PROGRAM_DEBUG_LOGS !== "1") dropPerResourceDebugLogs(sdk);
+}
+
+function fastBookkeepingStacks(sdk) {
+  // Install source-map-support the way cmd/run's `require("source-map-support/register")` does,
+  // from cmd/run's own resolution; it installs its formatter only once, so cmd/run's later
+  // require leaves the wrapper below in place.
+  Module.createRequire(join(sdk, "cmd", "run", "index.js"))("source-map-support").install();
+  const mapped = Error.prepareStackTrace;
+  if (typeof mapped !== "function") return;
+  const bookkeeping = new Set([`${join(sdk, "resource.js")}#callsites`, `${join(sdk, "runtime", "debuggable.js")}#debuggablePromise`]);
+  Error.prepareStackTrace = function prepareStackTrace(error, frames) {
+    const top = frames[0];
+    if (top === undefined || !bookkeeping.has(`${top.getFileName()}#${top.getFunctionName()}`)) return mapped(error, frames);
+    let out = String(error);
+    for (const frame of frames) out += `\n    at ${frameText(frame)}`;
+    return out;
+  };
+}
+
+const maps = new Map();
+
+/**
+ * V8's own text for a frame; in a file with a source map, at its original position, written the
+ * way Node's --enable-source-maps writes it (always `name (file:line:column)`, which is what the
+ * SDK's frame pattern reads; a top-level frame has no name in V8's text).
+ */
+function frameText(frame) {
+  const text = String(frame);
+  const file = frame.getFileName();
+  const line = frame.getLineNumber();
+  const column = frame.getColumnNumber();
+  if (!file || line == null || column == null) return text;
+  let map = maps.get(file);
+  if (map === undefined) {
+    map = Module.findSourceMap(file) ?? null;
+    maps.set(file, map);
+  }
+  const entry = map?.findEntry(line - 1, column - 1);
+  if (!entry?.originalSource) return text;
+  const open = text.lastIndexOf(" (");
+  const name = text.endsWith(")") && open > 0 ? text.slice(0, open) : frame.getFunctionName() || "<anonymous>";
+  return `${name} (${toPath(entry.originalSource)}:${entry.originalLine + 1}:${entry.originalColumn + 1})`;
+}
+
+const toPath = (file) => (file.startsWith("file://") ? fileURLToPath(file) : file);
+
+// Per-resource bookkeeping lines of runtime/resource.js; anything else (the program's own
+// pulumi.log.debug, invoke and call logs) is still sent.
+const PER_RESOURCE = /^(Registering resource|RegisterResource RPC (prepared|finished)|Resource RPC serialization requested|RegisterResourceOutputs RPC (prepared|finished)):/;
+
+function dropPerResourceDebugLogs(sdk) {
+  // The log module must not be loaded from here: cmd/run loads its tracing instrumentation before
+  // anything that loads gRPC. So wait for the SDK to load it, then wrap its `debug`, which
+  // runtime/resource.js calls through the module object.
+  const file = join(sdk, "log", "index.js");
+  const load = Module._load;
+  Module._load = function (...args) {
+    const result = load.apply(this, args);
+    const log = Module._cache[file];
+    if (log?.loaded) {
+      Module._load = load;
+      const debug = log.exports.debug;
+      log.exports.debug = function (msg, ...rest) {
+        return typeof msg === "string" && PER_RESOURCE.test(msg) ? Promise.resolve() : debug.call(this, msg, ...rest);
+      };
+    }
+    return result;
+  };
+}

@@ -1,0 +1,49 @@
+// The stack program's preload (scripts/toolchain/program-preload.cjs), in a child process started
+// the way Pulumi.yaml starts the program: tsx, then the preload.
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..", "..");
+const fixture = join(import.meta.dirname, "program-preload.fixture.ts");
+
+interface Seen { file?: string; line?: number; debugWrapped: string; errorStack: string[] }
+
+function run(env: Record<string, string> = {}): Seen {
+  // cmd/run is what loads the SDK's log module in a real program; here the fixture does.
+  const out = execFileSync(process.execPath, ["--import", "tsx", "--require", "./scripts/toolchain/program-preload.cjs", fixture], {
+    cwd: root, env: { ...process.env, ...env }, encoding: "utf8",
+  });
+  return JSON.parse(out.trim().split("\n").pop()!);
+}
+
+describe("the stack program's preload", () => {
+  // Each child loads @pulumi/pulumi (seconds on a busy machine): three runs, shared.
+  let on: Seen, debugLogs: Seen, off: Seen;
+  beforeAll(() => {
+    on = run();
+    debugLogs = run({ TENANCY_PROGRAM_DEBUG_LOGS: "1" });
+    off = run({ TENANCY_PROGRAM_PRELOAD: "off" });
+  }, 180_000);
+
+  it("gives the SDK's resource capture the real TypeScript line, as a path", () => {
+    expect(on.file).toBe(fixture);
+    expect(on.line).toBe(8);
+  });
+
+  it("wraps the SDK's debug log, and TENANCY_PROGRAM_DEBUG_LOGS=1 leaves it alone", () => {
+    expect(on.debugWrapped).not.toBe("debug");
+    expect(debugLogs.debugWrapped).toBe("debug");
+    expect(debugLogs.line).toBe(8);
+  });
+
+  it("leaves the SDK as it is with TENANCY_PROGRAM_PRELOAD=off", () => {
+    expect(off.debugWrapped).toBe("debug");
+    expect(off.line).not.toBe(8); // source-map-support cannot read the map tsx registers
+  });
+
+  it("still formats an error a person reads with the message first", () => {
+    expect(on.errorStack[0]).toBe("Error: for a person");
+    expect(on.errorStack[1]).toContain("program-preload.fixture.ts");
+  });
+});
