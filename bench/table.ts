@@ -83,6 +83,22 @@ export function renderMarkdown(rows: readonly Row[], m: Machine, context: { comm
   ].join("\n");
 }
 
+/**
+ * A run of some benches kept beside the main table (`npm run bench -- --only preview
+ * --engine-sizes 1000 --section "..."`): its own heading, command, date and machine, so every
+ * row is still measured in the one run its section names. A section of the same title is
+ * replaced; the main table and other sections are left alone.
+ */
+export function withSection(existing: string, title: string, rows: readonly Row[], m: Machine, context: { command: string; date: string; seconds: number }): string {
+  const table = renderMarkdown(rows, m, context).split("\n").slice(2).join("\n");
+  const section = `## ${title}\n\n${table}`;
+  const heading = `\n## ${title}\n`;
+  const at = existing.indexOf(heading);
+  if (at < 0) return `${existing.trimEnd()}\n\n${section}`;
+  const next = existing.indexOf("\n## ", at + heading.length);
+  return `${existing.slice(0, at)}\n${section}${next < 0 ? "" : existing.slice(next)}`;
+}
+
 /** Whether this module is the script node was started with (a bench run on its own). */
 export function isMain(url: string): boolean {
   return process.argv[1] !== undefined && url === pathToFileURL(process.argv[1]).href;
