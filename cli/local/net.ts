@@ -9,3 +9,10 @@ export async function freePort(): Promise<number> {
     }).on("error", reject);
   });
 }
+
+/** Whether something already listens on 127.0.0.1:`port` (another server, or another demo). */
+export async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer().once("error", () => resolve(true)).listen(port, "127.0.0.1", () => server.close(() => resolve(false)));
+  });
+}

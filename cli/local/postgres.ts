@@ -14,6 +14,8 @@ import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { withClient, type PgConnection } from "../../provider/postgres/client.ts";
 import { scramVerifier } from "../../provider/postgres/roles.ts";
+import { Exit, ExitError } from "../errors.ts";
+import { portInUse } from "./net.ts";
 
 const run = promisify(execFile);
 
@@ -117,6 +119,11 @@ export async function ensureLocalPostgres(options: LocalPostgresOptions): Promis
     throw new Error(`the embedded PostgreSQL in ${paths.data} is already running on port ${running}; use TENANCY_PG_PORT=${running} or stop it first (npm run demo -- --destroy)`);
   }
   if (running === undefined) {
+    // Someone else's server (or another checkout's demo) on the port: the user's to settle, said
+    // in one line before pg_ctl fails with its log.
+    if (await portInUse(port)) {
+      throw new ExitError(`port ${port} on 127.0.0.1 is already in use (another PostgreSQL or demo?); stop it, or choose another port (tenancy demo --port N, or TENANCY_PG_PORT=N)`, Exit.Usage);
+    }
     log(`starting PostgreSQL on 127.0.0.1:${port}`);
     await mkdir(join(paths.base, "log"), { recursive: true });
     if (owner.uid !== undefined) {

@@ -161,7 +161,9 @@ export const credentialsKind: ResourceKind<CredentialsInputs, CredentialsState> 
     const replaces = ["organization", "workspace"].filter((k) => (olds as never)[k] !== (news as never)[k]);
     const detailedDiff: Record<string, DiffKind> = Object.fromEntries(replaces.map((k) => [k, "update-replace" as DiffKind]));
     // Other names are another table: the rows are written there and removed from the old one.
-    if (canonical(olds.names) !== canonical(news.names)) { detailedDiff.names = "update-replace"; replaces.push("names"); }
+    // Only the names the table is known by count (a state written with more names is the same table).
+    const table = (n: TableNames | undefined) => canonical({ schema: n?.schema, owner: n?.owner, app: n?.app });
+    if (table(olds.names) !== table(news.names)) { detailedDiff.names = "update-replace"; replaces.push("names"); }
     // Values are compared by keyed digest; an unknown key or value (rotation in the same run) is a change.
     const unknown = keys.masterKey === undefined || news.keyGeneration === UNKNOWN || Object.values(news.integrations ?? {}).some(pending);
     const key = unknown ? undefined : await dataKeyOf(keys, scope(news));

@@ -167,6 +167,9 @@ describe("WorkspaceCredentials' check and diff", () => {
 
   it("sees no change when nothing changed", async () => {
     expect(await diff({})).toEqual({ replaces: [], detailedDiff: {} });
+    // A state written with the read-only role among the names (an earlier version) is the same table.
+    const older = { ...(await stateOf(inputs)), names: { ...names, readonly: "acme__emea__ro" } };
+    expect(await credentialsKind.diff(older, inputs, keys)).toEqual({ replaces: [], detailedDiff: {} });
   });
 
   it("updates in place, per integration, for a new value or a new provider name", async () => {
