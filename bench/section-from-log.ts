@@ -28,10 +28,9 @@ if (process.argv[1]?.endsWith("section-from-log.ts")) {
   const { machine, rows } = rowsFromText(await readFile(log, "utf8"));
   const file = join(import.meta.dirname, "..", "BENCHMARKS.md");
   // The machine as that run described it (describeMachine's text, load average included).
-  const m = new Proxy({}, { get: () => undefined }) as Machine;
-  const text = withSection(await readFile(file, "utf8"), title, rows, m, { command, date: new Date().toISOString().slice(0, 10), seconds: Number(seconds) });
-  const described = text.lastIndexOf("Every row was measured in that one run, on: ");
-  const end = text.indexOf("\n", described);
-  await writeFile(file, `${text.slice(0, described)}Every row was measured in that one run, on: ${machine}.${text.slice(end)}`);
+  const found = /^(.*), (\d+) cores, (.*), Node\.js (\S+), (.*); load average ([\d.]+) at the start$/.exec(machine);
+  if (!found) throw new Error(`cannot read the machine line: ${machine}`);
+  const m: Machine = { cpu: found[1]!, cores: Number(found[2]), memory: found[3]!, node: found[4]!, platform: found[5]!, load: Number(found[6]) };
+  await writeFile(file, withSection(await readFile(file, "utf8"), title, rows, m, { command, date: new Date().toISOString().slice(0, 10), seconds: Number(seconds) }));
   process.stderr.write(`wrote ${rows.length} rows as section "${title}"\n`);
 }
