@@ -12,6 +12,13 @@ export const PROVIDER_VERSION = "0.1.0";
 /** How often the plugin checks that the engine that started it is still there. */
 export const ENGINE_WATCH_MS = 500;
 
+// Who started us, read before anything else: read after the port is printed, a loaded machine
+// could let the engine be killed in between, and the plugin would take its new parent for the
+// engine and serve on forever (test/provider/plugin-process.test.ts caught it once in CI).
+const engine = process.ppid;
+// Already orphaned (the engine died while we started): nobody will ever connect.
+if (engine === 1) process.exit(1);
+
 const port = await createServer(KINDS, PROVIDER_VERSION).serve();
 process.stdout.write(`${port}\n`);
 
@@ -20,7 +27,6 @@ process.stdout.write(`${port}\n`);
 // one: it would serve on forever, an orphan holding connections to the server. The engine is
 // our parent (the launcher execs node), so being reparented means it is gone. A transaction in
 // flight is rolled back by the server when the connection closes.
-const engine = process.ppid;
 setInterval(() => {
   if (process.ppid !== engine) process.exit(1);
 }, ENGINE_WATCH_MS).unref();
