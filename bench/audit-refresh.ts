@@ -4,15 +4,8 @@
 // a throwaway directory and stack, as in bench/preview.bench.ts; .tenancy/ is untouched.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Stack } from "@pulumi/pulumi/automation/index.js";
-import { configurePostgres, ensureDemoSecrets, openStack } from "../cli/engine.ts";
-import { freePort } from "../cli/local/net.ts";
-import { ensureAdminRole, ensureLocalPostgres, stopLocalPostgres } from "../cli/local/postgres.ts";
-import { loadDeclaration } from "../config/load.ts";
-import { generateDeclaration } from "./generate.ts";
+import { withBenchStack } from "./engine-stack.ts";
 import { median } from "./measure.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -63,22 +56,7 @@ function runAudit(cli: string, args: string[], password: string): Promise<{ ms: 
 /** Applies `size` workspaces with `pulumi up`, then times audit and refresh preview `rounds` times, interleaved. */
 export async function benchAuditVsRefresh(size: number, rounds = 3, log: (line: string) => void = () => {}): Promise<RefreshFigures> {
   const cli = await bin(log);
-  const dir = await mkdtemp(join(tmpdir(), "tenancy-bench-refresh-"));
-  await chmod(dir, 0o755); // the server's own folder inside stays private (0700, postgres-owned)
-  const port = await freePort();
-  const stackName = `bench-refresh-${process.pid}-${size}`;
-  let stack: Stack | undefined;
-  try {
-    const text = generateDeclaration({ workspaces: size, membersPerWorkspace: 10, people: size * 5 });
-    const file = join(dir, "tenancy.yaml");
-    await writeFile(file, text);
-    const loaded = loadDeclaration(text, file);
-    if (!loaded.ok || !loaded.model) throw new Error("bench: the generated declaration must load");
-    const server = await ensureAdminRole(dir, await ensureLocalPostgres({ root: dir, port }));
-    stack = (await openStack({ root, stack: stackName, backendUrl: `file://${dir}` })).stack;
-    await configurePostgres(stack, server);
-    await stack.setConfig("tenancy:declaration", { value: file });
-    await ensureDemoSecrets(stack, loaded.model);
+  return withBenchStack("bench-refresh", { workspaces: size, membersPerWorkspace: 10, people: size * 5 }, log, async ({ stack, server, file, model }) => {
     log(`audit vs refresh: pulumi up of ${size} workspaces ...`);
     stack.workspace.envVars.PULUMI_SKIP_CHECKPOINTS = "true";
     const upStart = performance.now();
@@ -104,21 +82,15 @@ export async function benchAuditVsRefresh(size: number, rounds = 3, log: (line: 
     }
     return {
       workspaces: size,
-      memberships: loaded.model.workspaces.reduce((n, w) => n + w.members.length, 0),
-      people: loaded.model.organization?.people.length ?? 0,
+      memberships: model.workspaces.reduce((n, w) => n + w.members.length, 0),
+      people: model.organization?.people.length ?? 0,
       resources, upSeconds,
       auditSeconds: median(audits), refreshSeconds: median(refreshes),
       queries: last?.stats?.queries ?? 0,
       findings: last ? last.counts.total - last.counts.info : -1,
       refreshChanges,
     };
-  } finally {
-    // Destroy is refused (workspaces are protected): drop the stack and its state, stop the server.
-    await stack?.workspace.removeStack(stackName, { force: true }).catch((e: unknown) => log(`bench: removing stack ${stackName}: ${String(e)}`));
-    await unlink(join(root, "stacks", `Pulumi.${stackName}.yaml`)).catch(() => {});
-    await stopLocalPostgres({ root: dir, port }).catch((e: unknown) => log(`bench: stopping PostgreSQL: ${String(e)}`));
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export function formatRefreshFigures(figures: readonly RefreshFigures[]): string {

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 import { PACK_NAME, policies } from "../policies/pack.ts";
 import { watchSecrets } from "../policies/view.ts";
-import { STACK, urnOf, type Spec } from "../test/policies/pack/harness.ts";
+import { STACK, type Spec } from "../test/policies/pack/harness.ts";
 import { count, cpuMs, seconds } from "./measure.ts";
 import { CROSS_GRANT } from "../test/policies/pack/from-components.ts";
 import { registeredStack } from "./policy-stack.ts";

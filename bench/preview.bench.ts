@@ -8,22 +8,16 @@
 // throwaway stack; .tenancy/ and the demo stacks are untouched.
 //
 //   npm run bench:preview -- [--workspaces 100] [--members 10] [--checkpoints default|skip]
-import { chmod, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { load, dump } from "js-yaml";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
-import { configurePostgres, ensureDemoSecrets, openStack } from "../cli/engine.ts";
-import { freePort } from "../cli/local/net.ts";
-import { ensureAdminRole, ensureLocalPostgres, stopLocalPostgres } from "../cli/local/postgres.ts";
-import { loadDeclaration } from "../config/load.ts";
-import { generateDeclaration } from "./generate.ts";
+import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
+import { withBenchStack } from "./engine-stack.ts";
 import { count, seconds } from "./measure.ts";
 import { sampleProcesses, type TreeSample } from "./process-tree.ts";
 import { isMain, renderText, type BenchModule, type Row } from "./table.ts";
 
-const root = join(import.meta.dirname, "..");
 
 export interface EngineBenchOptions {
   readonly workspaces: number;
@@ -92,25 +86,11 @@ function cpuText(tree: TreeSample): string {
 export async function engineRows(options: EngineBenchOptions, log: (line: string) => void = () => {}): Promise<Row[]> {
   const { workspaces: N, members: M } = options;
   if (!Number.isInteger(N) || N < 1 || !Number.isInteger(M) || M < 2) throw new Error("bench: workspaces must be >= 1 and members >= 2 (one admin, one member to change)");
-  const dir = await mkdtemp(join(tmpdir(), "tenancy-preview-bench-"));
-  await chmod(dir, 0o755); // the server's own folder inside stays private (0700, postgres-owned)
-  const port = await freePort();
-  const stackName = `bench-${process.pid}-${N}`;
-  let stack: Stack | undefined;
-  try {
-    const text = generateDeclaration({ workspaces: N, membersPerWorkspace: M, people: Math.max(4 * N, M), integrationsPerWorkspace: 1 });
-    const file = join(dir, "tenancy.yaml");
-    await writeFile(file, text);
-    const loaded = loadDeclaration(text, file);
-    if (!loaded.ok || !loaded.model) throw new Error("bench: the generated declaration must load");
-    const server = await ensureAdminRole(dir, await ensureLocalPostgres({ root: dir, port }));
-    stack = (await openStack({ root, stack: stackName, backendUrl: `file://${dir}` })).stack;
-    await configurePostgres(stack, server);
-    await stack.setConfig("tenancy:declaration", { value: file });
-    await ensureDemoSecrets(stack, loaded.model);
+  const declaration = { workspaces: N, membersPerWorkspace: M, people: Math.max(4 * N, M), integrationsPerWorkspace: 1 };
+  return withBenchStack("bench-preview", declaration, log, async ({ dir, stack, file, text, model }) => {
     const roots = await postmasterPid(dir);
     const s = stack;
-    const people = loaded.model.organization?.people.length ?? 0;
+    const people = model.organization?.people.length ?? 0;
     const size = `${count(N)} workspaces × ${M} members`;
     log(`engine: ${size}, ${count(people)} people, ${count(N)} integrations; declaration ${(text.length / 1024).toFixed(0)} KB`);
     const step = async (label: string, run: (onEvent: (e: EngineEvent) => void) => Promise<unknown>) => {
@@ -123,7 +103,7 @@ export async function engineRows(options: EngineBenchOptions, log: (line: string
     if (options.skipCheckpoints) s.workspace.envVars.PULUMI_SKIP_CHECKPOINTS = "true";
     const up = await step("first up", (onEvent) => s.up({ onEvent }));
     delete s.workspace.envVars.PULUMI_SKIP_CHECKPOINTS;
-    const state = await stateBytes(dir, stackName);
+    const state = await stateBytes(dir, stack.name);
     // With the preload, then the program as the SDK runs it alone: same stack, back to back (the
     // first preview after the up pays any warm-up, so the comparison does not favour the preload).
     const same = await step("no-change preview", (onEvent) => s.preview({ onEvent }));
@@ -168,13 +148,7 @@ export async function engineRows(options: EngineBenchOptions, log: (line: string
       },
     ];
     return rows;
-  } finally {
-    // Destroy is refused (workspaces are protected): drop the stack and its state, stop the server.
-    await stack?.workspace.removeStack(stackName, { force: true }).catch((e: unknown) => log(`bench: removing stack ${stackName}: ${String(e)}`));
-    await unlink(join(root, "stacks", `Pulumi.${stackName}.yaml`)).catch(() => {});
-    await stopLocalPostgres({ root: dir, port }).catch((e: unknown) => log(`bench: stopping PostgreSQL: ${String(e)}`));
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 export const bench: BenchModule = {
