@@ -118,7 +118,7 @@ async function declarationPath(arg: string, cwd: string): Promise<{ shown: strin
  * in this process, and tenancy:declaration or stacks/<stack>/tenancy.yaml.
  */
 async function readStackConfig(stackName: string, cwd: string): Promise<{ connection: Connection; declaration: string; aws: boolean; awsRegion?: string }> {
-  const { openStack } = await import("./engine.ts");
+  const { openStack, postgresFromConfig } = await import("./engine.ts");
   let config: Record<string, { value: string; secret?: boolean }>;
   try {
     // A team's own backend (PULUMI_BACKEND_URL) wins over the local demo's.
@@ -138,13 +138,7 @@ async function readStackConfig(stackName: string, cwd: string): Promise<{ connec
   return {
     aws,
     ...(awsRegion === undefined ? {} : { awsRegion }),
-    connection: {
-      host: get("postgres:host") ?? "127.0.0.1",
-      port: Number(get("postgres:port") ?? 5432),
-      user: get("postgres:user") ?? "postgres",
-      password,
-      database: get("postgres:database") ?? "postgres",
-    },
+    connection: { ...postgresFromConfig(get), password },
     declaration: file === undefined ? join("stacks", stackName, "tenancy.yaml") : relative(cwd, resolve(cwd, file)) || file,
   };
 }

@@ -8,6 +8,7 @@
 // --show-secrets, like `pulumi stack output`; without it they read "[secret]".
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { deriveAppPassword, deriveWorkspaceKey } from "../components/credentials-crypto.ts";
+import { openStack, postgresFromConfig } from "./engine.ts";
 import { Exit, ExitError } from "./errors.ts";
 
 export interface CredentialsCommandOptions {
@@ -37,7 +38,6 @@ export interface CredentialsResult {
 const HIDDEN = "[secret]";
 
 export async function credentials(options: CredentialsCommandOptions, cwd: string): Promise<CredentialsResult> {
-  const { openStack } = await import("./engine.ts");
   let stack: Stack;
   try {
     const backendUrl = process.env.PULUMI_BACKEND_URL;
@@ -80,11 +80,11 @@ export async function credentialsOf(stack: Stack, options: Omit<CredentialsComma
       credentialsKey: options.showSecrets ? await deriveWorkspaceKey(master, organization, slug, generation) : HIDDEN,
     };
   }
-  const get = (key: string) => config[key]?.value;
+  const pg = postgresFromConfig((key) => config[key]?.value);
   return {
     stack: name,
     organization,
-    postgres: { host: get("postgres:host") ?? "127.0.0.1", port: Number(get("postgres:port") ?? 5432), database: get("postgres:database") ?? "postgres" },
+    postgres: { host: pg.host, port: pg.port, database: pg.database },
     workspaces,
   };
 }

@@ -145,3 +145,13 @@ export async function configurePostgres(stack: Stack, server: Pick<LocalPostgres
   });
   await setSecretConfig(stack, { "postgres:password": server.password });
 }
+
+/** The admin connection's settings from stack config, with index.ts's defaults (no password). */
+export function postgresFromConfig(get: (key: string) => string | undefined): { host: string; port: number; user: string; database: string } {
+  return {
+    host: get("postgres:host") ?? "127.0.0.1",
+    port: Number(get("postgres:port") ?? 5432),
+    user: get("postgres:user") ?? "postgres",
+    database: get("postgres:database") ?? "postgres",
+  };
+}
