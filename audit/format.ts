@@ -78,7 +78,7 @@ export function formatMarkdown(result: AuditResult, options: FormatOptions = {})
     const table = [
       "| workspace | id | finding | declared at | remediation |",
       "| --- | --- | --- | --- | --- |",
-      ...findings.map((f) => `| ${cell(f.workspace ?? "—")} | \`${f.id}\` | ${cell(said(f))} | \`${where(f, result.declaration)}\` | ${f.remediation === undefined ? "—" : cell(f.remediation)} |`),
+      ...findings.map((f) => `| ${cell(f.workspace ?? "—")} | \`${f.id}\` | ${cell(said(f))} | \`${where(f, result.declaration)}\` | ${f.remediation === undefined ? "—" : `\`${cell(f.remediation)}\``} |`),
     ];
     if (OPEN.has(c)) out.push(`#### ${TITLES[c]} (${findings.length})`, "", ...table, "");
     else out.push(`<details><summary>${TITLES[c]} (${findings.length})</summary>`, "", ...table, "", "</details>", "");

@@ -17,7 +17,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}
 .verdict.fail{background:#ffebe9;border:1px solid #cf222e;color:#82071e}.verdict.pass{background:#dafbe1;border:1px solid #1a7f37;color:#116329}
 table{border-collapse:collapse}th,td{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top;text-align:left}
 th{background:#f6f8fa;font-weight:600}
-.matrix th.col{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;max-height:220px}
+.matrix th.col{vertical-align:bottom}.matrix th.col div{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;max-height:200px;overflow:hidden;text-overflow:ellipsis}
 .matrix td.cell{min-width:56px;font-size:12px}
 .matrix td.declared{background:#dafbe1}.matrix td.undeclared{background:#ff8182;color:#000;font-weight:600}
 .matrix td.empty{background:#fff}.matrix tr.stray th{color:#cf222e}
@@ -40,13 +40,15 @@ const TITLES: Record<FindingClass, string> = {
 function cellHtml(cells: readonly AccessCell[]): string {
   if (cells.length === 0) return `<td class="cell empty"></td>`;
   const declared = cells.every((c) => c.declared);
-  const title = cells.map((c) => `${c.path.join(" → ")}: ${c.privilege.join(", ")}${c.findings.length > 0 ? ` (${c.findings.join(", ")})` : ""}`).join("\n");
-  const body = cells.map((c) => `${c.privilege.map(h).join(", ")}${c.path.length > 1 || c.column === "(own roles)" ? `<span class="path">${c.path.map(h).join(" → ")}</span>` : ""}`).join("<br>");
+  const title = cells.map((c) => `${c.path.join(" → ")}: ${c.privilege.join(", ")}${c.findings.length > 0 ? ` (${c.findings.join(", ")})` : ""}`).join("; ");
+  // An owner holds everything on what it owns: OWNER says it; the title lists the rest.
+  const shown = (c: AccessCell) => (c.privilege.includes("OWNER") ? ["OWNER"] : c.privilege);
+  const body = cells.map((c) => `${shown(c).map(h).join(", ")}${c.path.length > 1 || c.column === "(own roles)" ? `<span class="path">${c.path.map(h).join(" → ")}</span>` : ""}`).join("<br>");
   return `<td class="cell ${declared ? "declared" : "undeclared"}" title="${h(title)}">${body}</td>`;
 }
 
 export function matrixHtml(matrix: AccessMatrix): string {
-  const head = `<tr><th>workspace</th>${matrix.columns.map((c) => `<th class="col" scope="col">${h(c.id)}</th>`).join("")}</tr>`;
+  const head = `<tr><th>workspace</th>${matrix.columns.map((c) => `<th class="col" scope="col" title="${h(c.id)}"><div>${h(c.id)}</div></th>`).join("")}</tr>`;
   const rows = matrix.rows.map((r) => {
     const cells = matrix.columns.map((c) => cellHtml(matrix.cells.filter((x) => x.row === r.id && x.column === c.id)));
     return `<tr class="${r.declared ? "" : "stray"}"><th scope="row">${h(r.id)}${r.declared ? "" : " (not declared)"}<span class="path">${h(r.schema)}</span></th>${cells.join("")}</tr>`;
