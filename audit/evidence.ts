@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { realpath } from "node:fs/promises";
-import { dirname, relative, sep } from "node:path";
+import { basename, dirname, isAbsolute, relative, sep } from "node:path";
 import { promisify } from "node:util";
 import type { AuditResult } from "./audit.ts";
 
@@ -71,7 +71,9 @@ const run = promisify(execFile);
 export async function declarationEvidence(file: string, absolute: string, bytes: Buffer | string, workingDirectory: string): Promise<AuditEvidence["declaration"]> {
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const cwd = dirname(absolute);
-  const fromCwd = relative(workingDirectory, absolute).split(sep).join("/");
+  const climbed = relative(workingDirectory, absolute).split(sep).join("/");
+  // Outside the working directory (and outside git): the file name alone, never a path out of the root.
+  const fromCwd = climbed.split("/").includes("..") || isAbsolute(climbed) ? basename(absolute) : climbed;
   try {
     const { stdout: top } = await run("git", ["rev-parse", "--show-toplevel"], { cwd, timeout: 5_000 });
     const { stdout: commit } = await run("git", ["rev-parse", "--verify", "HEAD"], { cwd, timeout: 5_000 });

@@ -47,12 +47,13 @@ export function sarifCategory(result: AuditResult, stack?: string): string {
 
 /**
  * A path as a URI reference relative to the repository root: the evidence's repository path
- * when the CLI found one, else the path as given when relative, else (an absolute path outside
- * any known root) its file name, since an absolute URI breaks code scanning.
+ * when the CLI found one, else the path as given when relative, else (an absolute path, or one
+ * climbing out with `..`) its file name, since such a URI breaks code scanning.
  */
 export function relativeUri(file: string): string {
   const slashed = file.split("\\").join("/");
-  const relative = isAbsolute(file) || /^[A-Za-z]:\//.test(slashed) ? basename(slashed) : slashed.replace(/^(\.\/)+/, "");
+  const outside = isAbsolute(file) || /^[A-Za-z]:\//.test(slashed) || slashed.split("/").includes("..");
+  const relative = outside ? basename(slashed) : slashed.replace(/^(\.\/)+/, "");
   return relative.split("/").map(encodeURIComponent).join("/");
 }
 

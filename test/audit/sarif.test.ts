@@ -96,6 +96,7 @@ describe("audit SARIF for GitHub code scanning", () => {
     expect(Object.keys(withEvidence.runs[0]!.originalUriBaseIds)).toEqual(["%SRCROOT%"]);
     expect(relativeUri("./stacks/prod dir/tenancy.yaml")).toBe("stacks/prod%20dir/tenancy.yaml");
     expect(relativeUri("C:\\work\\tenancy.yaml")).toBe("tenancy.yaml");
+    expect(relativeUri("../../tmp/x/tenancy.yaml")).toBe("tenancy.yaml");
   });
 
   it("has one category per stack of an organization", () => {
