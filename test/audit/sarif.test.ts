@@ -39,7 +39,16 @@ async function validate(sarif: unknown, name: string): Promise<[string, string, 
 
 describe("audit SARIF for GitHub code scanning", () => {
   it("passes the SARIF Multitool's SARIF and GitHub rules with 0 errors and 0 warnings", { timeout: 180_000 }, async () => {
-    const findings = await validate(sarifOf(tamperedReport()), "tampered");
+    // With an excepted finding (a suppression) and an expired exception (located in its own file) too.
+    const exceptions = { file: "stacks/dev/audit-exceptions.yaml", entries: [
+      { rule: "public-grant-in-workspace", object: 'table "acme__internal.integration_credentials"', reason: "r", who: "ana@acme.test", expires: "2999-01-01", line: 2, column: 5 },
+      { rule: "role-dangerous-attribute", object: 'role "acme__internal__app"', reason: "r", who: "ana@acme.test", expires: "2020-01-01", line: 7, column: 5 },
+    ] };
+    const sarif = sarifOf(tamperedReport({ exceptions }));
+    const results = sarif.runs[0]!.results as (Result & { suppressions?: unknown[] })[];
+    expect(results.filter((r) => r.suppressions)).toHaveLength(1);
+    expect(results.find((r) => r.ruleId === "exception-expired")!.locations[0]!.physicalLocation.artifactLocation.uri).toBe("stacks/dev/audit-exceptions.yaml");
+    const findings = await validate(sarif, "tampered");
     const blocking = findings.filter(([level]) => level === "error" || level === "warning");
     expect(blocking).toEqual([]);
     // Notes are advice (message ids and arguments, snippets, help URIs, rule-id style); none is a GitHub rule.
