@@ -62,8 +62,11 @@ export interface ResourceKind<I = any, S = any> {
    * Mark what stays secret with `secret()`.
    */
   prepare?(news: I, keys: Keys): Promise<Record<string, unknown>>;
-  /** `keys` has no master key when the configuration is not known yet (a preview): say "update". */
-  diff(olds: S, news: I, keys?: Keys): Diff | Promise<Diff>;
+  /**
+   * `keys` has no master key when the configuration is not known yet (a preview): say "update".
+   * `keys.connection` is there when the provider is configured: only read-only checks may use it.
+   */
+  diff(olds: S, news: I, keys?: Keys & { readonly connection?: PgConnection }): Diff | Promise<Diff>;
   create(inputs: I, ctx: Context): Promise<{ id: string; outs: S }>;
   /** The live state, or undefined when the object is gone. `state` is absent on import. */
   read(id: string, state: S | undefined, ctx: Context): Promise<{ outs: S; inputs: I } | undefined>;
@@ -175,7 +178,8 @@ export function createServer(kinds: readonly ResourceKind[], version: string): {
     }),
     diff: handle(async (req) => {
       const kind = kindOf(req.getUrn());
-      const d = await kind.diff(unwrap(js(req.getOlds())), unwrap(js(req.getNews())), { masterKey });
+      // With the connection when configured: a kind may re-check the live server (read only).
+      const d = await kind.diff(unwrap(js(req.getOlds())), unwrap(js(req.getNews())), { masterKey, connection });
       const r = new provproto.DiffResponse();
       const entries = Object.entries(d.detailedDiff);
       r.setChanges(entries.length > 0 ? provproto.DiffResponse.DiffChanges.DIFF_SOME : provproto.DiffResponse.DiffChanges.DIFF_NONE);
