@@ -64,7 +64,7 @@ async function converge(inputs: BoundaryInputs, ctx: Context): Promise<BoundaryS
   const done: Converged = await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, { ...inputs, appPassword }));
   const left = [...done.notTakenBack.map(describeCrossing), ...await takeBackElsewhere(ctx.connection, inputs.names, done.ownedElsewhere)];
   // The engine shows a plugin's stderr as diagnostics of the run; the state keeps the list.
-  for (const line of left) process.stderr.write(`warning: ${printable(`${inputs.organization}/${inputs.workspace}: could not take back ${line} (granted by a role the admin cannot act for, or in a database it cannot reach; a superuser must revoke it)`)}\n`);
+  for (const line of left) process.stderr.write(`warning: ${printable(`${inputs.organization}/${inputs.workspace}: could not take back a privilege crossing its boundary, ${line} (granted by a role the admin cannot act for, or in a database it cannot reach; a superuser must revoke it)`)}\n`);
   return stateOf(inputs, appPassword, left, done.otherDatabases);
 }
 
@@ -77,12 +77,18 @@ function known(found: string, olds: BoundaryState): boolean {
   return database !== olds.database && left.some((l) => l.startsWith(`${database}: `));
 }
 
-/** Crossings found now that the last apply did not report: read live when the diff has a connection. */
-async function newCrossings(olds: BoundaryState, connection: PgConnection | undefined): Promise<string[]> {
-  if (!connection || !olds.names) return (olds.outsiders ?? []).filter((o) => !known(o, olds));
-  const found = await inTransaction(connection, (sql) => crossingSignals(sql, olds.names, olds.database))
-    .catch((error: Error) => [`(the crossing check failed: ${error.message})`]);
-  return found.filter((o) => !known(o, olds));
+/**
+ * Whether the crossings found now differ from what the last apply reported it could not take
+ * back: a new one is to be taken back, one gone (a superuser revoked it) to be forgotten. Read
+ * live when the diff has a connection, from the state (refresh) otherwise.
+ */
+async function crossingsChanged(olds: BoundaryState, connection: PgConnection | undefined): Promise<boolean> {
+  const found = !connection || !olds.names ? [...(olds.outsiders ?? [])]
+    : await inTransaction(connection, (sql) => crossingSignals(sql, olds.names, olds.database))
+      .catch((error: Error) => [`(the crossing check failed: ${error.message})`]);
+  // What was left in the workspace's own database is compared one by one; elsewhere, by database.
+  const gone = (olds.notTakenBack ?? []).filter((l) => l.startsWith(`${olds.database}: `) && !found.includes(l));
+  return found.some((o) => !known(o, olds)) || gone.length > 0;
 }
 
 /** Whether the state's password digest is not the one of the password `news` names (unknown: yes). */
@@ -122,7 +128,7 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
     if (olds.schemaOwner !== news.names.owner) detailedDiff.schemaOwner = "update";
     if (olds.credentialsTable !== "ok") detailedDiff.credentialsTable = "update";
     // Re-checked on every preview and apply, not only on refresh: one read-only query.
-    if ((await newCrossings(olds, keys.connection)).length > 0) detailedDiff.outsiders = "update";
+    if (await crossingsChanged(olds, keys.connection)) detailedDiff.outsiders = "update";
     // Replacing a boundary drops the schema with its data: it must never happen silently, and
     // the old one goes first (the new one has the same names only if nothing changed).
     return { replaces, detailedDiff, deleteBeforeReplace: true } satisfies Diff;
