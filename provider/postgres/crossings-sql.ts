@@ -108,7 +108,8 @@ SELECT 'database', pg_catalog.current_database()::text, db.datname::text, o.roln
 
 /** Every privilege crossing the boundary of `n` in the connected database, sorted. One query. */
 export async function findCrossings(sql: Sql, n: WorkspaceNames, database: string, shared = true): Promise<Crossing[]> {
-  const all = (await sql.query(CROSSINGS, [roleList(n), n.schema, database, n.readonly])).rows as Crossing[];
+  // Named: prepared once per connection, so the diff of every boundary does not plan it again.
+  const all = (await sql.query({ name: "tenancy-crossings", text: CROSSINGS, values: [roleList(n), n.schema, database, n.readonly] })).rows as Crossing[];
   // Memberships are one catalog for the whole server: read once, in the workspace's own database.
   const rows = shared ? all : all.filter((c) => !SHARED_KINDS.includes(c.kind));
   const seen = new Map(rows.map((c) => [describeCrossing(c), c]));
@@ -145,11 +146,11 @@ export async function takeBack(sql: Sql, n: WorkspaceNames, database: string, sh
  */
 export async function crossingSignals(sql: Sql, n: WorkspaceNames, database: string): Promise<string[]> {
   const here = (await findCrossings(sql, n, database)).map(describeCrossing);
-  const elsewhere = await sql.query(`WITH ours AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[]))
+  const elsewhere = await sql.query({ name: "tenancy-crossings-elsewhere", text: `WITH ours AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[]))
     SELECT DISTINCT d.datname::text AS database FROM pg_catalog.pg_shdepend o JOIN pg_catalog.pg_database d ON d.oid = o.dbid
     WHERE o.deptype = 'o' AND o.refobjid IN (SELECT oid FROM ours) AND d.datname <> pg_catalog.current_database()
       AND EXISTS (SELECT 1 FROM pg_catalog.pg_shdepend a WHERE a.dbid = o.dbid AND a.classid = o.classid AND a.objid = o.objid
-        AND a.deptype = 'a' AND a.refobjid NOT IN (SELECT oid FROM ours))`, [roleList(n)]);
+        AND a.deptype = 'a' AND a.refobjid NOT IN (SELECT oid FROM ours))`, values: [roleList(n)] });
   return [...here, ...elsewhere.rows.map((r) => `${r.database}: objects owned by a role of ${n.schema} carry another role's privileges`)];
 }
 
