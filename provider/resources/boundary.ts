@@ -63,8 +63,11 @@ async function converge(inputs: BoundaryInputs, ctx: Context): Promise<BoundaryS
   const appPassword = await appPasswordOf(ctx, scope(inputs));
   const done: Converged = await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, { ...inputs, appPassword }));
   const left = [...done.notTakenBack.map(describeCrossing), ...await takeBackElsewhere(ctx.connection, inputs.names, done.ownedElsewhere)];
-  // The engine shows a plugin's stderr as diagnostics of the run; the state keeps the list.
-  for (const line of left) process.stderr.write(`warning: ${printable(`${inputs.organization}/${inputs.workspace}: could not take back a privilege crossing its boundary, ${line} (granted by a role the admin cannot act for, or in a database it cannot reach; a superuser must revoke it)`)}\n`);
+  // A warning on the resource in the engine's output; the state keeps the list (notTakenBack).
+  for (const line of left) {
+    const message = printable(`${inputs.organization}/${inputs.workspace}: could not take back a privilege crossing its boundary, ${line} (granted by a role the admin cannot act for, or in a database it cannot reach; a superuser must revoke it)`);
+    await (ctx.warn ? ctx.warn(message) : Promise.resolve(void process.stderr.write(`warning: ${message}\n`)));
+  }
   return stateOf(inputs, appPassword, left, done.otherDatabases);
 }
 
