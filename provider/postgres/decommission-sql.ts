@@ -9,14 +9,13 @@
 //
 // No statement here runs workspace code: REASSIGN OWNED, DROP OWNED and DROP SCHEMA ... CASCADE
 // change catalogs only (event triggers, which could run code on DROP, need a superuser to create).
+import { escapeText } from "../../components/escape.ts";
 import type { WorkspaceNames } from "../../components/naming.ts";
 import { inTransaction, lock, type PgConnection, type Sql } from "./client.ts";
 import { findRoles, manage } from "./roles.ts";
 
 const roleList = (n: WorkspaceNames) => [n.owner, n.app, n.readonly];
 
-/** Control characters and invisible format characters as \u{…}, so a catalog name cannot forge output. */
-export const printable = (s: string) => s.replace(/[\p{Cc}\p{Cf}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 
 /** A rehearsal: runs `fn` in a transaction that is always rolled back, and returns its result. */
 async function rehearse<T>(connection: PgConnection, fn: (sql: Sql) => Promise<T>): Promise<T> {
@@ -106,7 +105,7 @@ export async function dropBlockers(connection: PgConnection, n: WorkspaceNames):
 export async function assertDroppable(connection: PgConnection, n: WorkspaceNames, what: string): Promise<void> {
   const blockers = await dropBlockers(connection, n);
   if (blockers.length > 0) {
-    throw new Error(printable(`refusing to delete ${what} of ${n.schema}: its roles could not be dropped, so nothing of it was deleted; remove what blocks them (a superuser can), then run again: ${blockers.join("; ")}`));
+    throw new Error(escapeText(`refusing to delete ${what} of ${n.schema}: its roles could not be dropped, so nothing of it was deleted; remove what blocks them (a superuser can), then run again: ${blockers.join("; ")}`));
   }
 }
 

@@ -6,7 +6,8 @@ import { workspaceNames, type WorkspaceNames } from "../../components/naming.ts"
 import { inTransaction, type PgConnection } from "../postgres/client.ts";
 import { convergeBoundary, readBoundary, type Converged } from "../postgres/boundary-sql.ts";
 import { crossingSignals, describeCrossing, takeBackElsewhere } from "../postgres/crossings-sql.ts";
-import { dropBoundary, printable } from "../postgres/decommission-sql.ts";
+import { dropBoundary } from "../postgres/decommission-sql.ts";
+import { escapeText } from "../../components/escape.ts";
 import type { Grant } from "../postgres/grants-sql.ts";
 import { passwordDigest } from "../postgres/roles.ts";
 import { appPasswordOf, GENERATION } from "../keys.ts";
@@ -65,7 +66,7 @@ async function converge(inputs: BoundaryInputs, ctx: Context): Promise<BoundaryS
   const left = [...done.notTakenBack.map(describeCrossing), ...await takeBackElsewhere(ctx.connection, inputs.names, done.ownedElsewhere)];
   // A warning on the resource in the engine's output; the state keeps the list (notTakenBack).
   for (const line of left) {
-    const message = printable(`${inputs.organization}/${inputs.workspace}: could not take back a privilege crossing its boundary, ${line} (granted by a role the admin cannot act for, or in a database it cannot reach; a superuser must revoke it)`);
+    const message = escapeText(`${inputs.organization}/${inputs.workspace}: could not take back a privilege crossing its boundary, ${line} (granted by a role the admin cannot act for, or in a database it cannot reach; a superuser must revoke it)`);
     await (ctx.warn ? ctx.warn(message) : Promise.resolve(void process.stderr.write(`warning: ${message}\n`)));
   }
   return stateOf(inputs, appPassword, left, done.otherDatabases);

@@ -142,8 +142,9 @@ describe("delete, all or nothing", () => {
   it("deletes nothing, in one line naming the database and the object, while something only a superuser can remove holds its roles; then deletes it all", async () => {
     const { outs } = await boundaryKind.create(boundary("d"), ctx);
     const creds = (await credentialsKind.create(credentials("d"), ctx)).outs;
-    await su("CREATE TABLE public.held (x int); GRANT SELECT ON public.held TO acme__d__ro", "postgres");
-    const refusal = /^refusing to delete the (credentials|control-plane record|boundary \(schema and roles\)) of acme__d: its roles could not be dropped, so nothing of it was deleted; .*database postgres: table public\.held \(a privilege of acme__d__ro\)$/;
+    // Named with an ESC sequence: the refusal shows it escaped, as one line.
+    await su(`CREATE TABLE public."held\x1b[2K" (x int); GRANT SELECT ON public."held\x1b[2K" TO acme__d__ro`, "postgres");
+    const refusal = /^refusing to delete the (credentials|control-plane record|boundary \(schema and roles\)) of acme__d: its roles could not be dropped, so nothing of it was deleted; [^\n\x1b]*database postgres: table public\."held\\u\{1B\}\[2K" \(a privilege of acme__d__ro\)$/;
     await expect(credentialsKind.delete("acme/d", creds, ctx)).rejects.toThrow(refusal);
     await expect(workspaceRecordKind.delete("acme/d", { organization: "acme", slug: "d" } as never, ctx)).rejects.toThrow(refusal);
     await expect(boundaryKind.delete("acme/d", outs, ctx)).rejects.toThrow(refusal);
@@ -151,7 +152,7 @@ describe("delete, all or nothing", () => {
       (SELECT count(*)::int FROM pg_roles WHERE rolname LIKE 'acme\\_\\_d\\_\\_%') AS roles, has_database_privilege('acme__d__app', current_database(), 'CONNECT') AS connect`);
     expect(kept).toEqual({ rows: 1, schemas: 1, roles: 3, connect: true });
 
-    await su("DROP TABLE public.held", "postgres");
+    await su(`DROP TABLE public."held\x1b[2K"`, "postgres");
     await credentialsKind.delete("acme/d", creds, ctx);
     await boundaryKind.delete("acme/d", outs, ctx);
     expect(await roleCount("d")).toBe(0);
