@@ -43,7 +43,6 @@ const SHARED_KINDS = ["member-of", "has-member", "database"];
 const CROSSINGS = `WITH ours AS (SELECT oid, rolname FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])),
   s AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $2),
   name AS (SELECT 0::oid AS oid, 'PUBLIC'::text AS rolname UNION ALL SELECT oid, rolname::text FROM pg_catalog.pg_roles),
-  mine AS (SELECT oid FROM ours UNION ALL SELECT oid FROM s),
   acl AS (
     SELECT 'schema' AS kind, 'SCHEMA' AS keyword, 'pg_catalog.pg_namespace'::pg_catalog.regclass AS classid, n.oid AS objid, 0 AS subid, NULL::name AS col, n.nspowner AS owner, n.nspacl AS acl
       FROM pg_catalog.pg_namespace n WHERE n.nspacl IS NOT NULL AND (n.oid IN (SELECT oid FROM s) OR n.nspowner IN (SELECT oid FROM ours))
@@ -206,8 +205,11 @@ export async function takeBackElsewhere(connection: PgConnection, n: WorkspaceNa
   const left: string[] = [];
   for (const { database, reachable } of owned) {
     if (!reachable) { left.push(`${database}: objects owned by a role of ${n.schema}, in a database the admin cannot connect to`); continue; }
-    const here = await inTransaction({ ...connection, database }, (sql) => takeBack(sql, n, "", false));
-    left.push(...here.map(describeCrossing));
+    // A database that fails (dropped meanwhile, refusing connections) is reported, not thrown:
+    // the workspace's own boundary is already converged.
+    const here = await inTransaction({ ...connection, database }, (sql) => takeBack(sql, n, "", false))
+      .then((found) => found.map(describeCrossing), (error: Error) => [`${database}: the take-back there failed: ${error.message}`]);
+    left.push(...here);
   }
   return left;
 }
