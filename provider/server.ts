@@ -142,7 +142,7 @@ export function createServer(kinds: readonly ResourceKind[], version: string, en
     req.setMessage(message);
     req.setUrn(urn);
     // A warning that cannot be delivered must not fail the resource it is about.
-    await new Promise<void>((resolve) => log.log(req, () => resolve()));
+    await new Promise<void>((resolve) => log.log(req, { deadline: Date.now() + 5_000 }, () => resolve()));
   };
   const ctx = (urn?: string): Context => {
     if (!connection) throw new Error("the tenancy provider is not configured: give it host, port, user, password and database");
