@@ -68,7 +68,9 @@ async function apply(ws: string, inputs = boundary(ws)): Promise<{ changed: bool
 const roleCount = async (ws: string) => (await su<{ n: number }>("SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE $1", admin.database, [`acme\\_\\_${ws}\\_\\_%`]))[0]!.n;
 
 describe("take-back", () => {
-  it("takes back, on the next apply without any change declared, grants of a procedure, column, type, domain, sequence, aggregate, large object and default privilege", async () => {
+  it("takes back, on the next apply without any change declared, grants of a procedure, column, type, domain, sequence, aggregate, view, materialized view, large object, foreign server and default privilege", async () => {
+    // A foreign server needs a wrapper only a superuser can make; the workspace then owns the server.
+    await su("CREATE FOREIGN DATA WRAPPER w; GRANT USAGE ON FOREIGN DATA WRAPPER w TO acme__a__app; CREATE SERVER remote FOREIGN DATA WRAPPER w; ALTER SERVER remote OWNER TO acme__a__app");
     await asApp("a", `CREATE PROCEDURE acme__a.p() LANGUAGE sql AS $$SELECT 1$$; GRANT EXECUTE ON PROCEDURE acme__a.p() TO PUBLIC;
       CREATE TABLE acme__a.t (c int, "Odd col" text); GRANT SELECT (c, "Odd col") ON acme__a.t TO acme__b__app;
       CREATE TYPE acme__a."we ird" AS (x int); GRANT USAGE ON TYPE acme__a."we ird" TO acme__b__ro;
@@ -76,17 +78,25 @@ describe("take-back", () => {
       CREATE SEQUENCE acme__a.sq; GRANT USAGE, SELECT ON SEQUENCE acme__a.sq TO PUBLIC;
       CREATE AGGREGATE acme__a.total(int) (sfunc = int4pl, stype = int); GRANT EXECUTE ON FUNCTION acme__a.total(int) TO acme__b__app;
       SELECT lo_create(5555); GRANT SELECT ON LARGE OBJECT 5555 TO PUBLIC;
+      CREATE VIEW acme__a.v AS SELECT 1 AS x; GRANT SELECT ON acme__a.v TO PUBLIC;
+      CREATE MATERIALIZED VIEW acme__a.mv AS SELECT 1 AS x; GRANT SELECT ON acme__a.mv TO acme__b__ro;
+      GRANT USAGE ON FOREIGN SERVER remote TO acme__b__app;
       ALTER DEFAULT PRIVILEGES IN SCHEMA acme__a GRANT SELECT ON TABLES TO acme__b__app`);
-    const { changed, state } = await apply("a");
-    expect(changed).toBe(true);
-    expect(state.notTakenBack).toEqual([]);
-    const [held] = await su(`SELECT has_function_privilege('acme__b__app', 'acme__a.p()', 'EXECUTE') AS procedure,
+    const reach = () => su(`SELECT has_function_privilege('acme__b__app', 'acme__a.p()', 'EXECUTE') AS procedure,
       has_column_privilege('acme__b__app', 'acme__a.t', 'Odd col', 'SELECT') OR has_column_privilege('acme__b__app', 'acme__a.t', 'c', 'SELECT') AS columns,
       has_type_privilege('acme__b__ro', 'acme__a."we ird"', 'USAGE') AS type, has_type_privilege('acme__b__app', 'acme__a.d', 'USAGE') AS domain,
       has_sequence_privilege('acme__b__app', 'acme__a.sq', 'USAGE') AS sequence, has_function_privilege('acme__b__app', 'acme__a.total(integer)', 'EXECUTE') AS aggregate,
       (SELECT lomacl::text FROM pg_largeobject_metadata WHERE oid = 5555) AS large_object,
+      has_table_privilege('acme__b__app', 'acme__a.v', 'SELECT') AS view, has_table_privilege('acme__b__ro', 'acme__a.mv', 'SELECT') AS matview,
+      has_server_privilege('acme__b__app', 'remote', 'USAGE') AS server,
       (SELECT count(*)::int FROM pg_default_acl d, aclexplode(d.defaclacl) x WHERE d.defaclrole = 'acme__a__app'::regrole AND x.grantee = 'acme__b__app'::regrole) AS defaults`);
-    expect(held).toEqual({ procedure: false, columns: false, type: false, domain: false, sequence: false, aggregate: false, large_object: "{acme__a__app=rw/acme__a__app}", defaults: 0 });
+    // Planted: every one of them is in effect before the run.
+    expect(await reach()).toEqual([{ procedure: true, columns: true, type: true, domain: true, sequence: true, aggregate: true, large_object: "{acme__a__app=rw/acme__a__app,=r/acme__a__app}", view: true, matview: true, server: true, defaults: 1 }]);
+    const { changed, state } = await apply("a");
+    expect(changed).toBe(true);
+    expect(state.notTakenBack).toEqual([]);
+    const [held] = await reach();
+    expect(held).toEqual({ procedure: false, columns: false, type: false, domain: false, sequence: false, aggregate: false, large_object: "{acme__a__app=rw/acme__a__app}", view: false, matview: false, server: false, defaults: 0 });
     // The workspace keeps the use of its own objects, and the next apply finds nothing to do.
     expect((await asApp("a", "CALL acme__a.p()")).command).toBe("CALL");
     expect((await apply("a")).changed).toBe(false);
