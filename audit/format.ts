@@ -1,5 +1,8 @@
 // The audit result for people: a text table for a terminal, markdown for a ticket or a pull
-// request. Counts first, the most dangerous findings first, everything else folded.
+// request. Counts first, the most dangerous findings first, everything else folded. Names come
+// from the catalogs, where whoever holds a workspace role chooses them: every value goes through
+// components/escape.ts (a table named with ESC sequences or `[Fix here](https://…)` shows as text).
+import { escapeMarkdown, escapeText } from "../components/escape.ts";
 import type { AuditResult } from "./audit.ts";
 import { CLASS_ORDER, FindingClass, type LocatedFinding } from "./findings.ts";
 
@@ -25,9 +28,9 @@ function stats(result: AuditResult): string | undefined {
 const where = (f: LocatedFinding, file: string) => `${file}:${f.line}:${f.column}`;
 
 export function formatText(result: AuditResult, options: FormatOptions = {}): string {
-  const lines = [summary(result)];
+  const lines = [escapeText(summary(result))];
   if (result.findings.length > 0) {
-    const rows = result.findings.map((f) => [f.class, f.workspace ?? "-", f.id, where(f, result.declaration), f.message]);
+    const rows = result.findings.map((f) => [f.class, f.workspace ?? "-", f.id, where(f, result.declaration), f.message].map(escapeText));
     const header = ["CLASS", "WORKSPACE", "ID", "DECLARED AT", "FINDING"];
     const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) => cells.map((cell, i) => (i < widths.length ? cell.padEnd(widths[i]!) : cell)).join("  ");
@@ -38,7 +41,7 @@ export function formatText(result: AuditResult, options: FormatOptions = {}): st
   return lines.join("\n") + "\n";
 }
 
-const cell = (s: string) => s.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\n/g, " ");
+const cell = escapeMarkdown;
 
 const TITLES: Record<FindingClass, string> = {
   boundary: "Boundary: a workspace can be reached from outside it",
@@ -60,7 +63,7 @@ export function formatMarkdown(result: AuditResult, options: FormatOptions = {})
     const table = [
       "| workspace | id | finding | declared at |",
       "| --- | --- | --- | --- |",
-      ...findings.map((f) => `| ${cell(f.workspace ?? "—")} | \`${f.id}\` | ${cell(f.message)} | \`${where(f, result.declaration)}\` |`),
+      ...findings.map((f) => `| ${cell(f.workspace ?? "—")} | <code>${cell(f.id)}</code> | ${cell(f.message)} | <code>${cell(where(f, result.declaration))}</code> |`),
     ];
     if (OPEN.has(c)) out.push(`#### ${TITLES[c]} (${findings.length})`, "", ...table, "");
     else out.push(`<details><summary>${TITLES[c]} (${findings.length})</summary>`, "", ...table, "", "</details>", "");

@@ -30,8 +30,8 @@ const tags = (html: string) => [...html.matchAll(/<\/?([a-z][a-z0-9-]*)/gi)].map
 /** GitHub's mention filter: `@name` or `@org/team` after a non-word character, outside code and links. */
 const mentions = (text: string) => text.match(/(?:^|[^\w`])@[a-z0-9][a-z0-9-]*/gi) ?? [];
 
-/** What the reader must see for a name: escapeText's output, with the zero-width space after `@`. */
-const shown = (s: string) => escapeText(s).replace(/@/g, "@\u200B");
+/** What the reader must see for a name: escapeText's output, a zero-width space after a mention's `@`. */
+const shown = (s: string) => escapeText(s).replace(/(?<!\w)@(?=[A-Za-z0-9])/g, "@\u200B");
 
 // Strings built from what markdown, HTML and terminals react to, plus letters and spaces.
 const nasty = fc.string({
@@ -108,6 +108,7 @@ describe("escapeMarkdown", () => {
     ["an autolink", "<https://evil.example>"],
     ["a bare URL", "see https://evil.example/fix and www.evil.example"],
     ["an email", "ops@evil.example"],
+    ["a mailto link", "mailto:ops@evil.example"],
     ["a team mention", "@acme/security-team"],
     ["a user mention inside a word", "ping-@octocat"],
     ["an entity", "&#8238;txt.exe &amp; &lt;b&gt;"],
@@ -140,6 +141,7 @@ describe("escapeMarkdown", () => {
       expect(escapeMarkdown(s)).toBe(s);
     }
     expect(escapeMarkdown("@acme/security-team")).toBe("@&#8203;acme/security-team");
+    expect(escapeMarkdown("ben@acme.test")).toBe("ben&#64;acme.test");
     expect(escapeMarkdown("&#8238;")).toBe("&amp;&#35;8238;");
   });
 
