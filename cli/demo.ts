@@ -35,7 +35,7 @@ export async function demo(options: DemoOptions, cwd: string, log: (line: string
   // The engine's output quotes object names from the database: escaped line by line.
   const output = { onOutput: (out: string) => log(escapeLines(redact(out.trimEnd(), secrets))), color: "never" as const };
   if (options.destroy) {
-    const { stack } = await engineStep("opening the stack", errors, () => openStack({ root: cwd, stack: options.stack, log }));
+    const { stack } = await engineStep("opening the stack", errors, () => openStack({ root: cwd, stack: options.stack, log, demo: true }));
     const server = await ensureLocalPostgres({ root: cwd, ...portOption, log });
     secrets.push(server.password);
     const admin = await ensureAdminRole(cwd, server);
@@ -65,7 +65,7 @@ export async function demo(options: DemoOptions, cwd: string, log: (line: string
     throw new ExitError(`the ${t(options.stack)} declaration is not valid; nothing was changed:\n${lines.join("\n")}`, Exit.Violations);
   }
   portOf({ root: cwd, ...portOption }); // a bad TENANCY_PG_PORT fails before anything starts
-  const { stack, toolchain } = await engineStep("opening the stack", errors, () => openStack({ root: cwd, stack: options.stack, log }));
+  const { stack, toolchain } = await engineStep("opening the stack", errors, () => openStack({ root: cwd, stack: options.stack, log, demo: true }));
   const server = await ensureLocalPostgres({ root: cwd, ...portOption, log });
   secrets.push(server.password);
   // The toolkit runs as a CREATEROLE admin owning its database, never as the superuser.
