@@ -44,7 +44,7 @@ const nasty = fc.string({
   maxLength: 40,
 });
 
-describe("escapeText", () => {
+describe("escapeText", { timeout: 60_000 }, () => {
   it("shows control, bidi and invisible format characters as \\u{XX}", () => {
     expect(escapeText("a\u001b[31mred\r\nforged")).toBe("a\\u{1B}[31mred\\u{0D}\\u{0A}forged");
     expect(escapeText("\u0000\t\u007f\u0085\u009b")).toBe("\\u{00}\\u{09}\\u{7F}\\u{85}\\u{9B}");
@@ -82,7 +82,7 @@ describe("escapeText", () => {
   });
 });
 
-describe("escapeHtml", () => {
+describe("escapeHtml", { timeout: 60_000 }, () => {
   it("escapes the five HTML characters after escapeText", () => {
     expect(escapeHtml(`<img src=x onerror='a("b")'>&amp;\u202e`))
       .toBe("&lt;img src=x onerror=&#39;a(&quot;b&quot;)&#39;&gt;&amp;amp;\\u{202E}");
@@ -101,7 +101,8 @@ describe("escapeHtml", () => {
   });
 });
 
-describe("escapeMarkdown", () => {
+// Rendering hundreds of strings four ways: a second alone, much more on a loaded machine.
+describe("escapeMarkdown", { timeout: 60_000 }, () => {
   const cases: [name: string, input: string][] = [
     ["a link", "[Fix here](https://evil.example/x)"],
     ["an image", "![x](https://evil.example/p.png)"],
