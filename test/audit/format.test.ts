@@ -67,7 +67,7 @@ describe("names from the catalogs", () => {
     const html = micromark(out, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
     expect(html).not.toMatch(/<(a|img)\b|<\/?b>|&#8238;|\u202e|\u001b|\r/);
     const row = html.split("<tr>").find((r) => r.includes("evil.example"))!;
-    expect(row.match(/<td>/g)).toHaveLength(4);
+    expect(row.match(/<td>/g)).toHaveLength(5);
     const text = row.replace(/<[^>]*>/g, "").replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
     expect(text).not.toMatch(/(?:^|[^\w`])@[a-z0-9]/im); // GitHub's mention pattern
     expect(text).toContain("[Fix here](https://evil.example/fix) @\u200bacme/security-team &#8238; <b>x</b> | \\u{202E}evil\\u{1B}[2K\\u{0D}forged");
