@@ -72,7 +72,7 @@ describe("names in the plan", () => {
     expect(html).not.toMatch(/<\/?b>|&#8238;|\u202e|\u001b|\r/);
     const text = html.replace(/<[^>]*>/g, "").replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
     expect(text).not.toMatch(/(?:^|[^\w`])@[a-z0-9]/im); // GitHub's mention pattern
-    expect(text).toContain("Support [Fix here](https:evil.example) www.evil.example ping @\u200bacme then &#8238; and <b>bold **b** | x\\u001b[2K\\rforged \\u{202E}evil");
+    expect(text).toContain("Support [Fix here](https:evil.example) www.evil.example ping @\u200bacme then &#\u200b8238; and <b>bold **b** | x\\u001b[2K\\rforged \\u{202E}evil");
   });
 
   it("show in the text plan as one line each, every control and bidi character visible", () => {
