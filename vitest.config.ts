@@ -20,6 +20,8 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
+          // Throwaway stacks: the demo passphrase unless CI sets one (see the file).
+          setupFiles: ["test/e2e/setup.ts"],
           // The first run on a fresh machine builds the engine from Go modules (minutes).
           hookTimeout: 30 * 60_000,
           testTimeout: 5 * 60_000,

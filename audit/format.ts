@@ -1,5 +1,8 @@
 // The audit result for people: a text table for a terminal, markdown for a ticket or a pull
-// request. Counts first, the most dangerous findings first, everything else folded.
+// request. Counts first, the most dangerous findings first, everything else folded. Names come
+// from the catalogs, where whoever holds a workspace role chooses them: every value goes through
+// components/escape.ts (a table named with ESC sequences or `[Fix here](https://…)` shows as text).
+import { escapeMarkdown, escapeText } from "../components/escape.ts";
 import type { AuditResult } from "./audit.ts";
 import { CLASS_ORDER, FindingClass, isDeviation, type LocatedFinding } from "./findings.ts";
 
@@ -42,9 +45,9 @@ export function evidenceLines(result: AuditResult): string[] {
 }
 
 export function formatText(result: AuditResult, options: FormatOptions = {}): string {
-  const lines = [summary(result)];
+  const lines = [escapeText(summary(result))];
   if (result.findings.length > 0) {
-    const rows = result.findings.map((f) => [f.class, f.workspace ?? "-", f.id, where(f, result.declaration), said(f)]);
+    const rows = result.findings.map((f) => [f.class, f.workspace ?? "-", f.id, where(f, result.declaration), said(f)].map(escapeText));
     const header = ["CLASS", "WORKSPACE", "ID", "DECLARED AT", "FINDING"];
     const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) => cells.map((cell, i) => (i < widths.length ? cell.padEnd(widths[i]!) : cell)).join("  ");
@@ -52,11 +55,13 @@ export function formatText(result: AuditResult, options: FormatOptions = {}): st
   }
   const s = options.verbose ? stats(result) : undefined;
   if (s) lines.push(s);
-  lines.push(...evidenceLines(result));
+  lines.push(...evidenceLines(result).map(escapeText));
   return lines.join("\n") + "\n";
 }
 
-const cell = (s: string) => s.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\n/g, " ");
+const cell = escapeMarkdown;
+/** Names and SQL in <code>, not backticks: a code span would show escapeMarkdown's references. */
+const code = (s: string) => `<code>${escapeMarkdown(s)}</code>`;
 
 const TITLES: Record<FindingClass, string> = {
   boundary: "Boundary: a workspace can be reached from outside it",
@@ -78,7 +83,7 @@ export function formatMarkdown(result: AuditResult, options: FormatOptions = {})
     const table = [
       "| workspace | id | finding | declared at | remediation |",
       "| --- | --- | --- | --- | --- |",
-      ...findings.map((f) => `| ${cell(f.workspace ?? "—")} | \`${f.id}\` | ${cell(said(f))} | \`${where(f, result.declaration)}\` | ${f.remediation === undefined ? "—" : `\`${cell(f.remediation)}\``} |`),
+      ...findings.map((f) => `| ${cell(f.workspace ?? "—")} | ${code(f.id)} | ${cell(said(f))} | ${code(where(f, result.declaration))} | ${f.remediation === undefined ? "—" : code(f.remediation)} |`),
     ];
     if (OPEN.has(c)) out.push(`#### ${TITLES[c]} (${findings.length})`, "", ...table, "");
     else out.push(`<details><summary>${TITLES[c]} (${findings.length})</summary>`, "", ...table, "", "</details>", "");

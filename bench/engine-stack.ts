@@ -37,7 +37,7 @@ export async function withBenchStack<T>(name: string, declaration: GenerateOptio
     const loaded = loadDeclaration(text, file);
     if (!loaded.ok || !loaded.model) throw new Error("bench: the generated declaration must load");
     const server = await ensureAdminRole(dir, await ensureLocalPostgres({ root: dir, port }));
-    stack = (await openStack({ root, stack: stackName, backendUrl: `file://${dir}` })).stack;
+    stack = (await openStack({ root, stack: stackName, backendUrl: `file://${dir}`, demo: true })).stack; // a throwaway stack
     await configurePostgres(stack, server);
     await stack.setConfig("tenancy:declaration", { value: file });
     await ensureDemoSecrets(stack, loaded.model);

@@ -60,7 +60,7 @@ async function applyOrgs(options: StacksBenchOptions, limit: number, log: (line:
       await writeFile(file, text);
       const loaded = loadDeclaration(text, file);
       if (!loaded.ok || !loaded.model) throw new Error("bench: the generated declaration must load");
-      const { stack } = await openStack({ root, stack: `bench-stacks-${process.pid}-${limit}-${k}`, backendUrl: `file://${dir}` });
+      const { stack } = await openStack({ root, stack: `bench-stacks-${process.pid}-${limit}-${k}`, backendUrl: `file://${dir}`, demo: true }); // throwaway
       await configurePostgres(stack, server);
       await stack.setConfig("tenancy:declaration", { value: file });
       await ensureDemoSecrets(stack, loaded.model);

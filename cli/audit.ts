@@ -166,6 +166,7 @@ async function readStackConfig(stackName: string, cwd: string): Promise<{ connec
     const { stack } = await openStack({ root: cwd, stack: stackName, ...(backendUrl ? { backendUrl } : {}) });
     config = await stack.getAllConfig();
   } catch (error) {
+    if (error instanceof ExitError) throw error; // already one line (a stack without a passphrase)
     throw new ExitError(`cannot read the config of stack "${stackName}": ${oneLine(error)}`, Exit.Usage);
   }
   const get = (key: string) => config[key]?.value;

@@ -43,6 +43,7 @@ export async function credentials(options: CredentialsCommandOptions, cwd: strin
     const backendUrl = process.env.PULUMI_BACKEND_URL;
     ({ stack } = await openStack({ root: cwd, stack: options.stack, mustExist: true, ...(backendUrl ? { backendUrl } : {}) }));
   } catch (error) {
+    if (error instanceof ExitError) throw error; // already one line (a stack without a passphrase)
     throw new ExitError(`cannot read stack "${options.stack}": ${engineLine(error)}`, Exit.Usage);
   }
   return credentialsOf(stack, options);

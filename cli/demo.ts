@@ -7,7 +7,8 @@ import type { UpResult } from "@pulumi/pulumi/automation/index.js";
 import type { TenancyModel } from "../config/model.ts";
 import { checkDeclarationFile } from "../policies/declaration.ts";
 import { configurePostgres, ensureDemoSecrets, openStack } from "./engine.ts";
-import { engineStep, redact, type EngineErrorOptions } from "./engine-errors.ts";
+import { escapeText as t } from "../components/escape.ts";
+import { engineStep, escapeLines, redact, type EngineErrorOptions } from "./engine-errors.ts";
 import { Exit, ExitError } from "./errors.ts";
 import { ensureAdminRole, ensureLocalPostgres, portOf, stopLocalPostgres, type LocalPostgres } from "./local/postgres.ts";
 
@@ -25,15 +26,16 @@ export type DemoResult =
 export async function demo(options: DemoOptions, cwd: string, log: (line: string) => void): Promise<DemoResult> {
   const file = join(cwd, "stacks", options.stack, "tenancy.yaml");
   if (!(await access(file).then(() => true, () => false))) {
-    throw new ExitError(`no stack "${options.stack}": ${join("stacks", options.stack, "tenancy.yaml")} does not exist`, Exit.Usage);
+    throw new ExitError(`no stack "${t(options.stack)}": ${t(join("stacks", options.stack, "tenancy.yaml"))} does not exist`, Exit.Usage);
   }
   const portOption = options.port !== undefined ? { port: options.port } : {};
   // Engine failures become one redacted line; the full output goes to .tenancy/logs/.
   const secrets: string[] = process.env.PULUMI_CONFIG_PASSPHRASE ? [process.env.PULUMI_CONFIG_PASSPHRASE] : [];
   const errors: EngineErrorOptions = { secrets, logDir: join(cwd, ".tenancy", "logs"), cwd };
-  const output = { onOutput: (out: string) => log(redact(out.trimEnd(), secrets)), color: "never" as const };
+  // The engine's output quotes object names from the database: escaped line by line.
+  const output = { onOutput: (out: string) => log(escapeLines(redact(out.trimEnd(), secrets))), color: "never" as const };
   if (options.destroy) {
-    const { stack } = await engineStep("opening the stack", errors, () => openStack({ root: cwd, stack: options.stack, log }));
+    const { stack } = await engineStep("opening the stack", errors, () => openStack({ root: cwd, stack: options.stack, log, demo: true }));
     const server = await ensureLocalPostgres({ root: cwd, ...portOption, log });
     secrets.push(server.password);
     const admin = await ensureAdminRole(cwd, server);
@@ -46,7 +48,7 @@ export async function demo(options: DemoOptions, cwd: string, log: (line: string
     await writeFile(teardown, decommissionAll(await readFile(file, "utf8")));
     await engineStep("configuring the stack", errors, () => stack.setConfig("tenancy:declaration", { value: teardown }));
     try {
-      log(`decommissioning every workspace of ${options.stack} (demo teardown), then pulumi destroy`);
+      log(`decommissioning every workspace of ${t(options.stack)} (demo teardown), then pulumi destroy`);
       await engineStep("pulumi up (decommission)", errors, () => stack.up(output));
       const result = await engineStep("pulumi destroy", errors, () => stack.destroy(output));
       const stopped = await stopLocalPostgres({ root: cwd, ...portOption });
@@ -59,11 +61,11 @@ export async function demo(options: DemoOptions, cwd: string, log: (line: string
   // An invalid declaration stops here: nothing is started, nothing reaches the engine.
   const report = await checkDeclarationFile(file);
   if (!report.model) {
-    const lines = report.violations.map((v) => `${v.file}:${v.line}:${v.column} ${v.rule} ${v.message}`);
-    throw new ExitError(`the ${options.stack} declaration is not valid; nothing was changed:\n${lines.join("\n")}`, Exit.Violations);
+    const lines = report.violations.map((v) => t(`${v.file}:${v.line}:${v.column} ${v.rule} ${v.message}`));
+    throw new ExitError(`the ${t(options.stack)} declaration is not valid; nothing was changed:\n${lines.join("\n")}`, Exit.Violations);
   }
   portOf({ root: cwd, ...portOption }); // a bad TENANCY_PG_PORT fails before anything starts
-  const { stack, toolchain } = await engineStep("opening the stack", errors, () => openStack({ root: cwd, stack: options.stack, log }));
+  const { stack, toolchain } = await engineStep("opening the stack", errors, () => openStack({ root: cwd, stack: options.stack, log, demo: true }));
   const server = await ensureLocalPostgres({ root: cwd, ...portOption, log });
   secrets.push(server.password);
   // The toolkit runs as a CREATEROLE admin owning its database, never as the superuser.
@@ -71,14 +73,14 @@ export async function demo(options: DemoOptions, cwd: string, log: (line: string
   secrets.push(admin.password);
   await engineStep("configuring the stack", errors, () => configurePostgres(stack, admin));
   const demoSecrets = await engineStep("setting demo secrets", errors, () => ensureDemoSecrets(stack, report.model!));
-  for (const key of demoSecrets) log(`demo: set secret config ${key} (a placeholder; set your own with \`pulumi config set --secret ${key}\`)`);
+  for (const key of demoSecrets) log(`demo: set secret config ${t(key)} (a placeholder; set your own with \`pulumi config set --secret ${t(key)}\`)`);
   // The Automation API's up skips the preview, and stack policies run at the end of a preview
   // (after the apply, in an up without one): preview with the pack first, so a violation stops
   // the demo before anything changes.
   const policyPacks = [join(cwd, "policies")];
-  log(`pulumi preview --policy-pack policies (${options.stack})`);
+  log(`pulumi preview --policy-pack policies (${t(options.stack)})`);
   await engineStep("pulumi preview", errors, () => stack.preview({ policyPacks, ...output }));
-  log(`pulumi up --policy-pack policies (${options.stack})`);
+  log(`pulumi up --policy-pack policies (${t(options.stack)})`);
   const result: UpResult = await engineStep("pulumi up", errors, () => stack.up({ policyPacks, ...output }));
   return {
     action: "up", model: report.model, server: admin, changes: result.summary.resourceChanges ?? {},
@@ -87,7 +89,7 @@ export async function demo(options: DemoOptions, cwd: string, log: (line: string
 }
 
 export function formatDemo(result: DemoResult): string {
-  const changes = Object.entries(result.changes).map(([op, n]) => `${n} ${op}`).join(", ") || "none";
+  const changes = t(Object.entries(result.changes).map(([op, n]) => `${n} ${op}`).join(", ")) || "none";
   if (result.action === "destroy") {
     return `destroyed: ${changes}\nembedded PostgreSQL ${result.stopped ? "stopped" : "was not running"}\n`;
   }
@@ -97,13 +99,13 @@ export function formatDemo(result: DemoResult): string {
   const { server } = result;
   return [
     "",
-    `organization  ${org.name} (${org.slug}), billing ${org.billing.mode}, membership ${org.membership}`,
-    `workspaces    ${result.model.workspaces.map((w) => w.slug).join(", ")}`,
+    `organization  ${t(org.name)} (${t(org.slug)}), billing ${org.billing.mode}, membership ${org.membership}`,
+    `workspaces    ${t(result.model.workspaces.map((w) => w.slug).join(", "))}`,
     `people        ${org.people.length} in the directory, ${memberships} memberships`,
     `resources     ${changes}${changed ? "" : " (no changes)"}`,
     `engine        ${result.toolchain}`,
-    `postgres      ${server.host}:${server.port}, data in ${server.dataDir}${server.reused ? " (reused)" : ""}`,
-    `connect       PGPASSWORD=$(node -p "require('./.tenancy/postgres/admin.json').password") psql -h ${server.host} -p ${server.port} -U ${server.user} ${server.database}`,
+    `postgres      ${t(server.host)}:${server.port}, data in ${t(server.dataDir)}${server.reused ? " (reused)" : ""}`,
+    `connect       PGPASSWORD=$(node -p "require('./.tenancy/postgres/admin.json').password") psql -h ${t(server.host)} -p ${server.port} -U ${t(server.user)} ${t(server.database)}`,
     `app roles     one LOGIN role per workspace; passwords and credential keys: tenancy credentials --stack <stack> --show-secrets`,
     `tear down     npm run demo -- --destroy`,
     "",

@@ -2,8 +2,12 @@
 // is. The Automation API's CommandError carries the whole command result (stdout, stderr, and
 // for a failed spawn the command line itself); printed as is, it is pages long and repeats
 // every secret it saw. The full text goes to a mode-600 log under .tenancy/logs/, redacted too.
+// Engine output quotes catalog names (a procedure named with ESC or CR sequences forged lines in
+// the terminal, this line and the log): the line is escaped whole, the log and the streamed
+// output line by line (components/escape.ts).
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { escapeText } from "../components/escape.ts";
 import { Exit, ExitError } from "./errors.ts";
 
 export interface EngineErrorOptions {
@@ -28,6 +32,11 @@ export function redact(text: string, secrets: readonly string[]): string {
     // password=..., "password": "...", PGPASSWORD=..., passphrase: ..., --secret key=value
     .replace(/\b((?:[A-Z_]*PASSWORD|[a-z_]*password|passphrase|PASSPHRASE|secret|SECRET|token|TOKEN|apiKey|api_key)"?\s*[=:]\s*"?)(?!\[secret\])[^\s",;]+/g, "$1[secret]")
     .replace(/(--secret\s+[^\s=]+=)\S+/g, "$1[secret]");
+}
+
+/** Text for a terminal or a log, keeping its line breaks: each line through escapeText (a lone CR too). */
+export function escapeLines(text: string): string {
+  return text.split(/\r?\n/).map(escapeText).join("\n");
 }
 
 /**
@@ -68,7 +77,7 @@ async function writeLog(text: string, step: string, options: EngineErrorOptions)
   await mkdir(options.logDir, { recursive: true, mode: 0o700 });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const file = join(options.logDir, `${stamp}-${step.replace(/[^a-z0-9-]+/gi, "-")}-${process.pid}.log`);
-  await writeFile(file, redact(text, options.secrets), { mode: 0o600, flag: "wx" });
+  await writeFile(file, escapeLines(redact(text, options.secrets)), { mode: 0o600, flag: "wx" });
   await chmod(file, 0o600); // the umask may have narrowed it; never widened
   return file;
 }
@@ -82,7 +91,7 @@ export async function engineFailure(step: string, error: unknown, options: Engin
     ? "the stack is locked by another update in progress; wait for it to finish (or, if it died, run `pulumi cancel`)"
     : firstErrorLine(output) ?? output.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== "" && !/^(code|stdout|stderr|err\?):/.test(l)) ?? "unknown error";
   const shown = options.cwd ? relative(options.cwd, log) : log;
-  return new ExitError(`${step} failed: ${redact(line, options.secrets)} (full log: ${shown})`, Exit.Engine);
+  return new ExitError(`${step} failed: ${escapeText(redact(line, options.secrets))} (full log: ${escapeText(shown)})`, Exit.Engine);
 }
 
 /** Runs one engine step; a failure becomes `engineFailure`'s ExitError. */

@@ -1,19 +1,24 @@
 // The real Pulumi engine, driven through the Automation API, with the toolchain resolved
 // locally and state kept on disk under .tenancy/. Shared by `demo` and the e2e tests.
 import { spawn } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { load } from "js-yaml";
 import * as semver from "semver";
 import { CommandError, LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { resolveToolchain } from "../scripts/toolchain/resolve.mjs";
 import { generateDataKey } from "../components/credentials-crypto.ts";
 import type { TenancyModel } from "../config/model.ts";
 import type { LocalPostgres } from "./local/postgres.ts";
+import { escapeText } from "../components/escape.ts";
+import { Exit, ExitError } from "./errors.ts";
 
 /**
  * Demo only: the passphrase that encrypts the local demo stacks' secrets. Anyone with the
  * repository knows it, so it protects nothing; set PULUMI_CONFIG_PASSPHRASE (or use a real
- * secrets provider) for anything that matters.
+ * secrets provider) for anything that matters. Used only for a stack opened with `demo: true`
+ * (the demo, tests, benches) or one the demo created in its local backend; any other stack
+ * without a passphrase or secrets provider is refused (stackPassphrase).
  */
 export const DEMO_PASSPHRASE = "tenancy-demo-passphrase-not-secret";
 
@@ -26,6 +31,53 @@ export interface EngineOptions {
   readonly log?: (line: string) => void;
   /** Select an existing stack only (default: create it if absent). */
   readonly mustExist?: boolean;
+  /**
+   * A throwaway stack (the demo's, a test's, a bench's): without PULUMI_CONFIG_PASSPHRASE its
+   * secrets are encrypted with the public DEMO_PASSPHRASE. Default false: only a stack the demo
+   * created in the local backend may use it; any other needs PULUMI_CONFIG_PASSPHRASE,
+   * PULUMI_CONFIG_PASSPHRASE_FILE or a secrets provider of its own.
+   */
+  readonly demo?: boolean;
+}
+
+/** Where `tenancy demo` lists the stacks it created in the local backend with DEMO_PASSPHRASE. */
+const demoStacksFile = (root: string) => join(root, ".tenancy", "demo-stacks.json");
+
+async function demoStacks(root: string): Promise<string[]> {
+  try {
+    const list: unknown = JSON.parse(await readFile(demoStacksFile(root), "utf8"));
+    return Array.isArray(list) ? list.filter((s): s is string => typeof s === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The secrets provider in the stack's config file (`secretsprovider:`), if it names one. */
+async function secretsProviderOf(root: string, stack: string): Promise<string | undefined> {
+  try {
+    const project = load(await readFile(join(root, "Pulumi.yaml"), "utf8")) as { stackConfigDir?: string } | undefined;
+    const file = join(root, project?.stackConfigDir ?? "", `Pulumi.${stack.split("/").pop()}.yaml`);
+    const config = load(await readFile(file, "utf8")) as { secretsprovider?: unknown } | undefined;
+    return typeof config?.secretsprovider === "string" ? config.secretsprovider : undefined;
+  } catch {
+    return undefined; // no such file (a new stack), or not ours to judge: the engine will say
+  }
+}
+
+/**
+ * The PULUMI_CONFIG_PASSPHRASE to give the engine for this stack: the environment's; none when
+ * the environment has PULUMI_CONFIG_PASSPHRASE_FILE or the stack another secrets provider (the
+ * engine reads those itself); the public DEMO_PASSPHRASE for a demo stack (`demo`, or one the
+ * demo created in the local backend). Any other stack is refused (exit 2): its secrets would be
+ * encrypted with a passphrase everyone knows.
+ */
+export async function stackPassphrase(options: Pick<EngineOptions, "root" | "stack" | "backendUrl" | "demo">, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) return env.PULUMI_CONFIG_PASSPHRASE;
+  if (env.PULUMI_CONFIG_PASSPHRASE_FILE) return undefined;
+  const provider = await secretsProviderOf(options.root, options.stack);
+  if (provider !== undefined && provider !== "passphrase" && provider !== "default") return undefined;
+  if (options.demo || (!options.backendUrl && (await demoStacks(options.root)).includes(options.stack))) return DEMO_PASSPHRASE;
+  throw new ExitError(`stack "${escapeText(options.stack)}" has no passphrase for its secrets: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE, or give the stack a secrets provider); the public demo passphrase is only for the demo's own stacks`, Exit.Usage);
 }
 
 export interface EngineStack {
@@ -35,6 +87,8 @@ export interface EngineStack {
 
 export async function openStack(options: EngineOptions): Promise<EngineStack> {
   const log = options.log ?? (() => {});
+  // First, before the engine starts: a real stack without a passphrase is refused.
+  const passphrase = await stackPassphrase(options);
   const toolchain = await resolveToolchain({ log });
   const backendDir = join(options.root, ".tenancy", "state");
   if (!options.backendUrl) await mkdir(backendDir, { recursive: true });
@@ -45,12 +99,18 @@ export async function openStack(options: EngineOptions): Promise<EngineStack> {
   const envVars: Record<string, string> = {
     ...toolchain.env,
     PULUMI_BACKEND_URL: options.backendUrl ?? `file://${backendDir}`,
-    PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? DEMO_PASSPHRASE,
+    ...(passphrase === undefined ? {} : { PULUMI_CONFIG_PASSPHRASE: passphrase }),
   };
   const args = { stackName: options.stack, workDir: options.root };
   const stack = options.mustExist
     ? await LocalWorkspace.selectStack(args, { pulumiCommand, envVars })
     : await LocalWorkspace.createOrSelectStack(args, { pulumiCommand, envVars });
+  // The demo's own stacks in the local backend keep the demo passphrase for later commands
+  // (`tenancy credentials --stack dev`), and only they.
+  if (options.demo && !options.backendUrl && passphrase === DEMO_PASSPHRASE) {
+    const known = await demoStacks(options.root);
+    if (!known.includes(options.stack)) await writeFile(demoStacksFile(options.root), `${JSON.stringify([...known, options.stack])}\n`);
+  }
   return { stack, toolchain: { pulumi: toolchain.versions.pulumi, languageHost: toolchain.versions.languageHost, env: toolchain.env } };
 }
 

@@ -1,6 +1,7 @@
 // The command line, declared in one place. Commands return data; printing, formats and exit
 // codes happen here, at the edge.
 import { Command, CommanderError, Option } from "commander";
+import { escapeText } from "../components/escape.ts";
 import { Exit, ExitError } from "./errors.ts";
 
 export interface Io {
@@ -81,7 +82,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const applied = await apply(options, io.cwd, (line) => io.stderr.write(`${line}\n`));
       for (const a of applied) {
         const changes = Object.entries(a.changes).map(([op, n]) => `${n} ${op}`).join(", ") || "none";
-        io.stdout.write(`applied ${a.stack}: ${changes}${a.heldToUpdatePlan ? " (held to the reviewed update plan)" : ""}\n`);
+        io.stdout.write(`applied ${escapeText(a.stack)}: ${changes}${a.heldToUpdatePlan ? " (held to the reviewed update plan)" : ""}\n`);
       }
     });
 
@@ -156,14 +157,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return error.exitCode === 0 ? Exit.Ok : Exit.Usage;
     }
     if (error instanceof ExitError) {
-      io.stderr.write(`tenancy: ${error.message}\n`);
+      // Messages quote names through components/escape.ts; escaping each line again here costs
+      // nothing (escaped text has nothing left to escape) and catches a message that forgot.
+      io.stderr.write(`tenancy: ${error.message.split("\n").map(escapeText).join("\n")}\n`);
       return error.exitCode;
     }
     // A bug, not the user's mistake: one line, never a stack trace or a secret on the way out.
     if (process.env.TENANCY_DEBUG) throw error;
     const { redact } = await import("./engine-errors.ts");
     const first = (error instanceof Error ? error.message : String(error)).split("\n").find((l) => l.trim() !== "") ?? "unknown error";
-    io.stderr.write(`tenancy: unexpected error: ${redact(first.trim(), [])} (a bug; TENANCY_DEBUG=1 shows the stack)\n`);
+    io.stderr.write(`tenancy: unexpected error: ${escapeText(redact(first.trim(), []))} (a bug; TENANCY_DEBUG=1 shows the stack)\n`);
     return Exit.Internal;
   }
 }

@@ -5,6 +5,7 @@
 // they fit, then shown as one-line counts, then cut, with a visible count of what was cut.
 import type { Change, PlanReport, PlanViolation, Risk, StackPlan } from "../policies/plan/report.ts";
 import { RISK_ORDER, RiskKind, StackStatus } from "../policies/plan/report.ts";
+import { escapeMarkdown as md } from "../components/escape.ts";
 
 export const GITHUB_COMMENT_LIMIT = 65_536;
 /** Risks or violations listed per stack in the summary; the rest are counted. */
@@ -20,16 +21,6 @@ const RISK_LABEL: Record<RiskKind, string> = {
   [RiskKind.Admin]: "admin",
   [RiskKind.Boundary]: "boundary",
 };
-
-/** Escapes text for markdown prose: no formatting, links, HTML or tables from user values. */
-export function md(text: string): string {
-  // Every line we write starts with "- " or a heading, so `#`, `>` and `!` cannot start a block.
-  return text.replace(/[\\`*_[\]<|~]/g, "\\$&").replace(/\n/g, " ");
-}
-
-function html(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\n/g, " ");
-}
 
 export function symbolOf(kind: Change["kind"]): string {
   if (/-(created|added|connected)$/.test(kind)) return "+";
@@ -88,7 +79,8 @@ function stackSummary(plan: StackPlan): string {
     : plan.status === StackStatus.Removed ? "stack removed"
     : plan.status === StackStatus.Unchanged ? "unchanged"
     : `${plan.changes.length} change${plan.changes.length === 1 ? "" : "s"}`;
-  const lines = [`### \`${md(plan.stack)}\`: ${sides}`, ""];
+  // Names go in <code>, not in backticks: a code span would show the escapes instead of the name.
+  const lines = [`### <code>${md(plan.stack)}</code>: ${sides}`, ""];
   if (plan.status === StackStatus.Unchanged && plan.violations.length === 0) return lines.join("\n");
   if (plan.risks.length > 0) {
     lines.push("**Risks**", "");
@@ -109,7 +101,7 @@ function riskLine(risk: Risk): string {
 
 function violationLine(v: PlanViolation): string {
   const mark = v.acknowledged ? "acknowledged" : v.severity;
-  return `- **${mark}** \`${md(v.rule)}\` ${md(`${v.file}:${v.line}`)}: ${md(v.message)}`;
+  return `- **${mark}** <code>${md(v.rule)}</code> ${md(`${v.file}:${v.line}`)}: ${md(v.message)}`;
 }
 
 function capped<T>(items: readonly T[], line: (item: T) => string, what: string): string[] {
@@ -129,7 +121,8 @@ function detailBlocks(plan: StackPlan): Block[] {
   return groupedChanges(plan).map(([workspace, changes]) => {
     const title = workspace === "" ? "organization" : `workspace ${workspace}`;
     const count = `${changes.length} change${changes.length === 1 ? "" : "s"}`;
-    const label = `<code>${html(plan.stack)}</code> · ${html(title)}: ${count}`;
+    // escapeMarkdown's output is character references only, so it reads the same inside <summary>.
+    const label = `<code>${md(plan.stack)}</code> · ${md(title)}: ${count}`;
     const items = changes.map((c) => `- \`${symbolOf(c.kind)}\` ${md(c.summary)}`).join("\n");
     return {
       full: `<details><summary>${label}</summary>\n\n${items}\n\n</details>\n`,

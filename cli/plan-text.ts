@@ -1,7 +1,9 @@
 // The plan for a terminal: the same order as the markdown (counts, risks, violations, then the
-// changes grouped by workspace), plain text, nothing folded or cut.
+// changes grouped by workspace), plain text, nothing folded or cut. Every value from a
+// declaration goes through escapeText: a name cannot move the cursor or forge a line.
 import { StackStatus, type PlanReport, type StackPlan } from "../policies/plan/report.ts";
 import { groupedChanges, headline, symbolOf } from "./plan-markdown.ts";
+import { escapeText as t } from "../components/escape.ts";
 
 export function formatText(report: PlanReport): string {
   const lines = [`tenancy plan ${report.ok ? "passes" : "fails"}: ${headline(report)}`];
@@ -10,23 +12,23 @@ export function formatText(report: PlanReport): string {
 }
 
 function stackLines(plan: StackPlan): string[] {
-  const from = plan.base?.source ?? "(none)";
-  const to = plan.head?.source ?? "(none)";
+  const from = t(plan.base?.source ?? "(none)");
+  const to = t(plan.head?.source ?? "(none)");
   const status = plan.status === StackStatus.Created ? "new stack" : plan.status === StackStatus.Removed ? "stack removed" : plan.status;
-  const lines = [`== ${plan.stack}: ${status} (${from} -> ${to})`];
+  const lines = [`== ${t(plan.stack)}: ${status} (${from} -> ${to})`];
   if (plan.risks.length > 0) {
     lines.push("risks:");
-    for (const risk of plan.risks) lines.push(`  ! ${risk.kind.padEnd(12)} ${risk.summary}`);
+    for (const risk of plan.risks) lines.push(`  ! ${risk.kind.padEnd(12)} ${t(risk.summary)}`);
   }
   if (plan.violations.length > 0) {
     lines.push("violations:");
     for (const v of plan.violations) {
-      lines.push(`  ${v.file}:${v.line}:${v.column} ${v.rule} ${v.message}${v.acknowledged ? " [acknowledged]" : ""}`);
+      lines.push(`  ${t(v.file)}:${v.line}:${v.column} ${t(v.rule)} ${t(v.message)}${v.acknowledged ? " [acknowledged]" : ""}`);
     }
   }
   for (const [workspace, changes] of groupedChanges(plan)) {
-    lines.push(workspace === "" ? "organization:" : `workspace ${workspace}:`);
-    for (const c of changes) lines.push(`  ${symbolOf(c.kind)} ${c.summary}`);
+    lines.push(workspace === "" ? "organization:" : `workspace ${t(workspace)}:`);
+    for (const c of changes) lines.push(`  ${symbolOf(c.kind)} ${t(c.summary)}`);
   }
   return lines;
 }

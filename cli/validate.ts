@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { checkDeclarationFile, type LocatedViolation } from "../policies/declaration.ts";
 import { Severity } from "../policies/rules/index.ts";
 import { Exit, ExitError } from "./errors.ts";
+import { escapeText } from "../components/escape.ts";
 
 export interface ValidateOptions {
   /** Declaration files, or stack directories holding a `tenancy.yaml`. */
@@ -41,7 +42,8 @@ async function declarationPath(arg: string, cwd: string): Promise<{ shown: strin
 }
 
 export function formatText(result: ValidateResult): string {
-  const lines = result.violations.map((v) => `${v.file}:${v.line}:${v.column} ${v.rule} ${v.message}`);
+  // Messages quote declaration values: escapeText keeps each violation on its own visible line.
+  const lines = result.violations.map((v) => escapeText(`${v.file}:${v.line}:${v.column} ${v.rule} ${v.message}`));
   const errors = result.violations.filter((v) => v.severity === Severity.Error).length;
   const warnings = result.violations.length - errors;
   const files = `${result.files.length} file${result.files.length === 1 ? "" : "s"}`;

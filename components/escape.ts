@@ -44,6 +44,16 @@ const MARKUP: Readonly<Record<string, string>> = {
   $: "&#36;", // GitHub math
 };
 
+/** Whether a number GitHub would read as an issue reference (`#12`, not `#12px`) starts at `at`. */
+function issueNumber(text: string, at: number): boolean {
+  const number = /[0-9]+(?!\w)/y;
+  number.lastIndex = at;
+  return number.test(text);
+}
+
+/** What escapeMarkdown changes, in one pass over escapeText's output. */
+const SPECIAL = /[&<>\\`*~[\]|#$@]|_+|:(?=\/\/)|(?<=www)\./gi;
+
 /**
  * A name (or a message quoting names) as literal text in GitHub-flavoured markdown: a comment,
  * a table cell or an HTML summary line. `escapeText` first (so one line, nothing invisible),
@@ -54,21 +64,29 @@ const MARKUP: Readonly<Record<string, string>> = {
  *   start or end emphasis (a `_` between two letters or digits cannot, so `acme__app` stays
  *   readable and short);
  * - bare URLs (`https://`, `www.`) lose the `:` or `.` that GFM's autolinking looks for;
- * - `@` is followed by a zero-width space (`&#8203;`), so GitHub does not turn `@team` or
- *   `a@b.example` into a mention or a mail link: its mention filter runs on the rendered
- *   text, after markdown, so no markdown escape can stop it (Renovate's bot does the same);
+ * - an `@` that could start a mention (after a non-word character, before a letter or digit)
+ *   is followed by a zero-width space (`&#8203;`): GitHub's mention filter runs on the rendered
+ *   text, after markdown, so no markdown escape can stop it (Renovate's bot does the same). An
+ *   `@` inside a word (an email address) cannot start a mention; it becomes `&#64;`, which
+ *   stops the email autolink and copies as a plain `@`. Likewise a `#` before a number (`#12`,
+ *   `acme/app#12`, not `#0A84FF`): GitHub would link the issue and note the reference in its
+ *   timeline;
  * - a leading space, `-`, `+`, `=` or `1.` cannot start a code block, a list or a setext
  *   heading when the name starts a line; a leading or trailing space is kept, not trimmed
  *   from the paragraph or table cell.
  */
 export function escapeMarkdown(s: string): string {
   return escapeText(s)
-    .replace(/[&<>\\`*~[\]|#$]/g, (c) => MARKUP[c]!)
-    .replace(/_+/g, (run, at: number, all: string) =>
-      /[A-Za-z0-9]/.test(all[at - 1] ?? "") && /[A-Za-z0-9]/.test(all[at + run.length] ?? "") ? run : "&#95;".repeat(run.length))
-    .replace(/:(?=\/\/)/g, "&#58;")
-    .replace(/(www)\./gi, "$1&#46;")
-    .replace(/@/g, "@&#8203;")
+    .replace(SPECIAL, (m: string, at: number, all: string) => {
+      const before = all[at - 1] ?? "";
+      const after = all[at + m.length] ?? "";
+      if (m[0] === "_") return /[A-Za-z0-9]/.test(before) && /[A-Za-z0-9]/.test(after) ? m : "&#95;".repeat(m.length);
+      if (m === "@") return /\w/.test(before) ? "&#64;" : /[A-Za-z0-9]/.test(after) ? "@&#8203;" : "@";
+      if (m === "#") return issueNumber(all, at + 1) ? "&#35;&#8203;" : "&#35;";
+      if (m === ":") return "&#58;";
+      if (m === ".") return "&#46;";
+      return MARKUP[m]!;
+    })
     .replace(/^([-+= ])|^(\d+)([.)])/, (_m, lead?: string, digits?: string, dot?: string) =>
       lead ? `&#${lead.charCodeAt(0)};` : `${digits}&#${dot!.charCodeAt(0)};`)
     .replace(/ $/, "&#32;");

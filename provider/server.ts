@@ -7,6 +7,7 @@
 // the outputs a kind names as secret are wrapped again before they leave the process.
 import { createRequire } from "node:module";
 import type { PgConnection } from "./postgres/client.ts";
+import { escapeText } from "../components/escape.ts";
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-explicit-any -- generated protobuf classes carry no useful types */
@@ -117,10 +118,15 @@ const struct = (v: unknown) => structproto.Struct.fromJavaScript(v ?? {});
 /** The token of a URN: `urn:pulumi:stack::project::parent$type::name`. */
 const typeOf = (urn: string) => urn.split("::")[2]!.split("$").pop()!;
 
-/** One line, never a stack: messages of ours name the object and say what to do. */
+/**
+ * One line, never a stack: messages of ours name the object and say what to do. They quote
+ * names from the catalogs (and PostgreSQL's own messages do), which a workspace role chooses:
+ * escaped here, once for every message, so none moves the cursor or forges a line in the
+ * engine's output.
+ */
 function failure(error: unknown): { code: number; details: string } {
   const message = error instanceof Error ? error.message : String(error);
-  return { code: grpc.status.UNKNOWN, details: message };
+  return { code: grpc.status.UNKNOWN, details: escapeText(message) };
 }
 
 /** `engine`: the engine's address (the plugin's last argument), for warnings through its Log service. */

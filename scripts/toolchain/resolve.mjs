@@ -353,7 +353,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     }
   }, (err) => {
     console.error(err.message);
-    process.exit(1);
+    process.exitCode = 1; // not process.exit(): it can cut what is still being written to a pipe
   });
 }
 

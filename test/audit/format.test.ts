@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
+import { micromark } from "micromark";
+import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { formatAudit } from "../../audit/output.ts";
 import { AUDIT_SCHEMA_FILE, auditResultJsonSchema } from "../../audit/result-schema.ts";
 import { auditTampered, dropRole, entry, relationOf, schemaOf } from "./fixture.ts";
@@ -45,6 +47,30 @@ describe("audit output formats (golden)", () => {
 
   it("sarif", async () => {
     await expect(formatAudit(tampered(), "sarif").replace(/"version": "\d+\.\d+\.\d+"/, '"version": "(package version)"')).toMatchFileSnapshot("__snapshots__/audit.sarif");
+  });
+});
+
+// Issue 16 item 7: catalog names are chosen by whoever holds a workspace role.
+describe("names from the catalogs", () => {
+  const name = "acme__[Fix here](https://evil.example/fix) @acme/security-team &#8238; <b>x</b> | \u202eevil\u001b[2K\rforged";
+  const result = () => auditTampered((s) => { s.schemas.push({ name, owner: "postgres", acl: [] }); });
+
+  it("show in the text as one line each, every control and bidi character visible", () => {
+    const out = formatAudit(result(), "text");
+    expect(out).toContain("schema-unexpected");
+    expect(out).not.toMatch(/[\u001b\r\u202e]/);
+    expect(out).toContain("| \\u{202E}evil\\u{1B}[2K\\u{0D}forged");
+  });
+
+  it("render in the markdown as text: no link, mention, entity, tag or extra table cell", () => {
+    const out = formatAudit(result(), "markdown");
+    const html = micromark(out, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
+    expect(html).not.toMatch(/<(a|img)\b|<\/?b>|&#8238;|\u202e|\u001b|\r/);
+    const row = html.split("<tr>").find((r) => r.includes("evil.example"))!;
+    expect(row.match(/<td>/g)).toHaveLength(5);
+    const text = row.replace(/<[^>]*>/g, "").replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+    expect(text).not.toMatch(/(?:^|[^\w`])@[a-z0-9]/im); // GitHub's mention pattern
+    expect(text).toContain("[Fix here](https://evil.example/fix) @\u200bacme/security-team &#\u200b8238; <b>x</b> | \\u{202E}evil\\u{1B}[2K\\u{0D}forged");
   });
 });
 

@@ -49,13 +49,13 @@ describe("scripts/ci/plan.sh (no engine)", { timeout: 180_000 }, () => {
 
   it("fails on an unacknowledged guard, and the comment says why", async () => {
     expect(await planSh({ TENANCY_PREVIEW: "0" })).toBe(1);
-    expect(comment()).toContain("- **error** `workspace-delete-guarded` main:stacks/dev/tenancy.yaml:45:");
+    expect(comment()).toContain("- **error** <code>workspace-delete-guarded</code> main:stacks/dev/tenancy.yaml:45:");
     expect(comment()).toContain("- `tenancy plan`: violations (exit 1)");
   });
 
   it("passes once a pull-request label acknowledges the guard (other labels ignored)", async () => {
     expect(await planSh({ TENANCY_PREVIEW: "0", TENANCY_LABELS: "bug acknowledge:workspace-delete-guarded needs-review" })).toBe(0);
-    expect(comment()).toContain("- **acknowledged** `workspace-delete-guarded`");
+    expect(comment()).toContain("- **acknowledged** <code>workspace-delete-guarded</code>");
   });
 
   it("passes once a commit trailer acknowledges it; the comment is golden", async () => {

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engineFailure, firstErrorLine, redact } from "../../cli/engine-errors.ts";
+import { engineFailure, escapeLines, firstErrorLine, redact } from "../../cli/engine-errors.ts";
 import { Exit } from "../../cli/errors.ts";
 
 describe("redact", () => {
@@ -54,5 +54,26 @@ describe("engineFailure", () => {
     const text = await readFile(log, "utf8");
     expect(text).toContain("incorrect passphrase");
     expect(text).not.toContain("Tr0ub4dor&3");
+  });
+
+  it("shows a catalog name's control and bidi characters on the line and in the log instead of obeying them", async () => {
+    // Issue 16 item 7: a procedure named with ESC and CR sequences forged a line in the engine
+    // output, this error line and its log.
+    const name = "p\u001b[1A\u001b[2K\rerror: all good\u202e";
+    const error = Object.assign(new Error("code: 1"), {
+      name: "CommandError",
+      commandResult: { code: 1, stdout: `  tenancy:postgres:Boundary (x):\n    error: cannot revoke on procedure "${name}"\n`, stderr: "", err: undefined },
+    });
+    const failure = await engineFailure("pulumi up", error, { secrets: [], logDir: join(dir, "logs"), cwd: dir });
+    expect(failure.message).toMatch(/^pulumi up failed: cannot revoke on procedure "p\\u\{1B\}\[1A\\u\{1B\}\[2K\\u\{0D\}error: all good\\u\{202E\}" \(full log: logs\/.+\.log\)$/);
+    const log = await readFile(join(dir, /full log: (.+)\)$/.exec(failure.message)![1]!), "utf8");
+    expect(log).toContain('procedure "p\\u{1B}[1A\\u{1B}[2K\\u{0D}error: all good\\u{202E}"');
+    expect(log).not.toMatch(/[\u001b\r\u202e]/);
+  });
+});
+
+describe("escapeLines", () => {
+  it("keeps line breaks and escapes everything else, a lone CR too", () => {
+    expect(escapeLines("a\r\nb\rc\n\u001b[31md")).toBe("a\nb\\u{0D}c\n\\u{1B}[31md");
   });
 });

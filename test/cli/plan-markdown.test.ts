@@ -1,8 +1,10 @@
 // The markdown plan never exceeds GitHub's comment limit: the risk summary always survives,
 // details fold, then shrink to counts, then are cut, with a visible count of what was cut.
 import { describe, expect, it } from "vitest";
-import fc from "fast-check";
-import { formatMarkdown, GITHUB_COMMENT_LIMIT, md } from "../../cli/plan-markdown.ts";
+import { micromark } from "micromark";
+import { gfm, gfmHtml } from "micromark-extension-gfm";
+import { formatMarkdown, GITHUB_COMMENT_LIMIT } from "../../cli/plan-markdown.ts";
+import { formatText } from "../../cli/plan-text.ts";
 import { generateDeclaration } from "../../bench/generate.ts";
 import { planStack } from "../../policies/plan/plan.ts";
 import { planReport } from "../../policies/plan/report.ts";
@@ -53,12 +55,31 @@ describe("markdown size cap", { timeout: 120_000 }, () => {
   });
 });
 
-describe("md", () => {
-  it("lets no user value start formatting, links, HTML or table cells", () => {
-    fc.assert(fc.property(fc.string(), (s) => {
-      const escaped = md(s);
-      expect(escaped).not.toMatch(/(^|[^\\])[<`*_[\]|~]/);
-      expect(escaped).not.toContain("\n");
-    }));
+// Names in a declaration are free text: whoever edits one in a pull request chooses what the
+// plan comment shows. (The escaper itself is tested in test/components/escape.test.ts.)
+describe("names in the plan", () => {
+  // (No `/`, `+` or `=`: the plan would hide a value like that as a possible credential.)
+  const hostile = "Support [Fix here](https:evil.example) www.evil.example ping @acme then &#8238; and <b>bold **b** | x\u001b[2K\rforged \u202eevil";
+  const base = generateDeclaration({ workspaces: 3, membersPerWorkspace: 2 });
+  const head = base.replace("name: Workspace 1\n", `name: ${JSON.stringify(hostile)}\n`).replace("name: Acme at scale\n", `name: ${JSON.stringify(`Acme ${hostile}`)}\n`);
+  const report = planReport([planStack({ stack: "names", base: side("base.yaml", base), head: side("head.yaml", head) })]);
+
+  it("render in the markdown as text: no link, image, mention, entity, tag or table cell", () => {
+    expect(report.stacks[0]!.changes.filter((c) => c.summary.includes("evil.example")).length).toBeGreaterThanOrEqual(2);
+    const out = formatMarkdown(report);
+    const html = micromark(out, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
+    expect(html).not.toMatch(/<(a|img|table)\b/);
+    expect(html).not.toMatch(/<\/?b>|&#8238;|\u202e|\u001b|\r/);
+    const text = html.replace(/<[^>]*>/g, "").replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+    expect(text).not.toMatch(/(?:^|[^\w`])@[a-z0-9]/im); // GitHub's mention pattern
+    expect(text).toContain("Support [Fix here](https:evil.example) www.evil.example ping @\u200bacme then &#\u200b8238; and <b>bold **b** | x\\u001b[2K\\rforged \\u{202E}evil");
+  });
+
+  it("show in the text plan as one line each, every control and bidi character visible", () => {
+    const out = formatText(report);
+    expect(out).not.toMatch(/[\u001b\r\u202e]/);
+    // Plan messages quote values JSON-style (\u001b, \r); what JSON leaves raw, escapeText shows.
+    expect(out).toContain("x\\u001b[2K\\rforged \\u{202E}evil");
+    for (const line of out.split("\n").filter((l) => l.includes("evil.example"))) expect(line).toMatch(/forged/);
   });
 });

@@ -27,11 +27,14 @@ function textOf(html: string): string {
 /** Tags in rendered HTML, by name. */
 const tags = (html: string) => [...html.matchAll(/<\/?([a-z][a-z0-9-]*)/gi)].map((m) => m[1]!.toLowerCase());
 
-/** GitHub's mention filter: `@name` or `@org/team` after a non-word character, outside code and links. */
-const mentions = (text: string) => text.match(/(?:^|[^\w`])@[a-z0-9][a-z0-9-]*/gi) ?? [];
+/**
+ * GitHub's filters on the rendered text: mentions (`@name`, `@org/team` after a non-word
+ * character) and issue references (`#12`, `acme/app#12`), outside code and links.
+ */
+const mentions = (text: string) => text.match(/(?:^|[^\w`])@[a-z0-9][a-z0-9-]*|#[0-9]+\b/gi) ?? [];
 
-/** What the reader must see for a name: escapeText's output, with the zero-width space after `@`. */
-const shown = (s: string) => escapeText(s).replace(/@/g, "@\u200B");
+/** What the reader must see: escapeText's output, a zero-width space after a mention's `@` or an issue's `#`. */
+const shown = (s: string) => escapeText(s).replace(/(?<!\w)@(?=[A-Za-z0-9])/g, "@\u200B").replace(/#(?=[0-9]+(?!\w))/g, "#\u200B");
 
 // Strings built from what markdown, HTML and terminals react to, plus letters and spaces.
 const nasty = fc.string({
@@ -44,7 +47,7 @@ const nasty = fc.string({
   maxLength: 40,
 });
 
-describe("escapeText", () => {
+describe("escapeText", { timeout: 60_000 }, () => {
   it("shows control, bidi and invisible format characters as \\u{XX}", () => {
     expect(escapeText("a\u001b[31mred\r\nforged")).toBe("a\\u{1B}[31mred\\u{0D}\\u{0A}forged");
     expect(escapeText("\u0000\t\u007f\u0085\u009b")).toBe("\\u{00}\\u{09}\\u{7F}\\u{85}\\u{9B}");
@@ -82,7 +85,7 @@ describe("escapeText", () => {
   });
 });
 
-describe("escapeHtml", () => {
+describe("escapeHtml", { timeout: 60_000 }, () => {
   it("escapes the five HTML characters after escapeText", () => {
     expect(escapeHtml(`<img src=x onerror='a("b")'>&amp;\u202e`))
       .toBe("&lt;img src=x onerror=&#39;a(&quot;b&quot;)&#39;&gt;&amp;amp;\\u{202E}");
@@ -101,15 +104,18 @@ describe("escapeHtml", () => {
   });
 });
 
-describe("escapeMarkdown", () => {
+// Rendering hundreds of strings four ways: a second alone, much more on a loaded machine.
+describe("escapeMarkdown", { timeout: 60_000 }, () => {
   const cases: [name: string, input: string][] = [
     ["a link", "[Fix here](https://evil.example/x)"],
     ["an image", "![x](https://evil.example/p.png)"],
     ["an autolink", "<https://evil.example>"],
     ["a bare URL", "see https://evil.example/fix and www.evil.example"],
     ["an email", "ops@evil.example"],
+    ["a mailto link", "mailto:ops@evil.example"],
     ["a team mention", "@acme/security-team"],
     ["a user mention inside a word", "ping-@octocat"],
+    ["issue references", "fixes #12 and acme/app#7"],
     ["an entity", "&#8238;txt.exe &amp; &lt;b&gt;"],
     ["raw HTML", '<img src=x onerror="alert(1)"><script>x</script>'],
     ["emphasis", "*bold* _it_ __b__ ***x***"],
@@ -140,7 +146,9 @@ describe("escapeMarkdown", () => {
       expect(escapeMarkdown(s)).toBe(s);
     }
     expect(escapeMarkdown("@acme/security-team")).toBe("@&#8203;acme/security-team");
-    expect(escapeMarkdown("&#8238;")).toBe("&amp;&#35;8238;");
+    expect(escapeMarkdown("ben@acme.test")).toBe("ben&#64;acme.test");
+    expect(escapeMarkdown("#0A84FF #12")).toBe("&#35;0A84FF &#35;&#8203;12");
+    expect(escapeMarkdown("&#8238;")).toBe("&amp;&#35;&#8203;8238;"); // `#` before a digit: not an issue reference
   });
 
   it("renders anything as the literal text in a paragraph, at a line start, in a list and in a table cell", () => {

@@ -102,8 +102,8 @@ describe("scripts/ci on a throwaway repository", () => {
     expect(result.code, result.stderr).toBe(0);
     const body = readFileSync(comment, "utf8");
     const plan = execFileSync(process.execPath, [join(repo, "dist/cli/tenancy.js"), "plan", "--base-ref", "main", "--format", "markdown", "--max-chars", "48000"], { cwd: repo, encoding: "utf8" });
-    expect(plan).toContain("- **admin**: ben@alpha.test becomes admin of Main (main)");
-    expect(plan).toContain("### `beta`: unchanged");
+    expect(plan).toContain("- **admin**: ben&#64;alpha.test becomes admin of Main (main)"); // components/escape.ts: no mailto autolink
+    expect(plan).toContain("### <code>beta</code>: unchanged");
     const head = [
       "<!-- tenancy-plan-comment -->",
       plan.trimEnd(),
@@ -123,7 +123,7 @@ describe("scripts/ci on a throwaway repository", () => {
     expect(preview).toMatch(/Policies:/);
     expect(preview).toMatch(/Resources:/);
     expect(preview).toMatch(/\d+ to update/);
-    expect(body).not.toContain("<code>beta</code>");
+    expect(body).not.toContain("pulumi preview --policy-pack policies: <code>beta</code>"); // beta did not change: no preview
     expect(body.length).toBeLessThanOrEqual(65_536);
     expect(body).not.toContain(server.password);
     // Nothing was applied by the pull-request step.
