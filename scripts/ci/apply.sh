@@ -5,11 +5,11 @@
 #   - the artifact is missing, or was planned for another head than the merged pull request's;
 #   - the pull request changed code (no engine plan was made: pull-request code gets no secrets);
 #   - a stack the merge changed has no reviewed plan (removed, or never planned);
-#   - a declaration or stack config on the merged commit differs from what was planned (main moved
-#     under the pull request: re-plan);
+#   - the merged commit's tree is not the reviewed one (the commit the plan ran on with the pull
+#     request's stacks/ over it): main moved under the pull request, re-plan;
 # and writes the reason to $TENANCY_CI_DIR/apply-comment.md for the pull request. Otherwise each
-# changed stack gets `tenancy apply --plan`, which applies exactly the reviewed engine plan or
-# nothing, with the acknowledgements recorded in it. Stacks run in parallel (bounded), and an
+# changed stack gets `tenancy apply --plan`, run in that rebuilt reviewed tree, which applies
+# exactly the reviewed engine plan or nothing, with the acknowledgements recorded in it. Stacks run in parallel (bounded), and an
 # apply that finds its stack locked by another one waits for the lock (bounded) instead of being
 # dropped: one apply per stack at a time, queued ones kept.
 #
@@ -31,6 +31,7 @@ OUT="${TENANCY_CI_DIR:-.tenancy/ci}"
 mkdir -p "$OUT" && OUT="$(cd "$OUT" && pwd)"
 rm -f "$OUT/apply-comment.md"
 PLAN_DIR="${TENANCY_PLAN_DIR:-}"
+[[ -n "$PLAN_DIR" && -d "$PLAN_DIR" ]] && PLAN_DIR="$(cd "$PLAN_DIR" && pwd)"
 BEFORE="${BEFORE-$(git rev-parse --verify --quiet HEAD^1)}"
 merged="$(git rev-parse HEAD)"
 
@@ -64,20 +65,33 @@ planned_head="$(meta headSha)"
 [[ "$(meta engine)" != code-changed ]] ||
   refuse "the pull request changed code outside \`stacks/\`, so it was planned without secrets and without an engine plan. Land code and declaration changes in separate pull requests."
 
-# Everything checked before any stack is touched: all or nothing.
+# The reviewed tree, rebuilt: the commit the plan ran on with the pull request's stacks/ written
+# over it, as plan.sh did. The merged commit must be exactly that tree (anything that moved on
+# main since, code or declarations, means re-plan), and the apply runs in it, so the plan file's
+# commit, code and declaration checks see what they saw at plan time.
 for s in "${stacks[@]}"; do
   [[ "$s" =~ ^[A-Za-z0-9._-]+$ ]] || refuse "a directory under \`stacks/\` is not a valid stack name."
-  plan="$PLAN_DIR/plans/$s.plan.json"
-  if [[ ! -f "stacks/$s/tenancy.yaml" ]]; then
+  [[ -f "stacks/$s/tenancy.yaml" ]] ||
     refuse "stack \`$s\` was removed from the declarations: tear it down by hand (decommission its workspaces, apply, then pulumi destroy)."
-  fi
-  [[ -f "$plan" ]] || refuse "stack \`$s\` changed, but the reviewed plan has no engine plan for it (its plan failed or it was not changed in the pull request)."
-  while IFS=$'\t' read -r path digest; do
-    [[ "$(file_sha256 "$path")" == "$digest" ]] ||
-      refuse "\`$path\` on the merged commit is not what was reviewed (main changed it after the plan, or the merge did): sha256 ${digest:0:12} planned, $(file_sha256 "$path" | cut -c1-12) merged."
-  done < <(node -e '
-    const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    for (const s of p.stacks) for (const d of [s.declaration, s.stackConfig]) console.log(`${d.path}\t${d.sha256 ?? "null"}`);' "$plan")
+  [[ -f "$PLAN_DIR/plans/$s.plan.json" ]] ||
+    refuse "stack \`$s\` changed, but the reviewed plan has no engine plan for it (its plan failed or it was not changed in the pull request)."
+done
+planned_at="$(meta plannedAt)"
+fork="$(meta forkPoint)"
+for c in "$planned_at" "$fork" "$planned_head"; do
+  git cat-file -e "$c^{commit}" 2>/dev/null || refuse "commit \`${c:0:12}\` of the reviewed plan is not in this repository (fetch-depth 0?)."
+done
+reviewed="$(mktemp -d)/reviewed"
+git worktree add -q --detach "$reviewed" "$planned_at" || exit 2
+trap 'git worktree remove --force "$reviewed" >/dev/null 2>&1' EXIT
+reviewed_tree="$(cd "$reviewed" && overlay_stacks "$fork" "$planned_head" && git add -A . && git write-tree)" || exit 2
+if [[ "$reviewed_tree" != "$(git rev-parse "HEAD^{tree}")" ]]; then
+  moved="$(git diff --name-only "$reviewed_tree" HEAD | grep -E '^[A-Za-z0-9._/-]{1,200}$' | head -5 | sed 's/.*/`&`/' | tr '\n' ' ')"
+  refuse "the merged commit is not the tree that was reviewed (planned at \`${planned_at:0:12}\` with the head \`${planned_head:0:12}\`); these differ: ${moved}(main changed after the plan, or the merge did)."
+fi
+# What \`npm ci\` made here, for the program and the CLI; untracked, so no digest sees them.
+for d in node_modules dist; do
+  [[ -e "$TENANCY_ROOT/$d" && ! -e "$reviewed/$d" ]] && ln -s "$TENANCY_ROOT/$d" "$reviewed/$d"
 done
 
 use_engine || exit 2
@@ -90,7 +104,7 @@ poll="${TENANCY_LOCK_POLL:-15}"
 apply_stack() {
   local s="$1" started=$SECONDS code
   while :; do
-    tenancy apply --plan "$PLAN_DIR/plans/$s.plan.json" >"$OUT/apply-$s.out" 2>"$OUT/apply-$s.err"
+    ( cd "$reviewed" && tenancy apply --plan "$PLAN_DIR/plans/$s.plan.json" ) >"$OUT/apply-$s.out" 2>"$OUT/apply-$s.err"
     code=$?
     if [[ $code -ne 0 ]] && grep -q "currently locked" "$OUT/apply-$s.err" && (( SECONDS - started < wait_max )); then
       log "stack $s is locked by another apply; waiting ${poll}s ($(( SECONDS - started ))s of ${wait_max}s)"

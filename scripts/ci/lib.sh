@@ -100,22 +100,30 @@ acknowledgements() {
 }
 
 # The `--acknowledge` arguments for the CLI in this tree, one a line. A CLI that knows scoped
-# acknowledgements takes `<rule-id>:<workspace>`; an older one only the rule id (then the scope
-# is recorded in meta.json but not enforced). Asked once per run.
+# acknowledgements takes `<rule-id>:<workspace>` (and `--acknowledged-by`, given the logins of
+# TENANCY_ACK_BY); an older one only the rule id (then the scope is recorded in meta.json but not
+# enforced). The CLI's help is asked once per run.
+cli_features() {
+  [[ -n "${TENANCY_SCOPED_ACKS:-}" ]] && return 0
+  local help
+  help="$(tenancy plan --help 2>/dev/null)"
+  TENANCY_SCOPED_ACKS=0
+  grep -Eq 'rule-id>?:<?workspace' <<<"$help" && TENANCY_SCOPED_ACKS=1
+  TENANCY_ACK_BY_OPTION=0
+  grep -q -- '--acknowledged-by' <<<"$help" && TENANCY_ACK_BY_OPTION=1
+  export TENANCY_SCOPED_ACKS TENANCY_ACK_BY_OPTION
+}
 ack_args() {
-  local acks scoped
+  local acks a
   mapfile -t acks < <(acknowledgements)
   [[ ${#acks[@]} -eq 0 ]] && return 0
-  scoped="${TENANCY_SCOPED_ACKS:-}"
-  if [[ -z "$scoped" ]]; then
-    scoped=0
-    tenancy plan --help 2>/dev/null | grep -q 'rule-id>:<workspace' && scoped=1
-    export TENANCY_SCOPED_ACKS=$scoped
-  fi
-  local a
+  cli_features
   for a in "${acks[@]}"; do
-    if [[ $scoped == 1 ]]; then echo "$a"; else echo "${a%%:*}"; fi
+    if [[ $TENANCY_SCOPED_ACKS == 1 ]]; then echo "$a"; else echo "${a%%:*}"; fi
   done | sort -u | while read -r a; do printf -- '--acknowledge\n%s\n' "$a"; done
+  local by
+  by="$(tr ' ' '\n' <<<"${TENANCY_ACK_BY:-}" | sed -n 's/^[^=]*=\([A-Za-z0-9][A-Za-z0-9-]*\(\[bot\]\)\{0,1\}\)$/\1/p' | sort -u | paste -sd, -)"
+  if [[ "${TENANCY_ACK_BY_OPTION:-0}" == 1 && -n "$by" ]]; then printf -- '--acknowledged-by\n%s\n' "$by"; fi
 }
 
 # The pinned Pulumi engine on PATH (built or fetched on first use), never downloading plugins.
@@ -129,6 +137,3 @@ use_engine() {
 
 # True when the stack exists in the backend. Never creates one: pull requests cannot add stacks.
 stack_exists() { pulumi stack select "$1" --non-interactive >/dev/null 2>&1; }
-
-# sha256 of a file, or "null" when it does not exist (as the plan file records it).
-file_sha256() { if [[ -f "$1" ]]; then sha256sum "$1" | cut -d' ' -f1; else echo null; fi; }

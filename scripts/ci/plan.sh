@@ -62,6 +62,7 @@ tenancy validate stacks/*/tenancy.yaml >"$OUT/validate.txt" 2>&1
 echo $? >"$OUT/validate.exit"
 fail "$(cat "$OUT/validate.exit")"
 
+cli_features
 mapfile -t ack < <(ack_args)
 log "tenancy plan --base-ref $plan_base ${ack[*]}"
 # The plan gets most of the comment; previews share the rest.
@@ -108,7 +109,7 @@ else
 fi
 
 # What was planned, for the comment and for the apply that must match it.
-STACKS="${stacks[*]}" CODE="$(printf '%s\n' "${code[@]}")" ACKS="$(acknowledgements)" ENGINE="$engine" BASE="$base" HEAD="$head" FORK="$fork" \
+STACKS="${stacks[*]}" CODE="$(printf '%s\n' "${code[@]}")" ACKS="$(acknowledgements)" ENGINE="$engine" BASE="$base" HEAD="$head" FORK="$fork" AT="$(git rev-parse HEAD)" \
   node -e '
     const e = process.env;
     const by = Object.fromEntries((e.TENANCY_ACK_BY ?? "").split(/\s+/).filter(Boolean).map((w) => w.split("=")));
@@ -116,7 +117,7 @@ STACKS="${stacks[*]}" CODE="$(printf '%s\n' "${code[@]}")" ACKS="$(acknowledgeme
     const acknowledgements = (e.ACKS ?? "").split("\n").filter(Boolean).map((ack) => ({
       ack, via: labels.has(`acknowledge:${ack}`) ? "label" : "setting", by: by[ack] ?? null }));
     const meta = {
-      version: 1, pr: e.PR_NUMBER ? Number(e.PR_NUMBER) : null, headSha: e.HEAD, baseSha: e.BASE, forkPoint: e.FORK,
+      version: 1, pr: e.PR_NUMBER ? Number(e.PR_NUMBER) : null, headSha: e.HEAD, baseSha: e.BASE, forkPoint: e.FORK, plannedAt: e.AT,
       runUrl: e.TENANCY_RUN_URL || null, engine: e.ENGINE, codeChanged: (e.CODE ?? "").split("\n").filter(Boolean),
       stacks: (e.STACKS ?? "").split(" ").filter(Boolean), acknowledgements,
       scopedAcknowledgements: e.TENANCY_SCOPED_ACKS === "1", createdAt: new Date().toISOString() };
