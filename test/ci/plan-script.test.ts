@@ -119,6 +119,19 @@ describe("scripts/ci/plan.sh (no engine)", { timeout: 180_000 }, () => {
     expect(comment()).toContain("PULUMI_BACKEND_URL is not set");
   });
 
+  it("never creates a stack: one missing from the backend is an error in the comment", async () => {
+    const state = join(tmp, "empty-backend");
+    mkdirSync(state);
+    const code = await planSh({ HEAD_SHA: sha.drop!, TENANCY_LABELS: "acknowledge:workspace-delete-guarded:internal", PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "x" });
+    expect(code).toBe(1);
+    expect(comment()).toContain("(dev): failed: the stack does not exist in the state backend (pull requests never create stacks; create it by hand first)");
+    expect(readFileSync(join(ci, "preview-dev.txt"), "utf8")).toContain("stack dev does not exist in the state backend");
+    expect(existsSync(join(ci, "plans/dev.plan.json"))).toBe(false);
+    // No stack, no state in the backend (only the backend's own meta.yaml, written on login).
+    expect(execFileSync("find", [state, "-type", "f"], { encoding: "utf8" }).split("\n").filter(Boolean).map((f) => f.slice(state.length)).sort())
+      .toEqual(["/.pulumi/meta.yaml", "/.pulumi/meta.yaml.attrs"]);
+  });
+
   describe("a pull request that edits components/", () => {
     const secrets = {
       PULUMI_BACKEND_URL: `file://${join(tmp, "state-canary-backend")}`,
