@@ -2,7 +2,7 @@
 // the Go module proxy when not installed) and hold the trust split the pipeline relies on (which
 // job holds which secret and which write permission); the GitLab file is parsed and checked the
 // same way. The comment and lookup scripts run against a mock GitHub API (a local HTTP server).
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -185,6 +185,10 @@ describe("GitLab pipeline (.gitlab-ci.yml)", () => {
     expect(apply.needs).toEqual([{ job: "tenancy-engine-plan", artifacts: true }]);
     expect(apply.resource_group).toBe("tenancy-apply");
     expect(apply.script.join("\n")).toMatch(/TENANCY_PLAN_DIR=tenancy-ci REVIEWED_HEAD="\$CI_COMMIT_SHA"/);
+    // Every script line is valid POSIX shell (GitLab may run them with sh).
+    for (const job of Object.values(jobs)) {
+      for (const line of job.script) expect(() => execFileSync("sh", ["-n", "-c", line]), line).not.toThrow();
+    }
     expect(apply.script.join("\n")).not.toContain("plan.sh");
   });
 });
