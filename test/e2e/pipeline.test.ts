@@ -133,7 +133,8 @@ describe("the pipeline loop on a throwaway repository", () => {
     expect(result.code, result.stderr + (existsSync(join(result.dir, "preview-alpha.txt")) ? readFileSync(join(result.dir, "preview-alpha.txt"), "utf8").slice(-3000) : "")).toBe(0);
     pr1 = { head, dir: result.dir };
     const plan = JSON.parse(readFileSync(join(result.dir, "plans/alpha.plan.json"), "utf8"));
-    expect(plan.stacks.map((s: { stack: string; ok: boolean; updatePlan?: unknown }) => [s.stack, s.ok, s.updatePlan !== undefined])).toEqual([["alpha", true, true]]);
+    // The plan file (its format is the CLI's): alpha only, with its engine plan.
+    expect(plan.stacks.map((s: { stack: string; updatePlan?: unknown }) => [s.stack, s.updatePlan !== undefined && s.updatePlan !== null])).toEqual([["alpha", true]]);
     expect(existsSync(join(result.dir, "plans/beta.plan.json"))).toBe(false);
     const meta = JSON.parse(readFileSync(join(result.dir, "meta.json"), "utf8"));
     expect(meta).toMatchObject({ pr: 1, headSha: head, engine: "ran", stacks: ["alpha"], codeChanged: [] });
@@ -204,13 +205,15 @@ describe("the pipeline loop on a throwaway repository", () => {
     expect(unacknowledged.code).toBe(1);
     expect(readFileSync(join(unacknowledged.dir, "comment.md"), "utf8")).toContain("- **error** `mass-removal-guarded`");
     expect(existsSync(join(unacknowledged.dir, "plans/alpha.plan.json"))).toBe(true);
-    expect(JSON.parse(readFileSync(join(unacknowledged.dir, "plans/alpha.plan.json"), "utf8")).stacks[0]).toMatchObject({ ok: false });
+    expect(JSON.parse(readFileSync(join(unacknowledged.dir, "plans/alpha.plan.json"), "utf8")).stacks[0].updatePlan ?? undefined).toBeUndefined();
 
     const reviewed = await planPr(2, head, "acknowledge:mass-removal-guarded:main");
     expect(reviewed.code, reviewed.stderr).toBe(0);
     const plan = JSON.parse(readFileSync(join(reviewed.dir, "plans/alpha.plan.json"), "utf8"));
-    expect(plan.stacks[0]).toMatchObject({ stack: "alpha", ok: true });
-    expect(plan.acknowledged.map((a: string) => a.split(":")[0])).toEqual(["mass-removal-guarded"]);
+    expect(plan.stacks[0].stack).toBe("alpha");
+    expect(plan.stacks[0].updatePlan).toBeTruthy();
+    // Recorded in the plan file (v1: rule ids; with scoped acknowledgements: rule and workspace).
+    expect(JSON.stringify(plan.acknowledgements ?? plan.acknowledged)).toContain("mass-removal-guarded");
     expect(JSON.parse(readFileSync(join(reviewed.dir, "meta.json"), "utf8")).acknowledgements).toEqual([{ ack: "mass-removal-guarded:main", via: "label", by: null }]);
     expect(readFileSync(join(reviewed.dir, "comment.md"), "utf8")).toContain("- `mass-removal-guarded:main` (label)");
 
