@@ -5,7 +5,7 @@
 // is merged (squash with co-author lines, then a merge commit); scripts/ci/apply.sh applies the
 // reviewed artifact, or refuses one for another head or one that main moved under; afterwards
 // the engine sees zero changes. An apply that finds its stack locked waits for the lock.
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -232,19 +232,30 @@ describe("the pipeline loop on a throwaway repository", () => {
     // The merge as reviewed: main at `before`, a merge commit of the pull request.
     git("reset", "-q", "--hard", before);
     git("merge", "-q", "--no-ff", "-m", "Merge pull request #2 from drop-ben", "drop-ben");
-    // Another apply holds alpha's lock (a lock file in the backend, as the engine writes it); it ends after a few seconds.
+    // Another apply holds alpha's lock (a lock file in the backend, as the engine writes it); it
+    // ends once apply.sh has said it waits for it (or after two minutes, and the test fails).
     const locks = join(state, ".pulumi/locks/organization/tenancy/alpha");
     mkdirSync(locks, { recursive: true });
     const lock = join(locks, "other-apply.json");
     writeFileSync(lock, JSON.stringify({ pid: 1, username: "ci", hostname: "other-runner", timestamp: new Date().toISOString() }));
-    const release = setTimeout(() => rmSync(lock, { force: true }), 8_000);
-    let applied;
-    try {
-      applied = await applyMerge(reviewed.dir, head, before, { TENANCY_LOCK_POLL: "3", TENANCY_LOCK_WAIT: "300" });
-    } finally {
-      clearTimeout(release);
-      rmSync(lock, { force: true });
-    }
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(PULUMI_|TENANCY_|GITHUB_)/.test(k)));
+    const child = spawn("bash", [join(repo, "scripts/ci/apply.sh")], {
+      cwd: repo,
+      env: { ...clean, ...secrets(), TENANCY_PLAN_DIR: reviewed.dir, REVIEWED_HEAD: head, BEFORE: before, TENANCY_CI_DIR: join(tmp, "apply"), TENANCY_LOCK_POLL: "3", TENANCY_LOCK_WAIT: "300" },
+    });
+    const fallback = setTimeout(() => rmSync(lock, { force: true }), 120_000);
+    const applied = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d));
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d;
+        if (stderr.includes("is locked by another apply; waiting")) rmSync(lock, { force: true });
+      });
+      child.on("close", (code) => done({ code: code ?? -1, stdout, stderr }));
+    });
+    clearTimeout(fallback);
+    rmSync(lock, { force: true });
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stderr).toMatch(/stack alpha is locked by another apply; waiting 3s/);
     expect(applied.stdout).toMatch(/^applied alpha: .* \(held to the reviewed update plan\)$/m);
