@@ -210,7 +210,8 @@ async function mockGitHub(routes: (req: IncomingMessage, url: URL, body: () => P
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => server.close() };
 }
 
-describe("scripts/ci/comment.mjs post", () => {
+// Each case starts node a few times: seconds on a loaded machine.
+describe("scripts/ci/comment.mjs post", { timeout: 60_000 }, () => {
   type Comment = { id: number; body: string; user: { login: string } };
   const commentsApi = (comments: Comment[], me: number | { login: string }) => mockGitHub(async (req, url, body) => {
     if (req.method === "GET" && url.pathname === "/user") return me;
@@ -292,7 +293,7 @@ describe("scripts/ci/comment.mjs post", () => {
   });
 });
 
-describe("scripts/ci/github.mjs", () => {
+describe("scripts/ci/github.mjs", { timeout: 60_000 }, () => {
   const merged = "a".repeat(40);
   const head = "b".repeat(40);
   const name = `tenancy-plan-7-${head}`;
