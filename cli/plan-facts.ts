@@ -92,15 +92,18 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /**
  * The stack's state as far as a review cares: every resource and pending operation, secrets
- * masked (the passphrase provider re-encrypts them with new nonces), canonical JSON. An update
+ * masked (their ciphertext is not ours to compare), canonical JSON, in a stable order. An update
  * changes it; a run that changes nothing does not (test/e2e/plan-apply.test.ts shows it), unlike
  * the update history's version, which every `up` bumps.
  */
 export async function stateVersion(stack: Stack): Promise<StateVersion> {
   const exported = await stack.exportStack();
   const deployment = (exported.deployment ?? {}) as { resources?: unknown[]; pending_operations?: unknown[] };
-  const resources = deployment.resources ?? [];
-  return { resources: resources.length, sha256: sha256(canonical(masked({ resources, pending: deployment.pending_operations ?? [] }))) };
+  // Sorted: the engine writes resources in the order they registered, which varies from run to
+  // run (the e2e test saw a no-op up reorder them, each resource unchanged).
+  const resources = (deployment.resources ?? []).map((r) => canonical(masked(r))).sort();
+  const pending = (deployment.pending_operations ?? []).map((p) => canonical(masked(p))).sort();
+  return { resources: resources.length, sha256: sha256(`${resources.join("\n")}\n--\n${pending.join("\n")}`) };
 }
 
 function masked(value: unknown): unknown {
