@@ -20,7 +20,7 @@ import { promisify } from "node:util";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { planStack, PlanInputError, type SideText } from "../policies/plan/plan.ts";
 import { Exit, ExitError } from "./errors.ts";
-import { fileRefusals, readPlanFile, short, type PlanFile, type PlannedStack } from "./plan-file.ts";
+import { fileRefusals, readPlanFile, short, shown, type PlanFile, type PlannedStack } from "./plan-file.ts";
 import { codeDigest, commitOf, declarationRead, digestOf, engineError, identityOf, stateVersion, toolkitVersion, withUpdatePlanFile } from "./plan-facts.ts";
 import { sha256 } from "./plan-sides.ts";
 
@@ -51,7 +51,7 @@ export async function apply(options: ApplyOptions, cwd: string, log: (line: stri
     toolkit: await toolkitVersion(),
   }).map((why) => `refusing to apply: ${why}; nothing was applied`);
   for (const planned of plan.stacks) {
-    for (const why of await stackRefusals(plan, planned, cwd)) refusals.push(`refusing to apply stack ${planned.stack}: ${why}; nothing was applied`);
+    for (const why of await stackRefusals(plan, planned, cwd)) refusals.push(`refusing to apply stack ${shown(planned.stack)}: ${why}; nothing was applied`);
   }
   if (refusals.length > 0) throw new ExitError(refusals.join("\n"), Exit.Violations);
 
@@ -59,7 +59,7 @@ export async function apply(options: ApplyOptions, cwd: string, log: (line: stri
   const opened: { planned: PlannedStack; stack: Stack }[] = [];
   for (const planned of plan.stacks) {
     const why = await engineRefusals(plan, planned, cwd, backendUrl, log);
-    if (typeof why === "string") refusals.push(`refusing to apply stack ${planned.stack}: ${why}; nothing was applied`);
+    if (typeof why === "string") refusals.push(`refusing to apply stack ${shown(planned.stack)}: ${why}; nothing was applied`);
     else opened.push({ planned, stack: why });
   }
   if (refusals.length > 0) throw new ExitError(refusals.join("\n"), Exit.Violations);
@@ -72,7 +72,7 @@ export async function apply(options: ApplyOptions, cwd: string, log: (line: stri
       const result = await withUpdatePlanFile(planned.updatePlan, (file) => stack.up({ plan: file, policyPacks, onOutput, color: "never" }));
       applied.push({ stack: planned.stack, changes: result.summary.resourceChanges ?? {}, heldToUpdatePlan: true });
     } catch (error) {
-      throw new ExitError(`pulumi up of stack ${planned.stack} failed: ${engineError(error)}`, Exit.Violations);
+      throw new ExitError(`pulumi up of stack ${shown(planned.stack)} failed: ${shown(engineError(error))}`, Exit.Violations);
     }
   }
   return applied;
@@ -85,7 +85,7 @@ async function stackRefusals(plan: PlanFile, planned: PlannedStack, root: string
   const out: string[] = [];
   for (const [what, recorded] of [["declaration", planned.declaration], ["stack config", planned.stackConfig]] as const) {
     const now = await digestOf(root, resolve(root, recorded.path));
-    if (now.sha256 !== recorded.sha256) out.push(`${what} ${recorded.path} changed since it was planned (sha256 ${short(recorded.sha256)} → ${short(now.sha256)}); plan again and review`);
+    if (now.sha256 !== recorded.sha256) out.push(`${what} ${shown(recorded.path)} changed since it was planned (sha256 ${short(recorded.sha256)} → ${short(now.sha256)}); plan again and review`);
   }
   const head = await readHead(planned, root);
   if (!head) out.push(removed);
@@ -97,11 +97,11 @@ async function stackRefusals(plan: PlanFile, planned: PlannedStack, root: string
       const open = again.violations.filter((v) => v.severity === "error" && !v.acknowledged);
       if (open.length > 0) {
         const first = open[0]!;
-        out.push(`rules: its plan has ${open.length} unacknowledged violation${open.length === 1 ? "" : "s"} (first: ${first.rule} at ${first.file}:${first.line}); fix them and plan again`);
+        out.push(`rules: its plan has ${open.length} unacknowledged violation${open.length === 1 ? "" : "s"} (first: ${first.rule} at ${shown(first.file)}:${first.line}); fix them and plan again`);
       }
     } catch (error) {
       if (!(error instanceof PlanInputError)) throw error;
-      out.push(`rules: ${error.message}`);
+      out.push(`rules: ${shown(error.message)}`);
     }
   }
   if (planned.updatePlan === undefined || planned.updatePlan === null || typeof planned.updatePlan !== "object" || !planned.target || !planned.state) {
@@ -122,16 +122,16 @@ async function readBase(planned: PlannedStack, root: string): Promise<SideText |
   if (base === null || base === undefined) return undefined;
   let bytes: Buffer;
   if (base.commit) {
-    if (!/^[0-9a-f]{40,64}$/.test(base.commit) || !base.path || base.path.startsWith("-")) throw new Error(`recorded as ${JSON.stringify(base.source)}, not a commit and path`);
+    if (!/^[0-9a-f]{40,64}$/.test(base.commit) || !base.path || base.path.startsWith("-")) throw new Error(`recorded as ${shown(JSON.stringify(base.source))}, not a commit and path`);
     bytes = await run("git", ["show", `${base.commit}:${base.path}`], { cwd: root, encoding: "buffer", maxBuffer: 256 * 1024 * 1024 })
-      .then((r) => r.stdout as Buffer, () => { throw new Error(`${base.source} cannot be read at commit ${base.commit}`); });
+      .then((r) => r.stdout as Buffer, () => { throw new Error(`${shown(base.source)} cannot be read at commit ${shown(base.commit)}`); });
   } else {
-    if (!base.path) throw new Error(`recorded as ${JSON.stringify(base.source)} without a path`);
+    if (!base.path) throw new Error(`recorded as ${shown(JSON.stringify(base.source))} without a path`);
     const read = await readFile(resolve(root, base.path)).catch(() => null);
-    if (read === null) throw new Error(`${base.path} cannot be read`);
+    if (read === null) throw new Error(`${shown(base.path)} cannot be read`);
     bytes = read;
   }
-  if (sha256(bytes) !== base.sha256) throw new Error(`${base.source} is not the base that was planned (sha256 ${short(base.sha256)} → ${short(sha256(bytes))})`);
+  if (sha256(bytes) !== base.sha256) throw new Error(`${shown(base.source)} is not the base that was planned (sha256 ${short(base.sha256)} → ${short(sha256(bytes))})`);
   return { source: base.source, text: bytes.toString("utf8"), sha256: base.sha256 };
 }
 
@@ -139,18 +139,18 @@ async function readBase(planned: PlannedStack, root: string): Promise<SideText |
 async function engineRefusals(plan: PlanFile, planned: PlannedStack, root: string, backendUrl: string | undefined, log: (line: string) => void): Promise<Stack | string> {
   const now = await identityOf(root, planned.stack, backendUrl);
   const then = planned.target!;
-  if (then.backend !== now.backend) return `foreign stack: planned in backend ${then.backend}, this is ${now.backend}`;
-  if (then.project !== now.project) return `foreign stack: planned in project ${then.project}, this is ${now.project}`;
-  if (then.stack !== planned.stack) return `foreign stack: the update plan is for stack ${then.stack}`;
+  if (then.backend !== now.backend) return `foreign stack: planned in backend ${shown(then.backend)}, this is ${shown(now.backend)}`;
+  if (then.project !== now.project) return `foreign stack: planned in project ${shown(then.project)}, this is ${shown(now.project)}`;
+  if (then.stack !== planned.stack) return `foreign stack: the update plan is for stack ${shown(then.stack)}`;
   const { openStack } = await import("./engine.ts");
   const opened = await openStack({ root, stack: planned.stack, mustExist: true, ...(backendUrl ? { backendUrl } : {}), log }).catch(() => undefined);
-  if (!opened) return `foreign stack: no stack ${planned.stack} in ${now.backend} (apply never creates one)`;
+  if (!opened) return `foreign stack: no stack ${shown(planned.stack)} in ${shown(now.backend)} (apply never creates one)`;
   const engine = { pulumi: opened.toolchain.pulumi, languageHost: opened.toolchain.languageHost };
   if (plan.engine?.pulumi !== engine.pulumi || plan.engine?.languageHost !== engine.languageHost) {
-    return `engine version: planned with pulumi ${plan.engine?.pulumi ?? "(none)"} / language host ${plan.engine?.languageHost ?? "(none)"}, this is ${engine.pulumi} / ${engine.languageHost}; plan again`;
+    return `engine version: planned with pulumi ${shown(plan.engine?.pulumi ?? "(none)")} / language host ${shown(plan.engine?.languageHost ?? "(none)")}, this is ${engine.pulumi} / ${engine.languageHost}; plan again`;
   }
   const reads = await declarationRead(opened.stack, planned.stack, root);
-  if (reads !== resolve(root, planned.declaration.path)) return `the plan is for ${planned.declaration.path} but the stack program reads ${reads}`;
+  if (reads !== resolve(root, planned.declaration.path)) return `the plan is for ${shown(planned.declaration.path)} but the stack program reads ${shown(reads)}`;
   const state = await stateVersion(opened.stack);
   if (state.sha256 !== planned.state!.sha256) {
     return `stale: the stack's state changed since planning (${planned.state!.resources} → ${state.resources} resources, sha256 ${short(planned.state!.sha256)} → ${short(state.sha256)}); plan again`;

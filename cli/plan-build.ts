@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { PlanReport } from "../policies/plan/report.ts";
 import type { RuleSettings } from "../policies/rules/index.ts";
 import { Exit, ExitError } from "./errors.ts";
-import { DEFAULT_TTL_MS, PLAN_FILE_VERSION, type Acknowledgement, type PlanFile, type PlannedStack } from "./plan-file.ts";
+import { DEFAULT_TTL_MS, PLAN_FILE_VERSION, shown, type Acknowledgement, type PlanFile, type PlannedStack } from "./plan-file.ts";
 import { codeDigest, commitOf, declarationRead, digestOf, identityOf, saveUpdatePlan, stackConfigPath, stateVersion, toolkitVersion } from "./plan-facts.ts";
 import type { StackSides } from "./plan-sides.ts";
 
@@ -30,13 +30,13 @@ export async function buildPlanFile(run: { readonly report: PlanReport; readonly
   for (const plan of run.report.stacks) {
     const sides = run.sides.find((s) => s.stack === plan.stack)!;
     if (sides.head && !sides.head.file) {
-      throw new ExitError(`--out: the head of ${plan.stack} is ${sides.head.source}; a plan to apply needs the head in the work tree`, Exit.Usage);
+      throw new ExitError(`--out: the head of ${shown(plan.stack)} is ${shown(sides.head.source)}; a plan to apply needs the head in the work tree`, Exit.Usage);
     }
     const declarationFile = sides.head?.file ?? join(root, "stacks", plan.stack, "tenancy.yaml");
     // A removed stack has no declaration to apply, whatever the default path holds.
     const declaration = sides.head ? await digestOf(root, declarationFile) : { path: (await digestOf(root, declarationFile)).path, sha256: null };
     if (sides.head && declaration.sha256 !== sides.head.sha256) {
-      throw new ExitError(`${sides.head.source} changed while it was being planned; plan again`, Exit.Usage);
+      throw new ExitError(`${shown(sides.head.source)} changed while it was being planned; plan again`, Exit.Usage);
     }
     const base = await baseOf(sides, options);
     if (base?.commit) baseCommit ??= base.commit;
@@ -47,14 +47,14 @@ export async function buildPlanFile(run: { readonly report: PlanReport; readonly
       const { backendUrl, log } = options.engine;
       const target = await identityOf(root, plan.stack, backendUrl);
       const opened = await openStack({ root, stack: plan.stack, mustExist: true, ...(backendUrl ? { backendUrl } : {}), log })
-        .catch(() => { throw new ExitError(`cannot plan stack ${plan.stack}: it does not exist in ${target.backend} (create it by hand first: pulumi stack init)`, Exit.Usage); });
+        .catch(() => { throw new ExitError(`cannot plan stack ${shown(plan.stack)}: it does not exist in ${shown(target.backend)} (create it by hand first: pulumi stack init)`, Exit.Usage); });
       const reads = await declarationRead(opened.stack, plan.stack, root);
-      if (reads !== declarationFile) throw new ExitError(`cannot plan stack ${plan.stack}: the plan is for ${declarationFile} but the stack program reads ${reads}`, Exit.Usage);
+      if (reads !== declarationFile) throw new ExitError(`cannot plan stack ${shown(plan.stack)}: the plan is for ${shown(declarationFile)} but the stack program reads ${shown(reads)}`, Exit.Usage);
       engineVersions = { pulumi: opened.toolchain.pulumi, languageHost: opened.toolchain.languageHost };
       const state = await stateVersion(opened.stack);
       const updatePlan = await saveUpdatePlan(opened.stack, root, log);
       // A plan is only worth its state: if another run changed the stack meanwhile, say so now.
-      if ((await stateVersion(opened.stack)).sha256 !== state.sha256) throw new ExitError(`stack ${plan.stack} changed while it was being planned; plan again`, Exit.Violations);
+      if ((await stateVersion(opened.stack)).sha256 !== state.sha256) throw new ExitError(`stack ${shown(plan.stack)} changed while it was being planned; plan again`, Exit.Violations);
       engine = { target, state, updatePlan };
     }
     stacks.push({ stack: plan.stack, base, declaration, stackConfig: await digestOf(root, stackConfigPath(root, plan.stack)), ...engine });
@@ -84,6 +84,6 @@ async function baseOf(sides: StackSides, options: BuildOptions): Promise<Planned
   const ref = options.baseRef ?? base.source.slice(0, at);
   const path = options.baseRef !== undefined ? `./stacks/${sides.stack}/tenancy.yaml` : base.source.slice(at + 1);
   const commit = await commitOf(options.root, ref);
-  if (!commit) throw new ExitError(`--out: cannot tell which commit ${ref} is`, Exit.Usage);
+  if (!commit) throw new ExitError(`--out: cannot tell which commit ${shown(ref)} is`, Exit.Usage);
   return { source: base.source, commit, path, sha256: base.sha256 };
 }

@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { parse } from "yaml";
 import { Exit, ExitError } from "./errors.ts";
-import type { Digest, StackIdentity, StateVersion } from "./plan-file.ts";
+import { shown, type Digest, type StackIdentity, type StateVersion } from "./plan-file.ts";
 import { recordedPath, sha256 } from "./plan-sides.ts";
 
 const run = promisify(execFile);
@@ -22,7 +22,7 @@ export function stackConfigPath(root: string, stack: string): string {
 export async function digestOf(root: string, file: string): Promise<Digest> {
   const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return null;
-    throw new ExitError(`cannot read ${file}: ${error.code ?? String(error)}`, Exit.Usage);
+    throw new ExitError(`cannot read ${shown(file)}: ${shown(error.code ?? String(error))}`, Exit.Usage);
   });
   return { path: recordedPath(root, file), sha256: bytes === null ? null : sha256(bytes) };
 }
@@ -67,7 +67,7 @@ export async function toolkitVersion(): Promise<string> {
 export async function projectName(root: string): Promise<string> {
   const text = await readFile(join(root, "Pulumi.yaml"), "utf8").catch(() => "");
   const name = (parse(text) as { name?: unknown } | null)?.name;
-  if (typeof name !== "string") throw new ExitError(`${join(root, "Pulumi.yaml")} names no Pulumi project`, Exit.Usage);
+  if (typeof name !== "string") throw new ExitError(`${shown(join(root, "Pulumi.yaml"))} names no Pulumi project`, Exit.Usage);
   return name;
 }
 
@@ -135,7 +135,7 @@ export async function saveUpdatePlan(stack: Stack, root: string, log: (line: str
   try {
     const file = join(dir, "update-plan.json");
     await stack.preview({ plan: file, policyPacks: [join(root, "policies")], onOutput: (out) => log(out.trimEnd()), color: "never" })
-      .catch((error: unknown) => { throw new ExitError(`pulumi preview of stack ${stack.name} failed: ${engineError(error)}`, Exit.Violations); });
+      .catch((error: unknown) => { throw new ExitError(`pulumi preview of stack ${shown(stack.name)} failed: ${shown(engineError(error))}`, Exit.Violations); });
     return JSON.parse(await readFile(file, "utf8"));
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@
 // the plan and apply commands both use it, it imports neither. Secrets in a saved Pulumi update
 // plan are encrypted by the stack's secrets provider, as in state.
 import { readFile, writeFile } from "node:fs/promises";
+import { escapeText } from "../components/escape.ts";
 import { Exit, ExitError } from "./errors.ts";
 
 /** 2: binds commits, code, toolkit and engine versions, stack identity and state, expiry, scoped acknowledgements. */
@@ -80,11 +81,11 @@ export async function readPlanFile(file: string): Promise<PlanFile> {
   try {
     parsed = JSON.parse(await readFile(file, "utf8"));
   } catch (error) {
-    throw new ExitError(`cannot read the plan file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, Exit.Usage);
+    throw new ExitError(`cannot read the plan file ${shown(file)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, Exit.Usage);
   }
   const plan = parsed as Partial<PlanFile> | null;
   const wrong = shapeError(plan);
-  if (wrong) throw new ExitError(`${file} is not a tenancy plan file (version ${PLAN_FILE_VERSION}): ${wrong}`, Exit.Usage);
+  if (wrong) throw new ExitError(`${shown(file)} is not a tenancy plan file (version ${PLAN_FILE_VERSION}): ${wrong}`, Exit.Usage);
   return plan as PlanFile;
 }
 
@@ -110,7 +111,7 @@ export function parseTtl(text: string): number {
   const match = /^(\d+)([smhd]?)$/.exec(text.trim());
   const unit = { "": 1000, s: 1000, m: 60_000, h: 3600_000, d: 24 * 3600_000 }[match?.[2] ?? ""];
   const ms = match && unit ? Number(match[1]) * unit : NaN;
-  if (!(ms > 0 && ms <= 90 * 24 * 3600_000)) throw new ExitError(`--ttl must be a duration such as 90m, 12h or 7d, at most 90d; got ${JSON.stringify(text)}`, Exit.Usage);
+  if (!(ms > 0 && ms <= 90 * 24 * 3600_000)) throw new ExitError(`--ttl must be a duration such as 90m, 12h or 7d, at most 90d; got ${shown(JSON.stringify(text))}`, Exit.Usage);
   return ms;
 }
 
@@ -118,10 +119,10 @@ export function parseTtl(text: string): number {
 export function parseAcknowledgement(text: string, acknowledgeable: readonly string[], by: string | null, at: string): Acknowledgement {
   const [rule, workspace, extra] = text.split(":");
   if (!rule || !acknowledgeable.includes(rule) || extra !== undefined) {
-    throw new ExitError(`--acknowledge ${JSON.stringify(text)}: give <rule-id>:<workspace>; only guards can be acknowledged: ${acknowledgeable.join(", ")}`, Exit.Usage);
+    throw new ExitError(`--acknowledge ${shown(JSON.stringify(text))}: give <rule-id>:<workspace>; only guards can be acknowledged: ${acknowledgeable.join(", ")}`, Exit.Usage);
   }
   if (workspace !== undefined && !/^[a-z][a-z0-9-]{0,62}$/.test(workspace)) {
-    throw new ExitError(`--acknowledge ${JSON.stringify(text)}: ${JSON.stringify(workspace)} is not a workspace slug`, Exit.Usage);
+    throw new ExitError(`--acknowledge ${shown(JSON.stringify(text))}: ${shown(JSON.stringify(workspace))} is not a workspace slug`, Exit.Usage);
   }
   return { rule, workspace: workspace ?? null, by, at };
 }
@@ -145,14 +146,19 @@ export function fileRefusals(plan: PlanFile, now: CurrentFacts): string[] {
   const created = Date.parse(plan.createdAt);
   const expires = Date.parse(plan.expiresAt);
   if (!(expires > now.now.getTime()) || !(created <= now.now.getTime() + 60_000) || !(expires > created)) {
-    out.push(`expiry: the plan expired at ${plan.expiresAt} (made ${plan.createdAt}); plan again`);
+    out.push(`expiry: the plan expired at ${shown(plan.expiresAt)} (made ${shown(plan.createdAt)}); plan again`);
   }
-  if (plan.commits.head !== now.commits.head) out.push(`head commit: planned at ${plan.commits.head ?? "(no git)"}, the work tree is at ${now.commits.head ?? "(no git)"}; plan again`);
+  if (plan.commits.head !== now.commits.head) out.push(`head commit: planned at ${shown(plan.commits.head ?? "(no git)")}, the work tree is at ${now.commits.head ?? "(no git)"}; plan again`);
   if (plan.code !== now.code) out.push(`code: the toolkit's tracked files (outside stacks/) changed since planning (sha256 ${short(plan.code)} → ${short(now.code)}); plan again`);
-  if (plan.toolkit !== now.toolkit) out.push(`toolkit version: planned with ${plan.toolkit}, this is ${now.toolkit}; plan again`);
+  if (plan.toolkit !== now.toolkit) out.push(`toolkit version: planned with ${shown(plan.toolkit)}, this is ${now.toolkit}; plan again`);
   return out;
 }
 
 export function short(digest: string | null | undefined): string {
-  return digest === null || digest === undefined ? "(none)" : `${digest.slice(0, 12)}…`;
+  return digest === null || digest === undefined ? "(none)" : `${shown(String(digest).slice(0, 12))}…`;
+}
+
+/** Anything read from a plan file or a declaration, as one safe line (components/escape.ts). */
+export function shown(value: unknown): string {
+  return escapeText(String(value));
 }

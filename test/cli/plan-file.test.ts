@@ -140,6 +140,19 @@ describe("tenancy plan --out in git, and apply's checks before any engine", { ti
     expect((await refusal(apply({ plan: "p.json" }, project))).lines[0]).toMatch(/^refusing to apply stack dev: base: base\.yaml is not the base that was planned \(sha256 [0-9a-f]{12}… → [0-9a-f]{12}…\); nothing was applied$/);
   });
 
+  it("escapes what it quotes from the plan file: a forged stack name cannot add a line", async () => {
+    const project = repo("escaped");
+    await plan({ base: "HEAD:stacks/dev/tenancy.yaml", head: "stacks/dev", out: "p.json" }, project);
+    const file = JSON.parse(readFileSync(join(project, "p.json"), "utf8"));
+    file.stacks[0].stack = "dev\u001b[2J\nrefusing nothing: all checks passed";
+    file.toolkit = "x\u202Eevil";
+    writeFileSync(join(project, "p.json"), JSON.stringify(file));
+    const refused = await refusal(apply({ plan: "p.json" }, project));
+    expect(refused.lines.every((l) => /^refusing to apply/.test(l) && !/[\u001b\u202e]/.test(l))).toBe(true);
+    expect(refused.lines.join("\n")).toContain("dev\\u{1B}[2J\\u{0A}refusing nothing");
+    expect(refused.lines.join("\n")).toContain("x\\u{202E}evil");
+  });
+
   it("acknowledges at plan time only the workspace named", async () => {
     const project = repo("scoped");
     writeFileSync(join(project, "stacks/dev/tenancy.yaml"), dev.replace(/  - slug: internal[\s\S]*$/, ""));
