@@ -229,6 +229,21 @@ describe("tenancy plan --out / tenancy apply --plan on the real engine, a stack 
     ]);
     expect(await stackLs()).toEqual([h.stack.name]);
 
+    // Another engine than the one that made the update plan.
+    const otherEngine = await readPlan("renamed.json");
+    otherEngine.engine.pulumi = "3.0.0";
+    await writePlan("other-engine.json", otherEngine);
+    expect(await refused("other-engine.json")).toEqual([
+      expect.stringMatching(new RegExp(`^refusing to apply stack ${h.stack.name}: engine version: planned with pulumi 3\\.0\\.0 / language host \\S+, this is \\S+ / \\S+; plan again; nothing was applied$`)),
+    ]);
+
+    // Planning with --engine never creates a stack either.
+    const folder = await backendFolder();
+    const planOfNone = await refusal(plan({ base: join(dir, "base.yaml"), head: h.declaration, stack: "e2e-never-created", out: join(dir, "none.json"), engine: true, backendUrl }, project));
+    expect(planOfNone).toEqual({ code: 2, lines: [`cannot plan stack e2e-never-created: it does not exist in ${backendUrl} (create it by hand first: pulumi stack init)`] });
+    expect(await stackLs()).toEqual([h.stack.name]);
+    expect(await backendFolder()).toEqual(folder);
+
     const elsewhere = await mkdtemp(join(tmpdir(), "tenancy-plan-apply-other-"));
     try {
       expect(await refused("renamed.json", { backendUrl: `file://${elsewhere}` })).toEqual([
