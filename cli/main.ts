@@ -22,6 +22,8 @@ interface PlanCliOptions {
   maxChars?: number;
   out?: string;
   engine: boolean;
+  acknowledgedBy?: string;
+  ttl?: string;
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -53,12 +55,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--base-ref <ref>", "compare every stacks/*/tenancy.yaml at this git ref with the work tree")
     .option("--stack <name>", "stack name (default: from a stacks/<name>/ path)")
     .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json"]).default("text"))
-    .option("--acknowledge <rule-id>", "acknowledge a guard's findings for this change (repeatable)", (v: string, all: string[]) => [...all, v], [] as string[])
+    .option("--acknowledge <rule-id:workspace>", "acknowledge one guard's findings about one workspace for this change (repeatable); a bare rule-id covers all its findings, organization-level ones included; recorded in the plan file and checked again by apply", (v: string, all: string[]) => [...all, v], [] as string[])
+    .option("--acknowledged-by <who>", "with --out: who acknowledged (recorded in the plan file)")
     .option("--max-removal-share <share>", "mass-removal-guarded: largest share (0..1) of members or people one change may remove (default 0.25)", Number)
     .option("--min-admins <n>", "admin-removal-guarded: admins a workspace losing admins must keep (default 1)", Number)
     .option("--max-chars <n>", "markdown: longest output (default 65536, GitHub's comment limit)", Number)
-    .option("--out <file>", "write a plan file for `tenancy apply --plan` (digests of both declarations and the stack config)")
-    .option("--engine", "with --out: also save the Pulumi update plan (pulumi preview --save-plan, policy pack on)", false)
+    .option("--out <file>", "write a plan file for `tenancy apply --plan`: binds commits, code, declarations, stack config, versions and (with --engine) the stack and its state")
+    .option("--engine", "with --out: also save the Pulumi update plan (pulumi preview --save-plan, policy pack on); apply requires it", false)
+    .option("--ttl <duration>", "with --out: how long the plan may wait for its apply (90m, 12h, 7d; default 7d)")
     .action(async (options: PlanCliOptions) => {
       if (options.maxChars !== undefined && !(Number.isSafeInteger(options.maxChars) && options.maxChars >= 1000)) {
         throw new ExitError(`--max-chars must be a whole number >= 1000; got ${String(options.maxChars)}`, Exit.Usage);
@@ -75,7 +79,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
   program
     .command("apply")
-    .description("Apply a reviewed plan file; refuse (exit 1) if a declaration or stack config changed since it was planned.")
+    .description("Apply a reviewed plan file (made with --engine); refuse (exit 1, one line per failed check, nothing applied) if it expired, anything it binds changed, the rules fail again, or the stack is foreign or moved since planning.")
     .requiredOption("--plan <file>", "the plan file written by `tenancy plan --out`")
     .action(async (options: { plan: string }) => {
       const { apply } = await import("./apply.ts");
@@ -159,7 +163,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (error instanceof ExitError) {
       // Messages quote names through components/escape.ts; escaping each line again here costs
       // nothing (escaped text has nothing left to escape) and catches a message that forgot.
-      io.stderr.write(`tenancy: ${error.message.split("\n").map(escapeText).join("\n")}\n`);
+      for (const line of error.message.split("\n")) io.stderr.write(`tenancy: ${escapeText(line)}\n`);
       return error.exitCode;
     }
     // A bug, not the user's mistake: one line, never a stack trace or a secret on the way out.

@@ -7,7 +7,8 @@ import { planReport, RISK_ORDER, StackStatus, type PlanReport, type StackPlan } 
 import type { RuleSettings } from "../policies/rules/index.ts";
 import { Exit, ExitError } from "./errors.ts";
 import { resolve } from "node:path";
-import { buildPlanFile, writePlanFile } from "./plan-file.ts";
+import { parseAcknowledgement, parseTtl, writePlanFile, type Acknowledgement } from "./plan-file.ts";
+import { buildPlanFile } from "./plan-build.ts";
 import { readSide, stackNameOf, stacksSinceRef, type StackSides } from "./plan-sides.ts";
 
 export interface PlanOptions {
@@ -19,8 +20,12 @@ export interface PlanOptions {
   readonly baseRef?: string;
   /** Stack name for base/head mode; default: from a `stacks/<name>/` path. */
   readonly stack?: string;
-  /** Guard rule ids acknowledged for this change. */
+  /** Guards acknowledged for this change: `rule-id:workspace`, or `rule-id` for all its findings. */
   readonly acknowledge?: readonly string[];
+  /** Who acknowledged (recorded in the plan file). */
+  readonly acknowledgedBy?: string;
+  /** With `out`: how long the plan may wait for its apply (`90m`, `12h`, `7d`); default 7d. */
+  readonly ttl?: string;
   readonly maxRemovalShare?: number;
   readonly minAdmins?: number;
   /** Writes a plan file for `tenancy apply --plan` (digests of what was reviewed). */
@@ -40,11 +45,9 @@ export interface PlanRun {
 export async function plan(options: PlanOptions, cwd: string, log: (line: string) => void = () => {}): Promise<PlanRun> {
   if (options.engine && options.out === undefined) throw new ExitError("--engine saves the Pulumi update plan into the plan file: give --out too", Exit.Usage);
   const acknowledge = [...new Set(options.acknowledge ?? [])];
-  for (const id of acknowledge) {
-    if (!ACKNOWLEDGEABLE.includes(id)) {
-      throw new ExitError(`--acknowledge ${JSON.stringify(id)}: only guards can be acknowledged: ${ACKNOWLEDGEABLE.join(", ")}`, Exit.Usage);
-    }
-  }
+  const createdAt = new Date();
+  const acknowledgements: Acknowledgement[] = acknowledge.map((a) => parseAcknowledgement(a, ACKNOWLEDGEABLE, options.acknowledgedBy ?? null, createdAt.toISOString()));
+  const ttl = options.ttl === undefined ? undefined : parseTtl(options.ttl);
   const settings = settingsOf(options);
   const sides = await sidesOf(options, cwd);
   let stacks: StackPlan[];
@@ -63,10 +66,11 @@ export async function plan(options: PlanOptions, cwd: string, log: (line: string
   const run = { report: planReport(byDanger(stacks)), sides };
   if (options.out !== undefined) {
     const backendUrl = options.backendUrl ?? process.env.PULUMI_BACKEND_URL;
-    const engine = options.engine
-      ? async (stack: string, declaration: string) => (await import("./apply.ts")).saveUpdatePlan(cwd, stack, declaration, backendUrl, log)
-      : undefined;
-    const file = await buildPlanFile(run, { root: cwd, acknowledged: acknowledge, ...(engine ? { engine } : {}) });
+    const file = await buildPlanFile(run, {
+      root: cwd, acknowledgements, settings, createdAt, ...(ttl !== undefined ? { ttlMs: ttl } : {}),
+      ...(options.baseRef !== undefined ? { baseRef: options.baseRef } : {}),
+      ...(options.engine ? { engine: { ...(backendUrl ? { backendUrl } : {}), log } } : {}),
+    });
     await writePlanFile(resolve(cwd, options.out), file);
   }
   return run;

@@ -16,7 +16,7 @@ export const TAG_BYTES = 16;
 export interface SealedCredential {
   /** GCM ciphertext followed by its 16-byte tag. */
   readonly ciphertext: Buffer;
-  /** 12 random bytes, fresh for every seal. */
+  /** 12 bytes, fresh for every seal (random, or synthetic from a seed: see sealCredential). */
   readonly nonce: Buffer;
   /** Which data key sealed it (see dataKeyId). */
   readonly keyId: string;
@@ -79,14 +79,32 @@ export async function credentialDigest(key: string, plaintext: string, aad: stri
   return mac.update(plaintext, "utf8").digest("hex");
 }
 
-/** Encrypts with a fresh random nonce: sealing the same value twice gives two different rows. */
-export async function sealCredential(key: string, plaintext: string, aad: string): Promise<SealedCredential> {
-  const { createCipheriv, randomBytes } = await import("node:crypto");
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv("aes-256-gcm", keyBytes(key), nonce, { authTagLength: TAG_BYTES });
+/**
+ * Encrypts under a nonce that is fresh for every seal, unless `seed` is given: then the nonce is
+ * synthetic, HMAC-SHA256 (under a key derived from the data key) of the seed, the aad and the
+ * plaintext, cut to 96 bits, as in SIV modes. The same seed, row and value give the same
+ * ciphertext (what lets a saved Pulumi update plan, which pins the engine's per-resource seed,
+ * match its apply); any other input gives another nonce, so a nonce never repeats under one key
+ * for two different plaintexts or rows. Without a saved plan the engine's seed is random per run.
+ */
+export async function sealCredential(key: string, plaintext: string, aad: string, seed?: Buffer): Promise<SealedCredential> {
+  const { createCipheriv, createHmac, randomBytes } = await import("node:crypto");
+  const bytes = keyBytes(key);
+  const nonce = seed === undefined
+    ? randomBytes(NONCE_BYTES)
+    : createHmac("sha256", createHmac("sha256", bytes).update("tenancy-as-code/credential-nonce-key").digest())
+      .update(lengthPrefixed(seed)).update(lengthPrefixed(Buffer.from(aad, "utf8"))).update(plaintext, "utf8")
+      .digest().subarray(0, NONCE_BYTES);
+  const cipher = createCipheriv("aes-256-gcm", bytes, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(Buffer.from(aad, "utf8"));
   const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
   return { ciphertext: Buffer.concat([body, cipher.getAuthTag()]), nonce, keyId: await dataKeyId(key) };
+}
+
+function lengthPrefixed(bytes: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  return Buffer.concat([length, bytes]);
 }
 
 /** Decrypts and authenticates; throws on a wrong key, a wrong row (aad) or any tampering. */

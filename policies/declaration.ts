@@ -17,6 +17,8 @@ export interface LocatedViolation {
   readonly file: string;
   readonly line: number;
   readonly column: number;
+  /** The workspace a guard's finding is about (not in reports: it scopes acknowledgements). */
+  readonly workspace?: string;
 }
 
 export interface DeclarationReport {
@@ -100,12 +102,12 @@ function schemaViolation(issue: SchemaIssue, rules: readonly Rule[]): Violation 
 
 function locatePrevious(v: Violation, previous: PreviousSource | undefined): LocatedViolation {
   const { line, column } = previous?.locate(v.path) ?? { line: 1, column: 1 };
-  return { rule: v.rule, severity: v.severity, message: v.message, path: formatPath(v.path), file: previous?.file ?? "(previous version)", line, column };
+  return { rule: v.rule, severity: v.severity, message: v.message, path: formatPath(v.path), file: previous?.file ?? "(previous version)", line, column, ...(v.workspace !== undefined ? { workspace: v.workspace } : {}) };
 }
 
 function locate(v: Violation, source: YamlSource, file: string, at: "key" | "value"): LocatedViolation {
   const { line, column } = source.locate(v.path, at);
-  return { rule: v.rule, severity: v.severity, message: printable(v.message), path: escapeInvisible(formatPath(v.path)), file, line, column };
+  return { rule: v.rule, severity: v.severity, message: printable(v.message), path: escapeInvisible(formatPath(v.path)), file, line, column, ...(v.workspace !== undefined ? { workspace: v.workspace } : {}) };
 }
 
 /** Messages quote what was written; never a credential, never characters that hide text. */

@@ -67,9 +67,11 @@ export interface ResourceKind<I = any, S = any> {
    * The inputs the engine keeps (in state, and sends back as "olds" on every later run), made
    * from the checked ones. For inputs that must not outlive their run in clear: the engine masks
    * the stack's current config secrets in its logs, not a value that has since been rotated out.
-   * Mark what stays secret with `secret()`.
+   * Mark what stays secret with `secret()`. `check` holds the old inputs (absent on create) and
+   * the engine's random seed for this resource, which a saved update plan pins, so that
+   * `preview --save-plan` and `up --plan` get the same inputs.
    */
-  prepare?(news: I, keys: Keys): Promise<Record<string, unknown>>;
+  prepare?(news: I, keys: Keys, check?: CheckContext): Promise<Record<string, unknown>>;
   /**
    * `keys` has no master key when the configuration is not known yet (a preview): say "update".
    * `keys.connection` is there when the provider is configured: only read-only checks may use it.
@@ -80,6 +82,14 @@ export interface ResourceKind<I = any, S = any> {
   read(id: string, state: S | undefined, ctx: Context): Promise<{ outs: S; inputs: I } | undefined>;
   update(id: string, olds: S, news: I, ctx: Context): Promise<S>;
   delete(id: string, state: S, ctx: Context): Promise<void>;
+}
+
+/** What a kind's prepare is told besides the new inputs. */
+export interface CheckContext {
+  /** The inputs the engine stored last time (as a prepare returned them), unwrapped; undefined on create. */
+  readonly olds: Record<string, unknown> | undefined;
+  /** The engine's per-resource random seed: random per run, the saved one under `up --plan`. */
+  readonly seed: Buffer;
 }
 
 /** A value the engine keeps secret (its sigil), for what a kind's prepare or outputs return. */
@@ -197,7 +207,9 @@ export function createServer(kinds: readonly ResourceKind[], version: string, en
       const failures = kind.check(unwrap(news));
       // The inputs go back as sent, secret markings included (the engine stores them), unless the
       // kind seals them first (prepare): then the state never holds what was sent.
-      r.setInputs(kind.prepare && failures.length === 0 ? struct(await kind.prepare(unwrap(news), { masterKey })) : req.getNews());
+      const olds = unwrap(js(req.getOlds()));
+      const check: CheckContext = { olds: olds && Object.keys(olds).length > 0 ? olds : undefined, seed: Buffer.from(req.getRandomseed_asU8()) };
+      r.setInputs(kind.prepare && failures.length === 0 ? struct(await kind.prepare(unwrap(news), { masterKey }, check)) : req.getNews());
       r.setFailuresList(failures.map((f) => { const x = new provproto.CheckFailure(); x.setProperty(f.property); x.setReason(f.reason); return x; }));
       return r;
     }),

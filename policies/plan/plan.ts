@@ -25,7 +25,7 @@ export interface PlanStackInput {
   readonly base?: SideText;
   /** Absent: the stack is removed. */
   readonly head?: SideText;
-  /** Rule ids acknowledged for this change. */
+  /** Acknowledged for this change: `rule-id:workspace` (that rule's findings about that workspace) or `rule-id` (all its findings). */
   readonly acknowledge?: readonly string[];
   readonly settings?: RuleSettings;
 }
@@ -76,7 +76,10 @@ export function planStack(input: PlanStackInput): StackPlan {
     changes,
     // What still fails first; acknowledged findings after, in the same file and line order.
     violations: violations
-      .map((v): PlanViolation => ({ ...v, acknowledged: acknowledged.has(v.rule) && ACKNOWLEDGEABLE.includes(v.rule) }))
+      .map(({ workspace, ...v }): PlanViolation => ({
+        ...v,
+        acknowledged: ACKNOWLEDGEABLE.includes(v.rule) && (acknowledged.has(v.rule) || (workspace !== undefined && acknowledged.has(`${v.rule}:${workspace}`))),
+      }))
       .sort((a, b) => Number(a.acknowledged) - Number(b.acknowledged)),
   };
 }

@@ -15,6 +15,7 @@ export function runRules(context: RuleContext, rules: readonly Rule[]): Violatio
       violations.push({
         rule: rule.id, severity: rule.severity, path: finding.path, message: finding.message,
         ...(finding.in ? { in: finding.in } : {}),
+        ...(finding.workspace !== undefined ? { workspace: finding.workspace } : {}),
       });
     }
   }

@@ -52,6 +52,7 @@ export const workspaceDeleteGuarded = defineRule({
       yield {
         in: "previous",
         path: ["workspaces", w, "slug"],
+        workspace: ws.slug,
         message: `workspace ${quote(ws.slug)} must be marked decommissioned: true (and applied) before it is removed; deleting it destroys its data permanently`,
       };
     }
@@ -75,6 +76,7 @@ export const massRemovalGuarded = defineRule({
       if (removed.length / (old.members.length || 1) <= share) continue;
       yield {
         path: ["workspaces", w, "members"],
+        workspace: ws.slug,
         message: `workspace ${quote(ws.slug)} must not lose more than ${limit} of its members in one change; removing ${removed.length} of ${old.members.length} (${percent(removed.length / old.members.length)}): ${listed(removed)}`,
       };
     }
@@ -108,6 +110,7 @@ export const adminRemovalGuarded = defineRule({
       const lost = was.filter((key) => !now.includes(key));
       yield {
         path: ["workspaces", w, "members"],
+        workspace: ws.slug,
         message: `workspace ${quote(ws.slug)} must keep at least ${min} admin${min === 1 ? "" : "s"} when admins are removed; admins ${was.length} → ${now.length}, no longer admin: ${listed(lost)}`,
       };
     }

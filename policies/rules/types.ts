@@ -16,6 +16,8 @@ export interface Finding {
    * the current one.
    */
   readonly in?: "previous";
+  /** The workspace a finding is about (guards set it: an acknowledgement names rule and workspace). */
+  readonly workspace?: string;
 }
 
 export interface Violation extends Finding {

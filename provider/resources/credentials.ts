@@ -9,7 +9,8 @@
 // - What is encrypted: each integration's credential (the value of the Pulumi secret config key
 //   its `credentialsSecret` names). Slug, provider and key id are stored in clear.
 // - With what: AES-256-GCM (components/credentials-crypto.ts) under the workspace's own 32-byte
-//   data key, a fresh random 96-bit nonce per write, and the row's identity
+//   data key, a 96-bit nonce fresh for every sealing (synthetic from the engine's seed, see
+//   prepare and sealCredential), and the row's identity
 //   (`tenancy-as-code/integration-credential/v1/<schema>/<slug>`) as authenticated data, so a
 //   ciphertext moved to another row or workspace fails to open. Encryption happens in the
 //   provider plugin's process; PostgreSQL only ever sees ciphertext.
@@ -40,7 +41,7 @@ import { asRole, inTransaction, lock, type Sql } from "../postgres/client.ts";
 import { assertDroppable } from "../postgres/decommission-sql.ts";
 import { lockVerified, qualified, tableStatus, type TableNames } from "../postgres/credentials-table.ts";
 import { dataKeyOf, GENERATION } from "../keys.ts";
-import { secret, UNKNOWN, type DiffKind, type Failure, type Keys, type ResourceKind } from "../server.ts";
+import { secret, UNKNOWN, type CheckContext, type DiffKind, type Failure, type Keys, type ResourceKind } from "../server.ts";
 import { canonical, identifierFailures, mapDiff } from "./common.ts";
 
 export const WORKSPACE_CREDENTIALS = "tenancy:postgres:WorkspaceCredentials";
@@ -143,7 +144,12 @@ export const credentialsKind: ResourceKind<CredentialsInputs, CredentialsState> 
   // Sealed here, in Check, so that the engine keeps only ciphertext: a rotated-out credential
   // would otherwise stay in state in clear, and come back in every later run's -v=9 trace
   // ("olds", "oldInputs"), where the engine no longer masks it (it masks config secrets only).
-  async prepare(news: CredentialsInputs, keys: Keys) {
+  // The sealed value must be the same in `preview --save-plan` and in `up --plan`, or the engine
+  // refuses the reviewed plan ("violates plan: ~~integrations"): an unchanged value (same keyed
+  // digest under the same key) keeps the sealed value the engine stored last time, so state and
+  // row change only when the value or the key does; a new or changed value is sealed under a
+  // synthetic nonce from the engine's seed for this resource, which a saved plan pins.
+  async prepare(news: CredentialsInputs, keys: Keys, check?: CheckContext) {
     const values = Object.values(news.integrations ?? {});
     const integrations: Record<string, unknown> = {};
     if (keys.masterKey === undefined || news.keyGeneration === UNKNOWN || values.some(pending)) {
@@ -151,10 +157,16 @@ export const credentialsKind: ResourceKind<CredentialsInputs, CredentialsState> 
       for (const [slug, i] of Object.entries(news.integrations ?? {})) integrations[slug] = { provider: i.provider, value: i.value === UNKNOWN ? UNKNOWN : secret(i.value) };
     } else {
       const key = await dataKeyOf(keys, scope(news));
+      const keyId = await dataKeyId(key);
+      const olds = (check?.olds as Partial<CredentialsInputs> | undefined)?.integrations ?? {};
+      const sameTable = (check?.olds as Partial<CredentialsInputs> | undefined)?.names?.schema === news.names.schema;
       for (const [slug, i] of Object.entries(news.integrations ?? {})) {
         const aad = credentialAad(news.names.schema, slug);
-        const sealed = await sealCredential(key, i.value!, aad);
-        integrations[slug] = { provider: i.provider, sealed: secret({ ciphertext: sealed.ciphertext.toString("base64"), nonce: sealed.nonce.toString("base64"), keyId: sealed.keyId, digest: await credentialDigest(key, i.value!, aad) }) };
+        const digest = await credentialDigest(key, i.value!, aad);
+        const old = sameTable ? olds[slug]?.sealed : undefined;
+        const kept = old !== undefined && old.keyId === keyId && old.digest === digest && typeof old.ciphertext === "string" && typeof old.nonce === "string";
+        const sealed: SealedInput = kept ? old : await sealCredential(key, i.value!, aad, check?.seed).then((s) => ({ ciphertext: s.ciphertext.toString("base64"), nonce: s.nonce.toString("base64"), keyId, digest }));
+        integrations[slug] = { provider: i.provider, sealed: secret({ ciphertext: sealed.ciphertext, nonce: sealed.nonce, keyId: sealed.keyId, digest: sealed.digest }) };
       }
     }
     return { ...news, integrations };

@@ -27,17 +27,23 @@ describe("tenancy plan --out", { timeout: 120_000 }, () => {
     await plan({ base: "base.yaml", head: "stacks/dev", out: "plan.json" }, project);
     const file = JSON.parse(readFileSync(join(project, "plan.json"), "utf8"));
     expect(file).toMatchObject({
-      version: 1,
-      acknowledged: [],
+      version: 2,
+      acknowledgements: [],
+      commits: { head: null, base: null },
+      code: null,
+      engine: null,
       stacks: [{
-        stack: "dev", status: "changed", ok: true,
-        base: { source: "base.yaml" },
+        stack: "dev",
+        base: { source: "base.yaml", commit: null, path: "base.yaml" },
         declaration: { path: "stacks/dev/tenancy.yaml" },
         stackConfig: { path: "stacks/Pulumi.dev.yaml" },
       }],
     });
     expect(file.stacks[0].declaration.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(file.stacks[0].updatePlan).toBeUndefined();
+    expect(file.toolkit).toMatch(/^tenancy-as-code@\d/);
+    // Seven days unless --ttl says otherwise.
+    expect(Date.parse(file.expiresAt) - Date.parse(file.createdAt)).toBe(7 * 24 * 3600_000);
     expect(statSync(join(project, "plan.json")).mode & 0o777).toBe(0o600);
   });
 
@@ -61,7 +67,7 @@ describe("tenancy apply --plan refuses before the engine starts", { timeout: 120
     const refused = await refusal(apply({ plan: "plan.json" }, project));
     writeFileSync(declaration, reviewed);
     expect(refused.code).toBe(1);
-    expect(refused.message).toMatch(/^refusing to apply stack dev: declaration stacks\/dev\/tenancy\.yaml changed since it was planned \(sha256 [0-9a-f]{12}… → [0-9a-f]{12}…\); plan again and review; nothing was applied$/);
+    expect(refused.message.split("\n")).toContainEqual(expect.stringMatching(/^refusing to apply stack dev: declaration stacks\/dev\/tenancy\.yaml changed since it was planned \(sha256 [0-9a-f]{12}… → [0-9a-f]{12}…\); plan again and review; nothing was applied$/));
   });
 
   it("when the stack config changed or appeared since planning", async () => {
@@ -69,19 +75,19 @@ describe("tenancy apply --plan refuses before the engine starts", { timeout: 120
     writeFileSync(join(project, "stacks/Pulumi.dev.yaml"), "config:\n  postgres:host: elsewhere\n");
     expect((await refusal(apply({ plan: "plan.json" }, project))).message).toContain("stack config stacks/Pulumi.dev.yaml changed since it was planned");
     rmSync(join(project, "stacks/Pulumi.dev.yaml"));
-    expect((await refusal(apply({ plan: "plan.json" }, project))).message).toContain("→ (no file)");
+    expect((await refusal(apply({ plan: "plan.json" }, project))).message).toContain("→ (none)");
   });
 
   it("when the plan failed, or the stack was removed", async () => {
     writeFileSync(join(project, "stacks/dev/tenancy.yaml"), dev.replace(/  - slug: internal[\s\S]*$/, ""));
     await plan({ base: "base.yaml", head: "stacks/dev", out: "bad.json" }, project);
-    expect((await refusal(apply({ plan: "bad.json" }, project))).message).toBe(
-      "refusing to apply stack dev: its plan has unacknowledged violations; fix them and plan again; nothing was applied",
+    expect((await refusal(apply({ plan: "bad.json" }, project))).message).toContain(
+      "refusing to apply stack dev: rules: its plan has 1 unacknowledged violation (first: workspace-delete-guarded at base.yaml:",
     );
     // An organization without workspaces may leave, but a stack is torn down by hand.
     writeFileSync(join(project, "empty.yaml"), readFileSync(join(root, "test/fixtures/rules/organization-delete-blocked.silent.base.yaml"), "utf8"));
     await plan({ base: "empty.yaml", head: "stacks/gone", stack: "dev", out: "removed.json" }, project);
-    expect((await refusal(apply({ plan: "removed.json" }, project))).message).toBe(
+    expect((await refusal(apply({ plan: "removed.json" }, project))).message).toContain(
       "refusing to apply stack dev: it was removed from the declarations; tear a stack down by hand (decommission its workspaces, then pulumi destroy); nothing was applied",
     );
   });

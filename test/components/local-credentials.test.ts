@@ -223,6 +223,37 @@ describe("WorkspaceCredentials' check and diff", () => {
     expect(unwrap(await credentialsKind.prepare!(inputs, keys))).not.toEqual(kept);
   });
 
+  it("seals the same in a saved plan's preview and its apply: an unchanged value keeps its sealed row, a new one follows the engine's seed", async () => {
+    const seed = Buffer.alloc(32, 7);
+    const first = unwrap(await credentialsKind.prepare!(inputs, keys, { olds: undefined, seed })) as CredentialsInputs;
+    // The engine pins one seed per resource in a saved plan: preview and up seal alike.
+    expect(unwrap(await credentialsKind.prepare!(inputs, keys, { olds: undefined, seed }))).toEqual(first);
+    // Another seed (a run without a saved plan) is another nonce.
+    const other = unwrap(await credentialsKind.prepare!(inputs, keys, { olds: undefined, seed: Buffer.alloc(32, 8) })) as CredentialsInputs;
+    expect(other.integrations.slack!.sealed!.nonce).not.toBe(first.integrations.slack!.sealed!.nonce);
+    // The value unchanged under the same key: whatever the seed, the sealed value stored last time is kept.
+    expect(unwrap(await credentialsKind.prepare!(inputs, keys, { olds: first as never, seed: Buffer.alloc(32, 9) }))).toEqual(first);
+    // A rotated value is sealed anew (and opens to the new value); a bumped key generation too.
+    const rotatedInputs = { ...inputs, integrations: { slack: { provider: "slack", value: "xoxb-new" } } };
+    const rotated = unwrap(await credentialsKind.prepare!(rotatedInputs, keys, { olds: first as never, seed })) as CredentialsInputs;
+    const dataKey = await dataKeyOf(keys, { organization: "acme", workspace: "emea", generation: "1" });
+    const s = rotated.integrations.slack!.sealed!;
+    expect(s.nonce).not.toBe(first.integrations.slack!.sealed!.nonce);
+    expect(await openCredential(dataKey, { ciphertext: Buffer.from(s.ciphertext, "base64"), nonce: Buffer.from(s.nonce, "base64") }, credentialAad(names.schema, "slack"))).toBe("xoxb-new");
+    const regenerated = unwrap(await credentialsKind.prepare!({ ...inputs, keyGeneration: "2" }, keys, { olds: first as never, seed })) as CredentialsInputs;
+    expect(regenerated.integrations.slack!.sealed!.keyId).not.toBe(first.integrations.slack!.sealed!.keyId);
+  });
+
+  it("derives a seeded nonce from seed, row and value: one changed input is another nonce", async () => {
+    const seed = Buffer.alloc(32, 1);
+    const a = await sealCredential(key, "xoxb-a", aad, seed);
+    expect((await sealCredential(key, "xoxb-a", aad, seed)).ciphertext).toEqual(a.ciphertext);
+    const nonces = [a, await sealCredential(key, "xoxb-b", aad, seed), await sealCredential(key, "xoxb-a", credentialAad("acme__emea", "drive"), seed),
+      await sealCredential(key, "xoxb-a", aad, Buffer.alloc(32, 2)), await sealCredential(otherKey, "xoxb-a", aad, seed)].map((s) => s.nonce.toString("hex"));
+    expect(new Set(nonces).size).toBe(5);
+    expect(await openCredential(key, a, aad)).toBe("xoxb-a");
+  });
+
   it("leaves what a preview does not know yet unsealed, still secret", async () => {
     const later = await credentialsKind.prepare!({ ...inputs, integrations: { slack: { provider: "slack", value: UNKNOWN }, drive: { provider: "google-drive", value: "d-1" } } }, keys);
     expect(later.integrations).toEqual({ slack: { provider: "slack", value: UNKNOWN }, drive: { provider: "google-drive", value: { [SECRET_SIG]: expect.any(String), value: "d-1" } } });

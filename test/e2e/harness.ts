@@ -27,7 +27,8 @@ export interface Harness {
   dispose(): Promise<void>;
 }
 
-export async function createHarness(name: string, declaration: string): Promise<Harness> {
+/** `projectRoot`: the Pulumi project to run (default this checkout; a throwaway git clone for tests that commit). */
+export async function createHarness(name: string, declaration: string, projectRoot = root): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), `tenancy-e2e-${name}-`));
   await chmod(dir, 0o755); // the server's own folder inside stays private (0700, postgres-owned)
   const file = join(dir, "tenancy.yaml");
@@ -36,7 +37,7 @@ export async function createHarness(name: string, declaration: string): Promise<
   // Like the demo: the toolkit runs as a CREATEROLE admin that owns its database, not as superuser.
   const server = await ensureAdminRole(dir, await ensureLocalPostgres({ root: dir, port }));
   const stackName = `e2e-${name}-${process.pid}`;
-  const { stack, toolchain } = await openStack({ root, stack: stackName, backendUrl: `file://${dir}` });
+  const { stack, toolchain } = await openStack({ root: projectRoot, stack: stackName, backendUrl: `file://${dir}` });
   await configurePostgres(stack, server);
   await stack.setConfig("tenancy:declaration", { value: file });
   const loaded = loadDeclaration(declaration, file);
