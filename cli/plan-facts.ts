@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { parse } from "yaml";
+import { packageFacts } from "../audit/evidence.ts";
 import { Exit, ExitError } from "./errors.ts";
 import { shown, type Digest, type StackIdentity, type StateVersion } from "./plan-file.ts";
 import { recordedPath, sha256 } from "./plan-sides.ts";
@@ -58,8 +59,9 @@ export async function codeDigest(root: string): Promise<string | null> {
   return sha256(lines.join(""));
 }
 
+/** name@version of this package, from the sources (one folder up) or dist/ (two). */
 export async function toolkitVersion(): Promise<string> {
-  const pkg = JSON.parse(await readFile(join(import.meta.dirname, "..", "package.json"), "utf8")) as { name: string; version: string };
+  const pkg = packageFacts();
   return `${pkg.name}@${pkg.version}`;
 }
 
