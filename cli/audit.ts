@@ -6,6 +6,7 @@ import { join, relative, resolve } from "node:path";
 import pg from "pg";
 import { auditState, loadValidDeclaration, type AuditResult } from "../audit/audit.ts";
 import { readPostgres } from "../audit/read-postgres.ts";
+import { sessionParameters } from "../provider/postgres/client.ts";
 import { Exit, ExitError } from "./errors.ts";
 
 export interface AuditCommandOptions {
@@ -65,7 +66,14 @@ async function readAwsOrExit(organization: string, region: string | undefined) {
 
 /** Connects, runs `fn`, disconnects; any failure becomes one line (never the password). */
 export async function withConnection<T>(connection: Connection, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...connection, application_name: "tenancy-audit", connectionTimeoutMillis: 10_000 });
+  let limits: ReturnType<typeof sessionParameters>;
+  try {
+    limits = sessionParameters();
+  } catch (error) {
+    throw new ExitError(oneLine(error), Exit.Usage);
+  }
+  // The same bounds as the provider's sessions: an audit never waits forever either.
+  const client = new pg.Client({ ...limits, ...connection, application_name: "tenancy-audit", connectionTimeoutMillis: 10_000 });
   client.on("error", () => {});
   try {
     await client.connect();
