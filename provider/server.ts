@@ -42,6 +42,8 @@ export interface Keys {
    * most verbose logs cannot print one. Undefined when the configuration did not give it.
    */
   readonly masterKey: string | undefined;
+  /** The admin connection, when configured; a diff uses it only to probe logins (provider/postgres/login-probe.ts). */
+  readonly connection?: PgConnection;
 }
 
 export interface Context extends Keys {
@@ -175,7 +177,7 @@ export function createServer(kinds: readonly ResourceKind[], version: string): {
     }),
     diff: handle(async (req) => {
       const kind = kindOf(req.getUrn());
-      const d = await kind.diff(unwrap(js(req.getOlds())), unwrap(js(req.getNews())), { masterKey });
+      const d = await kind.diff(unwrap(js(req.getOlds())), unwrap(js(req.getNews())), connection ? { masterKey, connection } : { masterKey });
       const r = new provproto.DiffResponse();
       const entries = Object.entries(d.detailedDiff);
       r.setChanges(entries.length > 0 ? provproto.DiffResponse.DiffChanges.DIFF_SOME : provproto.DiffResponse.DiffChanges.DIFF_NONE);

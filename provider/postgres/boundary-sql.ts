@@ -16,6 +16,8 @@ export interface BoundarySpec {
   readonly names: WorkspaceNames;
   readonly database: string;
   readonly appPassword: string;
+  /** The app role's CONNECTION LIMIT (provider/postgres/roles.ts connectionLimitOf; default 20). */
+  readonly connectionLimit?: number;
   /** By stable id (components/grants.ts). */
   readonly grants: Readonly<Record<string, Grant>>;
 }
@@ -97,7 +99,7 @@ export async function convergeBoundary(sql: Sql, spec: BoundarySpec): Promise<vo
   await lock(sql, `boundary:${n.schema}`);
   const roles = await findRoles(sql, roleList(n));
   await ensureRole(sql, n.owner, roles.get(n.owner), false);
-  await ensureRole(sql, n.app, roles.get(n.app), true, spec.appPassword);
+  await ensureRole(sql, n.app, roles.get(n.app), true, spec.appPassword, spec.connectionLimit);
   await ensureRole(sql, n.readonly, roles.get(n.readonly), false);
 
   const schema = sql.escapeIdentifier(n.schema);
@@ -134,6 +136,8 @@ export interface BoundaryFound {
   /** Grant id -> privileges in effect (missing ids: nothing in effect). */
   readonly grants: Record<string, Grant>;
   readonly outsiders: readonly string[];
+  /** The app role's CONNECTION LIMIT (-1: none); absent when the role does not exist. */
+  readonly connectionLimit?: number;
 }
 
 /** The boundary as it is, for refresh and import; undefined when none of it exists. */
@@ -152,6 +156,7 @@ export async function readBoundary(sql: Sql, n: WorkspaceNames, database: string
     credentialsTable: owner.rowCount ? await tableStatus(sql, { schema: n.schema, owner: n.owner, app: n.app }) : "absent",
     grants: inForce,
     outsiders: (await findOutsiders(sql, n, database)).map(describeOutsider),
+    ...(roles.has(n.app) ? { connectionLimit: roles.get(n.app)!.connectionLimit } : {}),
   };
 }
 

@@ -6,7 +6,8 @@ import { workspaceNames, type WorkspaceNames } from "../../components/naming.ts"
 import { inTransaction } from "../postgres/client.ts";
 import { convergeBoundary, dropBoundary, readBoundary } from "../postgres/boundary-sql.ts";
 import type { Grant } from "../postgres/grants-sql.ts";
-import { passwordDigest } from "../postgres/roles.ts";
+import { probeLogin, rememberLogin } from "../postgres/login-probe.ts";
+import { connectionLimitOf, passwordDigest } from "../postgres/roles.ts";
 import { appPasswordOf, GENERATION } from "../keys.ts";
 import { UNKNOWN, type Diff, type DiffKind, type Failure, type Keys, type ResourceKind } from "../server.ts";
 import { canonical, identifierFailures, mapDiff } from "./common.ts";
@@ -24,6 +25,8 @@ export interface BoundaryInputs {
    * a digest reaches the state, and the password itself never leaves the plugin.
    */
   readonly passwordGeneration: string;
+  /** The app role's CONNECTION LIMIT; default 20 (provider/postgres/roles.ts connectionLimitOf). */
+  readonly connectionLimit?: number;
   readonly grants: Readonly<Record<string, Grant>>;
 }
 
@@ -34,14 +37,27 @@ export interface BoundaryState extends BoundaryInputs {
   readonly credentialsTable: string;
   /** Privileges crossing the boundary, as found (empty after every apply). */
   readonly outsiders: readonly string[];
+  /** The app role's CONNECTION LIMIT as found (-1: none); absent in state written before limits. */
+  readonly connectionLimit?: number;
 }
 
 const expectedRoles = (n: WorkspaceNames) => ({ [n.owner]: "NOLOGIN", [n.app]: "LOGIN", [n.readonly]: "NOLOGIN" });
 
-const scope = (i: BoundaryInputs) => ({ organization: i.organization, workspace: i.workspace, generation: i.passwordGeneration });
+const scope = (i: Pick<BoundaryInputs, "organization" | "workspace" | "passwordGeneration">) => ({ organization: i.organization, workspace: i.workspace, generation: i.passwordGeneration });
 
 function stateOf(inputs: BoundaryInputs, appPassword: string): BoundaryState {
-  return { ...inputs, passwordDigest: passwordDigest(appPassword), roles: expectedRoles(inputs.names), schemaOwner: inputs.names.owner, credentialsTable: "ok", outsiders: [] };
+  return { ...inputs, connectionLimit: connectionLimitOf(true, inputs.connectionLimit), passwordDigest: passwordDigest(appPassword), roles: expectedRoles(inputs.names), schemaOwner: inputs.names.owner, credentialsTable: "ok", outsiders: [] };
+}
+
+/**
+ * Whether the app role refuses the password the provider derives for it (it changed its own
+ * with ALTER ROLE … PASSWORD): one real login per workspace and run. Not known (no connection
+ * or key yet, the role at its connection limit, pg_hba.conf) counts as not refused.
+ */
+async function loginRefused(state: Pick<BoundaryState, "organization" | "workspace" | "passwordGeneration" | "names" | "database">, keys: Keys): Promise<boolean> {
+  if (!keys.connection || keys.masterKey === undefined) return false;
+  const password = await appPasswordOf(keys, scope(state));
+  return (await probeLogin({ ...keys.connection, database: state.database }, state.names.app, password)).login === "refused";
 }
 
 /** Whether the state's password digest is not the one of the password `news` names (unknown: yes). */
@@ -69,6 +85,9 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
     if (news.passwordGeneration !== UNKNOWN && (typeof news.passwordGeneration !== "string" || !GENERATION.test(news.passwordGeneration))) {
       failures.push({ property: "passwordGeneration", reason: `a password generation is 1 to 32 lowercase letters, digits or dashes ("1", "2", "2026-12"); got ${JSON.stringify(news.passwordGeneration)}` });
     }
+    if (news.connectionLimit !== undefined && (news.connectionLimit as unknown) !== UNKNOWN) {
+      try { connectionLimitOf(true, news.connectionLimit); } catch (error) { failures.push({ property: "connectionLimit", reason: (error as Error).message }); }
+    }
     return failures;
   },
   async diff(olds, news, keys = { masterKey: undefined }) {
@@ -77,7 +96,10 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
     Object.assign(detailedDiff, mapDiff("grants", olds.grants, news.grants));
     Object.assign(detailedDiff, mapDiff("roles", olds.roles, expectedRoles(news.names)));
     // Reported as `appPassword`, what changes on the server, though only its generation is an input.
-    if (await passwordChanged(olds, news, keys)) detailedDiff.appPassword = "update";
+    // The password changed on the server (the app role can set its own) is the same update: the
+    // verifier of the derived password is written again.
+    if (await passwordChanged(olds, news, keys) || await loginRefused(olds, keys)) detailedDiff.appPassword = "update";
+    if (olds.connectionLimit !== connectionLimitOf(true, news.connectionLimit)) detailedDiff.connectionLimit = "update";
     if (olds.schemaOwner !== news.names.owner) detailedDiff.schemaOwner = "update";
     if (olds.credentialsTable !== "ok") detailedDiff.credentialsTable = "update";
     if ((olds.outsiders ?? []).length > 0) detailedDiff.outsiders = "update";
@@ -88,6 +110,7 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
   async create(inputs, ctx) {
     const appPassword = await appPasswordOf(ctx, scope(inputs));
     await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, { ...inputs, appPassword }));
+    rememberLogin({ ...ctx.connection, database: inputs.database }, inputs.names.app, appPassword);
     return { id: `${inputs.organization}/${inputs.workspace}`, outs: stateOf(inputs, appPassword) };
   },
   async read(id, state, ctx) {
@@ -98,8 +121,11 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
     const grants = state?.grants ?? Object.fromEntries(workspaceGrants(names, database).map(({ id: key, ...g }) => [key, g]));
     const found = await inTransaction(ctx.connection, (sql) => readBoundary(sql, names, database, grants));
     if (!found) return undefined;
+    const passwordGeneration = state?.passwordGeneration ?? "1";
+    // A password the app role changed itself: no digest of it, so the next diff resets it.
+    const refused = await loginRefused({ organization, workspace, passwordGeneration, names, database }, ctx);
     const outs: BoundaryState = {
-      organization, workspace, names, database, passwordGeneration: state?.passwordGeneration ?? "1", passwordDigest: state?.passwordDigest ?? "", ...found,
+      organization, workspace, names, database, passwordGeneration, passwordDigest: refused ? "" : state?.passwordDigest ?? "", ...found,
     };
     const { passwordDigest: _, roles: _r, schemaOwner: _s, credentialsTable: _c, outsiders: _o, ...inputs } = outs;
     return { outs, inputs: inputs as never };
@@ -107,6 +133,7 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
   async update(_id, _olds, news, ctx) {
     const appPassword = await appPasswordOf(ctx, scope(news));
     await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, { ...news, appPassword }));
+    rememberLogin({ ...ctx.connection, database: news.database }, news.names.app, appPassword);
     return stateOf(news, appPassword);
   },
   async delete(_id, state, ctx) {

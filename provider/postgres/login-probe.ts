@@ -1,0 +1,62 @@
+// Proves a workspace's app role still logs in with the password the provider derives. The app
+// role can change its own password (`ALTER ROLE current_user PASSWORD '…'`, which PostgreSQL
+// allows every role) and the catalogs the admin reads show only a verifier with a fresh salt, so
+// the only proof is a real login: one connection as the app role, `SELECT 1`, closed.
+//
+// Only a refused password (SQLSTATE 28P01) counts as drift. Anything else says nothing about the
+// password and changes nothing: the role at its connection limit (53300), a pg_hba.conf that
+// does not let the provider's host log in as app roles (28000), the server unreachable.
+import pg from "pg";
+import type { PgConnection } from "./client.ts";
+import { passwordDigest } from "./roles.ts";
+
+export type ProbeResult =
+  | { readonly login: "ok" }
+  | { readonly login: "refused" }
+  /** Not known: `reason` says why, in one line that never holds the password. */
+  | { readonly login: "unknown"; readonly reason: string };
+
+const INVALID_PASSWORD = "28P01";
+
+/** One probe per role, password and server per process (the plugin lives for one engine run). */
+const probes = new Map<string, Promise<ProbeResult>>();
+const keyOf = (c: Pick<PgConnection, "host" | "port" | "database">, user: string, password: string) =>
+  JSON.stringify([c.host, Number(c.port), c.database, user, passwordDigest(password)]);
+
+/** Logs in as `user` with `password` on `target`'s server and database. Never throws. */
+export async function probeLogin(target: Pick<PgConnection, "host" | "port" | "database">, user: string, password: string): Promise<ProbeResult> {
+  const key = keyOf(target, user, password);
+  let probe = probes.get(key);
+  if (!probe) {
+    probe = loginOnce(target, user, password);
+    probes.set(key, probe);
+  }
+  return probe;
+}
+
+/** After the provider set the password itself: later diffs of this run need no probe. */
+export function rememberLogin(target: Pick<PgConnection, "host" | "port" | "database">, user: string, password: string): void {
+  probes.set(keyOf(target, user, password), Promise.resolve({ login: "ok" }));
+}
+
+async function loginOnce(target: Pick<PgConnection, "host" | "port" | "database">, user: string, password: string): Promise<ProbeResult> {
+  const client = new pg.Client({
+    host: target.host, port: Number(target.port), database: target.database, user, password,
+    connectionTimeoutMillis: 10_000, statement_timeout: 10_000, application_name: "tenancy-login-probe",
+  });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return { login: "ok" };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === INVALID_PASSWORD) return { login: "refused" };
+    // Past authentication (no CONNECT on the database, say): the password itself is fine.
+    if (code === "42501" || code === "3D000") return { login: "ok" };
+    const message = (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+    return { login: "unknown", reason: code ? `${message} (SQLSTATE ${code})` : message };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
