@@ -139,6 +139,7 @@ export async function lock(sql: Sql, key: string): Promise<void> {
 /** SQLSTATE of "canceling statement due to lock timeout". */
 export const LOCK_NOT_AVAILABLE = "55P03";
 const QUERY_CANCELED = "57014";
+const OUT_OF_SHARED_MEMORY = "53200";
 
 /** A server-side timeout says which bound it hit and how to change it; anything else as it was. */
 export function explainTimeout(error: unknown): unknown {
@@ -146,6 +147,10 @@ export function explainTimeout(error: unknown): unknown {
   const limits = sessionLimits();
   if (code === LOCK_NOT_AVAILABLE) {
     return new Error(`${(error as Error).message} after ${limits.lockTimeoutMs} ms (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS): another session holds a lock this change needs; nothing was applied`);
+  }
+  if (code === OUT_OF_SHARED_MEMORY) {
+    // Any role can fill the shared lock table with advisory locks it keeps (README, "Sessions are bounded").
+    return new Error(`${(error as Error).message}: the server's lock table is full, often one session holding thousands of advisory locks (SELECT pid, usename, count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) GROUP BY 1, 2 ORDER BY 3 DESC); nothing was applied`);
   }
   if (code === QUERY_CANCELED && /statement timeout/.test((error as Error).message)) {
     return new Error(`${(error as Error).message} after ${limits.statementTimeoutMs} ms (statement_timeout, TENANCY_PG_STATEMENT_TIMEOUT_MS); nothing was applied`);

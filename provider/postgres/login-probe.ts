@@ -18,13 +18,26 @@ export type ProbeResult =
 
 const INVALID_PASSWORD = "28P01";
 
-/** One probe per role, password and server per process (the plugin lives for one engine run). */
+/**
+ * TENANCY_LOGIN_PROBE=off turns the provider's probe off (where app roles may log in only from the
+ * application's network, say): a password an app role changed then goes unseen until an audit.
+ */
+export function loginProbeEnabled(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  return env.TENANCY_LOGIN_PROBE !== "off";
+}
+
+/** The provider's probes: one per role, password and server per plugin process (one engine run). */
 const probes = new Map<string, Promise<ProbeResult>>();
 const keyOf = (c: Pick<PgConnection, "host" | "port" | "database">, user: string, password: string) =>
   JSON.stringify([c.host, Number(c.port), c.database, user, passwordDigest(password)]);
 
 /** Logs in as `user` with `password` on `target`'s server and database. Never throws. */
-export async function probeLogin(target: Pick<PgConnection, "host" | "port" | "database">, user: string, password: string): Promise<ProbeResult> {
+export function probeLogin(target: Pick<PgConnection, "host" | "port" | "database">, user: string, password: string): Promise<ProbeResult> {
+  return loginOnce(target, user, password);
+}
+
+/** probeLogin, once per process: a refresh and the diff after it share one login. */
+export function probeLoginOncePerRun(target: Pick<PgConnection, "host" | "port" | "database">, user: string, password: string): Promise<ProbeResult> {
   const key = keyOf(target, user, password);
   let probe = probes.get(key);
   if (!probe) {
@@ -39,7 +52,28 @@ export function rememberLogin(target: Pick<PgConnection, "host" | "port" | "data
   probes.set(keyOf(target, user, password), Promise.resolve({ login: "ok" }));
 }
 
+/**
+ * Probes at once, per process: the engine diffs many workspaces in parallel, and each probe is
+ * a connection of another role, which no role's limit bounds; the server allows ~100 in all.
+ */
+export const PROBES_AT_ONCE = 4;
+let running = 0;
+const waiting: (() => void)[] = [];
+
 async function loginOnce(target: Pick<PgConnection, "host" | "port" | "database">, user: string, password: string): Promise<ProbeResult> {
+  // A finished probe hands its slot to the next waiting one, so no newcomer slips in between.
+  if (running >= PROBES_AT_ONCE) await new Promise<void>((go) => waiting.push(go));
+  else running++;
+  try {
+    return await login(target, user, password);
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
+async function login(target: Pick<PgConnection, "host" | "port" | "database">, user: string, password: string): Promise<ProbeResult> {
   const client = new pg.Client({
     host: target.host, port: Number(target.port), database: target.database, user, password,
     connectionTimeoutMillis: 10_000, statement_timeout: 10_000, application_name: "tenancy-login-probe",

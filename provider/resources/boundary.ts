@@ -6,7 +6,7 @@ import { workspaceNames, type WorkspaceNames } from "../../components/naming.ts"
 import { inTransaction } from "../postgres/client.ts";
 import { convergeBoundary, dropBoundary, readBoundary } from "../postgres/boundary-sql.ts";
 import type { Grant } from "../postgres/grants-sql.ts";
-import { probeLogin, rememberLogin } from "../postgres/login-probe.ts";
+import { loginProbeEnabled, probeLoginOncePerRun, rememberLogin } from "../postgres/login-probe.ts";
 import { connectionLimitOf, passwordDigest } from "../postgres/roles.ts";
 import { appPasswordOf, GENERATION } from "../keys.ts";
 import { UNKNOWN, type Diff, type DiffKind, type Failure, type Keys, type ResourceKind } from "../server.ts";
@@ -55,9 +55,9 @@ function stateOf(inputs: BoundaryInputs, appPassword: string): BoundaryState {
  * or key yet, the role at its connection limit, pg_hba.conf) counts as not refused.
  */
 async function loginRefused(state: Pick<BoundaryState, "organization" | "workspace" | "passwordGeneration" | "names" | "database">, keys: Keys): Promise<boolean> {
-  if (!keys.connection || keys.masterKey === undefined) return false;
+  if (!keys.connection || keys.masterKey === undefined || !loginProbeEnabled()) return false;
   const password = await appPasswordOf(keys, scope(state));
-  return (await probeLogin({ ...keys.connection, database: state.database }, state.names.app, password)).login === "refused";
+  return (await probeLoginOncePerRun({ ...keys.connection, database: state.database }, state.names.app, password)).login === "refused";
 }
 
 /** Whether the state's password digest is not the one of the password `news` names (unknown: yes). */

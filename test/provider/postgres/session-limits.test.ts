@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { explainTimeout, SESSION_DEFAULTS, sessionLimits, sessionParameters } from "../../../provider/postgres/client.ts";
+import { loginProbeEnabled } from "../../../provider/postgres/login-probe.ts";
 
 describe("admin session limits", () => {
   it("bounds every admin session by default: lock, statement and idle-in-transaction timeouts", () => {
@@ -23,7 +24,17 @@ describe("admin session limits", () => {
     expect((explainTimeout(lock) as Error).message).toMatch(/lock timeout after \d+ ms \(lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS\).*nothing was applied$/);
     const statement = Object.assign(new Error("canceling statement due to statement timeout"), { code: "57014" });
     expect((explainTimeout(statement) as Error).message).toContain("(statement_timeout, TENANCY_PG_STATEMENT_TIMEOUT_MS)");
+    const full = Object.assign(new Error("out of shared memory"), { code: "53200" });
+    expect((explainTimeout(full) as Error).message).toMatch(/^out of shared memory: the server's lock table is full, .*FROM pg_locks JOIN pg_stat_activity.*; nothing was applied$/);
     const other = Object.assign(new Error("canceling statement due to user request"), { code: "57014" });
     expect(explainTimeout(other)).toBe(other);
+  });
+});
+
+describe("the provider's login probe", () => {
+  it("is on unless TENANCY_LOGIN_PROBE=off", () => {
+    expect(loginProbeEnabled({})).toBe(true);
+    expect(loginProbeEnabled({ TENANCY_LOGIN_PROBE: "on" })).toBe(true);
+    expect(loginProbeEnabled({ TENANCY_LOGIN_PROBE: "off" })).toBe(false);
   });
 });
