@@ -104,7 +104,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .description("Compare the declared tenancy with live PostgreSQL, read-only, in one snapshot. Exit 0 clean, 1 findings, 2 error.")
     .option("--declaration <file|dir>", "declaration file or stack directory (default with --stack: the stack's)")
     .option("--database-url <url>", "postgres://user@host:port/database; the password from PGPASSWORD or ~/.pgpass, not the URL")
-    .option("--stack <name>", "read the connection from this stack's config, as the stack program does")
+    .option("--stack <name>", "read the connection from this stack's config, as the stack program does, and log in once as each workspace's app role with its derived password")
     .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json", "sarif"]).default("text"))
     .option("--verbose", "print the number of queries and the time taken", false)
     .option("--pending-invitation-days <days>", "report invitations pending longer than this", (v) => Number(v))
