@@ -84,6 +84,7 @@ export class Workspace extends pulumi.ComponentResource {
       ...(ws.creditPool ? { creditPool: { monthlyAllowance: ws.creditPool.monthlyAllowance } } : {}),
       schema: names.schema,
       appRole: names.app,
+      connectionLimit,
       members: Object.fromEntries(ws.members.map((m) => [m.key, m.role])),
       integrations: Object.fromEntries(ws.integrations.map((i) => [i.slug, { provider: i.provider, credentialsSecret: i.credentialsSecret }])),
     });
