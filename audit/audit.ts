@@ -6,10 +6,14 @@ import type { YamlSource } from "../config/source.ts";
 import { checkDeclaration } from "../policies/declaration.ts";
 import { diffCatalog } from "./diff-catalog.ts";
 import { diffControlPlane } from "./diff-control-plane.ts";
+import { accessMatrix, type AccessMatrix } from "./access-matrix.ts";
+import type { AuditEvidence } from "./evidence.ts";
+import { applyExceptions, type ExceptionsFile } from "./exceptions.ts";
 import { expectedState } from "./expected.ts";
 import { CLASS_ORDER, compareFindings, dedupe, isDeviation, type Finding, type FindingClass, type LocatedFinding } from "./findings.ts";
 import type { LiveState } from "./live-state.ts";
 import { modelFromControlPlane, ruleFindings } from "./model-from-state.ts";
+import { withRemediation } from "./remediation.ts";
 
 /** The JSON output's format version: bumped only for incompatible changes. */
 export const AUDIT_RESULT_VERSION = 1;
@@ -19,6 +23,8 @@ export interface AuditOptions {
   readonly pendingInvitationDays?: number;
   /** The role managing the tenancy. Default: the database's owner. */
   readonly admin?: string;
+  /** Accepted findings (audit/exceptions.ts); expiry is judged on the snapshot's date. */
+  readonly exceptions?: ExceptionsFile;
 }
 
 export interface AuditStats {
@@ -41,10 +47,14 @@ export interface AuditResult {
   readonly snapshotAt: string;
   /** No finding but `info`. */
   readonly clean: boolean;
-  readonly counts: Readonly<Record<FindingClass, number>> & { readonly total: number };
+  readonly counts: Readonly<Record<FindingClass, number>> & { readonly total: number; readonly excepted: number };
   /** Most dangerous first. */
   readonly findings: readonly LocatedFinding[];
+  /** Who reaches each workspace and the control plane (audit/access-matrix.ts). */
+  readonly accessMatrix?: AccessMatrix;
   readonly stats?: AuditStats;
+  /** Who, what, when, against which server, and a digest to sign (audit/evidence.ts); set by the CLI. */
+  readonly evidence?: AuditEvidence;
 }
 
 /** A declaration that passed validation: its model and its source for positions. */
@@ -71,8 +81,9 @@ export function auditState(declaration: ValidDeclaration, live: LiveState, optio
     ...(found ? ruleFindings(found, expected) : []),
     ...extra,
   ]).sort(compareFindings);
-  const located = findings.map((f): LocatedFinding => ({ ...f, ...declaration.source.locate(f.path, "key") }));
-  const counts = Object.fromEntries(CLASS_ORDER.map((c) => [c, findings.filter((f) => f.class === c).length])) as Record<FindingClass, number>;
+  const here = findings.map((f): LocatedFinding => ({ ...f, ...declaration.source.locate(f.path, "key") }));
+  const located = withRemediation(options.exceptions ? applyExceptions(here, options.exceptions, live.snapshotAt.slice(0, 10)).sort(compareFindings) : here);
+  const counts = Object.fromEntries(CLASS_ORDER.map((c) => [c, located.filter((f) => f.class === c).length])) as Record<FindingClass, number>;
   return {
     version: AUDIT_RESULT_VERSION,
     organization: expected.organization,
@@ -80,8 +91,9 @@ export function auditState(declaration: ValidDeclaration, live: LiveState, optio
     database: live.database.name,
     user: live.currentUser,
     snapshotAt: live.snapshotAt,
-    clean: !findings.some(isDeviation),
-    counts: { ...counts, total: findings.length },
+    clean: !located.some(isDeviation),
+    counts: { ...counts, total: located.length, excepted: located.filter((f) => f.excepted !== undefined).length },
     findings: located,
+    accessMatrix: accessMatrix(expected, live, located, options.admin === undefined ? {} : { admin: options.admin }),
   };
 }

@@ -61,6 +61,9 @@ export const FindingId = {
   awsResourceMissing: "aws-resource-missing",
   awsResourceUnexpected: "aws-resource-unexpected",
   awsResourceChanged: "aws-resource-changed",
+  // The exceptions file (audit/exceptions.ts).
+  exceptionExpired: "exception-expired",
+  exceptionUnused: "exception-unused",
 } as const;
 export type FindingId = (typeof FindingId)[keyof typeof FindingId];
 
@@ -80,6 +83,22 @@ export interface Finding {
   readonly found?: unknown;
   /** The declaration path it concerns (the nearest declared thing for what is not declared). */
   readonly path: Path;
+  /** What to run to put it right: SQL, or a `tenancy` command. */
+  readonly remediation?: string;
+  /** Accepted in the exceptions file until its expiry: reported, not failing. */
+  readonly excepted?: FindingException;
+  /** The file it is located in when not the declaration (the exceptions file). */
+  readonly file?: string;
+}
+
+/** An exceptions-file entry that matched a finding. */
+export interface FindingException {
+  readonly reason: string;
+  readonly who: string;
+  /** YYYY-MM-DD, the last day it holds. */
+  readonly expires: string;
+  /** Where the entry is: `file:line`. */
+  readonly at: string;
 }
 
 /** A finding with its place in the declaration file. */
@@ -108,10 +127,15 @@ export function dedupe<T extends Finding>(findings: readonly T[]): T[] {
   });
 }
 
-/** Classes that make the audit fail (exit 1); `info` alone does not. */
-export function isDeviation(f: Pick<Finding, "class">): boolean {
-  return f.class !== FindingClass.info;
+/** Classes that make the audit fail (exit 1); `info` alone does not, nor an excepted finding. */
+export function isDeviation(f: Pick<Finding, "class" | "excepted">): boolean {
+  return f.class !== FindingClass.info && f.excepted === undefined;
 }
+
+/** SARIF's level and `--fail-on`'s threshold for each class. */
+export const CLASS_LEVEL: Readonly<Record<FindingClass, "error" | "warning" | "note">> = {
+  boundary: "error", rule: "error", missing: "warning", unexpected: "warning", changed: "warning", info: "note",
+};
 
 /** What each finding id checks, for SARIF rule metadata and the README. */
 export const DESCRIPTIONS: Readonly<Record<FindingId, { readonly class: FindingClass; readonly text: string }>> = {
@@ -154,4 +178,6 @@ export const DESCRIPTIONS: Readonly<Record<FindingId, { readonly class: FindingC
   "aws-resource-missing": { class: "missing", text: "Checks that each workspace with integrations has its KMS key and alias, a secret per integration and its IAM read policy." },
   "aws-resource-unexpected": { class: "unexpected", text: "Checks that no KMS alias, secret or IAM policy under the organization's names or tags is undeclared." },
   "aws-resource-changed": { class: "changed", text: "Checks that keys are enabled, tags name the right organization and workspace, and read policies are exactly what the toolkit writes." },
+  "exception-expired": { class: "changed", text: "Checks that no entry of the exceptions file is past its expiry date." },
+  "exception-unused": { class: "info", text: "Reports exceptions-file entries that match no finding (fixed, or misspelt)." },
 };
