@@ -2,6 +2,7 @@
 // pg_temp, listed last so it is never searched first), so no name the toolkit writes can resolve
 // to a function, operator or table a workspace planted in its own schema or in pg_temp.
 import pg from "pg";
+import { escapeText } from "../../components/escape.ts";
 
 export interface PgConnection {
   readonly host: string;
@@ -50,7 +51,7 @@ export function sessionLimits(env: Readonly<Record<string, string | undefined>> 
     const value = Number(text);
     // Below 2^31 ms: PostgreSQL's limit for these settings (about 24.8 days).
     if (!/^[0-9]+$/.test(text) || value < 1 || value > 2_147_483_647) {
-      throw new Error(`${variable} must be a whole number of milliseconds from 1 to 2147483647 (0 would mean no limit); got ${JSON.stringify(text)}`);
+      throw new Error(`${variable} must be a whole number of milliseconds from 1 to 2147483647 (0 would mean no limit); got "${escapeText(text)}"`);
     }
     limits[field] = value;
   }
@@ -168,7 +169,7 @@ async function heldMessage(sql: Sql, full: string): Promise<string> {
     ORDER BY a.pid`, [full]);
   const timeout = (await sql.query("SELECT pg_catalog.current_setting('lock_timeout') AS t")).rows[0]?.t as string;
   const who = holders.rows.length > 0
-    ? `held by ${holders.rows.map((h) => `role ${JSON.stringify(h.role ?? "(unknown)")} (pid ${h.pid})`).join(", ")}`
+    ? `held by ${holders.rows.map((h) => `role "${escapeText(h.role ?? "(unknown)")}" (pid ${h.pid})`).join(", ")}`
     : "held by a session that has since let go";
   return `gave up waiting ${timeout} (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS) for advisory lock "${full}", ${who}; nothing was applied: end that session (SELECT pg_terminate_backend(pid)) and apply again`;
 }

@@ -7,6 +7,7 @@
 // password and changes nothing: the role at its connection limit (53300), a pg_hba.conf that
 // does not let the provider's host log in as app roles (28000), the server unreachable.
 import pg from "pg";
+import { escapeText } from "../../components/escape.ts";
 import type { PgConnection } from "./client.ts";
 import { passwordDigest } from "./roles.ts";
 
@@ -89,7 +90,8 @@ async function login(target: Pick<PgConnection, "host" | "port" | "database">, u
     // Past authentication (no CONNECT on the database, say): the password itself is fine.
     if (code === "42501" || code === "3D000") return { login: "ok" };
     const message = (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
-    return { login: "unknown", reason: code ? `${message} (SQLSTATE ${code})` : message };
+    // The server's words name roles and databases: one line, every invisible character shown.
+    return { login: "unknown", reason: escapeText(code ? `${message} (SQLSTATE ${code})` : message) };
   } finally {
     await client.end().catch(() => {});
   }
