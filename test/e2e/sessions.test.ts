@@ -7,9 +7,10 @@ import type pg from "pg";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { audit } from "../../cli/audit.ts";
-import { CONTROL_SCHEMA } from "../../components/naming.ts";
+import { CONTROL_SCHEMA, workspaceNames } from "../../components/naming.ts";
 import { migrationInputs } from "../../components/control-plane/migrations.ts";
 import { controlPlaneKind } from "../../provider/resources/control-plane.ts";
+import { credentialsKind } from "../../provider/resources/credentials.ts";
 import { appPasswords, serverOf, type Server } from "./attack-harness.ts";
 import { createHarness, root, type Harness } from "./harness.ts";
 
@@ -112,17 +113,26 @@ describe("a workspace's app role against the admin's sessions", () => {
     });
   }
 
-  it("bounds the control-plane migrations lock the same way", async () => {
-    const holder = await app("apac");
-    await holder.query("SELECT pg_advisory_lock(hashtext('tenancy:control-plane-migrations'))");
+  it("bounds the control-plane migrations and the credentials locks the same way (the provider's kinds called directly)", async () => {
     const { server } = h;
-    const ctx = { connection: { host: server.host, port: server.port, user: server.user, password: server.password, database: server.database }, masterKey: undefined };
+    const masterKey = (await h.stack.getConfig("tenancy:credentialsMasterKey")).value;
+    const ctx = { connection: { host: server.host, port: server.port, user: server.user, password: server.password, database: server.database }, masterKey };
     const inputs = { schema: CONTROL_SCHEMA, database: server.database, migrations: migrationInputs() };
-    const t0 = Date.now();
-    await expect(controlPlaneKind.update(CONTROL_SCHEMA, { ...inputs, auditor: "ok" }, inputs, ctx)).rejects.toThrow(/advisory lock "tenancy:control-plane-migrations", held by role "acme__apac__app"/);
-    expect(Date.now() - t0).toBeLessThan(LOCK_TIMEOUT_MS + 2000);
-    await holder.end();
-    await controlPlaneKind.update(CONTROL_SCHEMA, { ...inputs, auditor: "ok" }, inputs, ctx);
+    const names = workspaceNames("acme", "emea");
+    const credentials = { organization: "acme", workspace: "emea", names: { schema: names.schema, owner: names.owner, app: names.app }, keyGeneration: "1", integrations: {} };
+    const cases: [string, () => Promise<unknown>][] = [
+      ["tenancy:control-plane-migrations", () => controlPlaneKind.update(CONTROL_SCHEMA, { ...inputs, auditor: "ok" }, inputs, ctx)],
+      ["tenancy:credentials:acme__emea", () => credentialsKind.update("acme/emea", undefined as never, credentials, ctx)],
+    ];
+    for (const [key, run] of cases) {
+      const holder = await app("apac");
+      await holder.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
+      const t0 = Date.now();
+      await expect(run()).rejects.toThrow(`for advisory lock "${key}", held by role "acme__apac__app"`);
+      expect(Date.now() - t0).toBeLessThan(LOCK_TIMEOUT_MS + 5000);
+      await holder.end();
+      await run();
+    }
   });
 
   it("sets the app password back when the app role changed its own, and the audit reports it first", async () => {
