@@ -142,6 +142,14 @@ describe("WorkspaceBoundary's diff", () => {
     expect(boundaryKind.check(inputs(emea, { connectionLimit: 1 }))).toEqual([]);
   });
 
+  it("reports no change for a crossing the last apply could not take back, and a change for any other", async () => {
+    const i = inputs();
+    const stuck = `tenancy: has-member ${emea.owner} ${us.readonly} membership`;
+    const fresh = `tenancy: routine ${emea.schema}.p() PUBLIC EXECUTE`;
+    expect((await diff(stateOf(i, { outsiders: [stuck], notTakenBack: [stuck] }), i)).detailedDiff).toEqual({});
+    expect((await diff(stateOf(i, { outsiders: [stuck, fresh], notTakenBack: [stuck] }), i)).detailedDiff).toEqual({ outsiders: "update" });
+  });
+
   it("replaces, deleting first, when the names, the workspace, the organization or the database change", async () => {
     const moved = (await diff(stateOf(inputs()), inputs(us)));
     expect(moved.replaces).toEqual(["workspace", "names"]);
