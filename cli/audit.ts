@@ -9,6 +9,10 @@ import { declarationEvidence, packageFacts, readServerEvidence, withEvidence } f
 import { parseExceptions, type ExceptionsFile } from "../audit/exceptions.ts";
 import { CLASS_LEVEL, isDeviation } from "../audit/findings.ts";
 import { readPostgres } from "../audit/read-postgres.ts";
+import { diffLogins, type LoginProbed } from "../audit/diff-logins.ts";
+import { deriveAppPassword } from "../components/credentials-crypto.ts";
+import { sessionParameters } from "../provider/postgres/client.ts";
+import { probeLogin } from "../provider/postgres/login-probe.ts";
 import { Exit, ExitError } from "./errors.ts";
 
 export interface AuditCommandOptions {
@@ -59,13 +63,15 @@ export async function audit(options: AuditCommandOptions, cwd: string): Promise<
   const exceptions = options.exceptions === undefined ? undefined : await readExceptions(options.exceptions, cwd);
   const connection: Connection = stackConfig?.connection ?? { connectionString: options.databaseUrl! };
   const [server, read] = await withConnection(connection, async (client) => [await readServerEvidence(client), await readPostgres(client, declaration.model.organization!.slug)] as const);
+  // With the stack, its derived app passwords: one login per workspace proves each still works.
+  const logins = stackConfig ? await probeLogins(stackConfig, connection) : [];
   const withAws = options.aws ?? stackConfig?.aws ?? false;
   const aws = withAws ? await readAwsOrExit(declaration.model.organization!.slug, stackConfig?.awsRegion) : undefined;
   const result = auditState(declaration, read.state, {
     ...(options.pendingInvitationDays === undefined ? {} : { pendingInvitationDays: options.pendingInvitationDays }),
     ...(options.adminRole === undefined ? {} : { admin: options.adminRole }),
     ...(exceptions === undefined ? {} : { exceptions }),
-  }, aws ? (await import("../audit/diff-aws.ts")).diffAws(declaration.model, aws.state) : []);
+  }, [...diffLogins(declaration.model, logins), ...(aws ? (await import("../audit/diff-aws.ts")).diffAws(declaration.model, aws.state) : [])]);
   const tool = packageFacts();
   const evidence = {
     at: read.state.snapshotAt,
@@ -93,6 +99,19 @@ async function readExceptions(file: string, cwd: string): Promise<ExceptionsFile
   return parsed;
 }
 
+/** Logs in as each applied workspace's app role with its derived password, four at a time. */
+async function probeLogins(stack: StackConfig, connection: Connection): Promise<LoginProbed[]> {
+  const target = { host: String(connection.host), port: Number(connection.port), database: String(connection.database) };
+  const queue = [...stack.appLogins];
+  const probed: LoginProbed[] = [];
+  await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      probed.push({ workspace: next.workspace, appRole: next.appRole, result: await probeLogin(target, next.appRole, await next.password()) });
+    }
+  }));
+  return probed.sort((a, b) => a.workspace.localeCompare(b.workspace));
+}
+
 // Imported only with AWS: the SDK's clients take over a second to load, which every audit paid.
 async function readAwsOrExit(organization: string, region: string | undefined) {
   const { awsClientsFromEnvironment, readAws } = await import("../audit/read-aws.ts");
@@ -105,7 +124,14 @@ async function readAwsOrExit(organization: string, region: string | undefined) {
 
 /** Connects, runs `fn`, disconnects; any failure becomes one line (never the password). */
 export async function withConnection<T>(connection: Connection, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...connection, application_name: "tenancy-audit", connectionTimeoutMillis: 10_000 });
+  let limits: ReturnType<typeof sessionParameters>;
+  try {
+    limits = sessionParameters();
+  } catch (error) {
+    throw new ExitError(oneLine(error), Exit.Usage);
+  }
+  // The same bounds as the provider's sessions: an audit never waits forever either.
+  const client = new pg.Client({ ...limits, ...connection, application_name: "tenancy-audit", connectionTimeoutMillis: 10_000 });
   client.on("error", () => {});
   try {
     await client.connect();
@@ -157,14 +183,24 @@ async function declarationPath(arg: string, cwd: string): Promise<{ shown: strin
  * database with the same defaults, the secret postgres:password decrypted by the Automation API
  * in this process, and tenancy:declaration or stacks/<stack>/tenancy.yaml.
  */
-async function readStackConfig(stackName: string, cwd: string): Promise<{ connection: Connection; declaration: string; aws: boolean; awsRegion?: string }> {
+interface StackConfig {
+  readonly connection: Connection;
+  readonly declaration: string;
+  readonly aws: boolean;
+  readonly awsRegion?: string;
+  /** The applied workspaces (stack outputs) and how to derive each app password (never kept). */
+  readonly appLogins: readonly { readonly workspace: string; readonly appRole: string; password(): Promise<string> }[];
+}
+
+async function readStackConfig(stackName: string, cwd: string): Promise<StackConfig> {
   const { openStack, postgresFromConfig } = await import("./engine.ts");
   let config: Record<string, { value: string; secret?: boolean }>;
+  let outputs: Record<string, { value: unknown }>;
   try {
     // A team's own backend (PULUMI_BACKEND_URL) wins over the local demo's.
     const backendUrl = process.env.PULUMI_BACKEND_URL;
     const { stack } = await openStack({ root: cwd, stack: stackName, ...(backendUrl ? { backendUrl } : {}) });
-    config = await stack.getAllConfig();
+    [config, outputs] = await Promise.all([stack.getAllConfig(), stack.outputs()]);
   } catch (error) {
     if (error instanceof ExitError) throw error; // already one line (a stack without a passphrase)
     throw new ExitError(`cannot read the config of stack "${stackName}": ${oneLine(error)}`, Exit.Usage);
@@ -176,7 +212,15 @@ async function readStackConfig(stackName: string, cwd: string): Promise<{ connec
   const awsConfig = get("tenancy:aws");
   const aws = awsConfig !== undefined && (JSON.parse(awsConfig) as { enabled?: boolean }).enabled === true;
   const awsRegion = get("aws:region");
+  // What `tenancy credentials` derives: nothing to probe before the first apply or without a key.
+  const master = get("tenancy:credentialsMasterKey");
+  const organization = outputs.organization?.value;
+  const applied = (outputs.workspaces?.value ?? {}) as Record<string, { appRole?: string; keyGeneration?: string }>;
+  const appLogins = master === undefined || typeof organization !== "string" ? [] : Object.entries(applied)
+    .filter(([, w]) => typeof w?.appRole === "string")
+    .map(([workspace, w]) => ({ workspace, appRole: w.appRole!, password: () => deriveAppPassword(master, organization, workspace, w.keyGeneration ?? "1") }));
   return {
+    appLogins,
     aws,
     ...(awsRegion === undefined ? {} : { awsRegion }),
     connection: { ...postgresFromConfig(get), password },

@@ -109,7 +109,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .description("Compare the declared tenancy with live PostgreSQL, read-only, in one snapshot. Exit 0 clean, 1 findings, 2 error.")
     .option("--declaration <file|dir>", "declaration file or stack directory (default with --stack: the stack's)")
     .option("--database-url <url>", "postgres://user@host:port/database; the password from PGPASSWORD or ~/.pgpass, not the URL")
-    .option("--stack <name>", "read the connection from this stack's config, as the stack program does")
+    .option("--stack <name>", "read the connection from this stack's config, as the stack program does, and log in once as each workspace's app role with its derived password")
     .addOption(new Option("--format <format>", "output format (html: a self-contained page with the access matrix)").choices(["text", "markdown", "json", "sarif", "html"]).default("text"))
     .addOption(new Option("--fail-on <level>", "exit 1 on findings of this level or above (error: boundary and rule; warning: also missing, unexpected, changed)").choices(["error", "warning"]).default("warning"))
     .option("--exceptions <file>", "accepted findings (YAML: rule, object, reason, who, expires); matched ones do not fail, expired ones are findings")

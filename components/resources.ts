@@ -48,6 +48,12 @@ export interface WorkspaceBoundaryArgs {
   readonly database: pulumi.Input<string>;
   /** Which app password the provider derives (from its master key): "1", bump to rotate. Not a secret. */
   readonly passwordGeneration: string;
+  /**
+   * The app role's CONNECTION LIMIT (the owner and read-only roles, which cannot log in, get 0).
+   * Default in the provider: 20 (config/schema.ts DEFAULT_APP_CONNECTION_LIMIT); the Workspace
+   * component always passes the declared or organization default.
+   */
+  readonly connectionLimit?: number;
   /** By stable id: components/grants.ts workspaceGrants without the id. */
   readonly grants: pulumi.Input<Record<string, { action: GrantAction; role: string; on: pulumi.Input<GrantTarget<pulumi.Input<string>>>; privileges: readonly string[] }>>;
 }

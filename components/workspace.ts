@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { TenancyModel, Workspace as WorkspaceModel } from "../config/model.ts";
+import { DEFAULT_APP_CONNECTION_LIMIT } from "../config/schema.ts";
 import { workspaceMembersArgs, workspaceRecordArgs } from "./control-plane/args.ts";
 import { workspaceGrants } from "./grants.ts";
 import { workspaceNames } from "./naming.ts";
@@ -52,7 +53,9 @@ export class Workspace extends pulumi.ComponentResource {
     const generation = args.keyGeneration ?? "1";
     const child = { parent: this, protect, provider: args.organization.provider };
     const grants = pulumi.output(args.database).apply((db) => Object.fromEntries(workspaceGrants(names, db).map(({ id, ...g }) => [id, g])));
-    this.boundary = new WorkspaceBoundary(`${name}-boundary`, { organization: org, workspace: ws.slug, names, database: args.database, passwordGeneration: generation, grants }, child);
+    // The workspace's own limit, else the organization's default, else the toolkit's.
+    const connectionLimit = ws.connectionLimit ?? args.model.organization?.connectionLimit ?? DEFAULT_APP_CONNECTION_LIMIT;
+    this.boundary = new WorkspaceBoundary(`${name}-boundary`, { organization: org, workspace: ws.slug, names, database: args.database, passwordGeneration: generation, connectionLimit, grants }, child);
     new WorkspaceRecord(`${name}-record`,
       { ...workspaceRecordArgs(args.model, ws, { decommissioned: ws.decommissioned }), members: workspaceMembersArgs(args.model, ws).members },
       { ...child, dependsOn: [args.organization.record] });
@@ -81,6 +84,7 @@ export class Workspace extends pulumi.ComponentResource {
       ...(ws.creditPool ? { creditPool: { monthlyAllowance: ws.creditPool.monthlyAllowance } } : {}),
       schema: names.schema,
       appRole: names.app,
+      connectionLimit,
       members: Object.fromEntries(ws.members.map((m) => [m.key, m.role])),
       integrations: Object.fromEntries(ws.integrations.map((i) => [i.slug, { provider: i.provider, credentialsSecret: i.credentialsSecret }])),
     });

@@ -17,12 +17,18 @@ export type MembershipMode = (typeof MembershipMode)[keyof typeof MembershipMode
 
 export type SchemaMode = "strict" | "lenient";
 
+/** The app role's CONNECTION LIMIT when neither the workspace nor the organization declares one. */
+export const DEFAULT_APP_CONNECTION_LIMIT = 20;
+/** The largest CONNECTION LIMIT a declaration may give an app role (a server allows ~100 by default). */
+export const MAX_APP_CONNECTION_LIMIT = 10_000;
+
 function build(mode: SchemaMode) {
   const strict = mode === "strict";
   const text = (re: RegExp) => (strict ? z.string().regex(re) : z.string());
   const nonEmpty = () => (strict ? z.string().trim().min(1) : z.string());
   const object = <T extends z.ZodRawShape>(shape: T) => (strict ? z.strictObject(shape) : z.object(shape));
   const allowance = strict ? z.int().min(0) : z.number();
+  const connectionLimit = strict ? z.int().min(1).max(MAX_APP_CONNECTION_LIMIT) : z.number();
   const email = () => (strict
     ? z.string().regex(EMAIL).refine(isPlainEmail, "must be a plain ASCII address after Unicode NFKC (letters, digits and . _ % + ' - before the @); look-alike, invisible and control characters are refused")
     : z.string());
@@ -80,6 +86,11 @@ function build(mode: SchemaMode) {
     creditPool: creditPool.optional().describe("Per-workspace billing only: this workspace's own pool."),
     exportProfile: exportProfile.optional().describe("Export look. Default: the SaaS default profile."),
     agents: z.array(agent).default([]).describe("Agents. Default: none."),
+    connectionLimit: connectionLimit.optional().describe(
+      `How many sessions this workspace's app role may hold at once (its CONNECTION LIMIT), 1 to ${MAX_APP_CONNECTION_LIMIT}, ` +
+        "so no workspace can take every connection the server has and lock the admin out. Its owner and read-only " +
+        `roles cannot log in and get 0. Default: \`organization.connectionLimit\`, else ${DEFAULT_APP_CONNECTION_LIMIT}.`,
+    ),
     decommissioned: z.boolean().default(false).describe(
       "Deleting a workspace is permanent, so its resources are protected. Set true (and apply) to " +
         "lift the protection; removing the workspace from the list afterwards deletes it. Default: false.",
@@ -104,6 +115,10 @@ function build(mode: SchemaMode) {
     ),
     roles: z.record(text(ROLE_NAME), z.array(text(PERMISSION))).describe("Role catalogue: role name -> permissions."),
     people: z.array(person).default([]).describe("The organization's directory: every person exactly once."),
+    connectionLimit: connectionLimit.optional().describe(
+      `The default CONNECTION LIMIT of every workspace's app role, 1 to ${MAX_APP_CONNECTION_LIMIT}; a workspace's own ` +
+        `\`connectionLimit\` overrides it. Default: ${DEFAULT_APP_CONNECTION_LIMIT}.`,
+    ),
   }).describe("The top-level organization. Exactly one per stack.");
 
   return object({

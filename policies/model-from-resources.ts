@@ -105,6 +105,8 @@ function workspaceOf(component: ResourceView, children: readonly ResourceView[])
     ...(pool ? { creditPool: { monthlyAllowance: Number(pool.monthlyAllowance) } } : {}),
     ...(profile ? { exportProfile: { letterhead: str(profile.letterhead) ?? "", accentColour: str(profile.accentColour) ?? "", contactBlock: str(profile.contactBlock) ?? "" } } : {}),
     agents,
+    // The app role's connection limit as the Workspace resolved it (its own, else the organization's).
+    ...(typeof out.connectionLimit === "number" ? { connectionLimit: out.connectionLimit } : {}),
     decommissioned: (known(p.decommissioned) ?? known(out.decommissioned)) === true,
   };
 }

@@ -1,5 +1,6 @@
 // The one list of rules. `tenancy validate`, the policy pack and the audit all run this array.
 import { billingRollup, creditPoolPerWorkspace } from "./billing.ts";
+import { connectionLimitValid } from "./connections.ts";
 import {
   inviteOnce, memberInDirectory, roleDefined, singleWorkspaceMembership, workspaceHasAdmin, workspaceManagerExists,
 } from "./people.ts";
@@ -25,6 +26,7 @@ export const rules: readonly Rule[] = [
   agentIsolated,
   exportProfileValid,
   resourceNamesValid,
+  connectionLimitValid,
   // Change rules (`needs: "change"`): run by `tenancy plan` only, where two versions are compared.
   organizationDeleteBlocked,
   workspaceDeleteGuarded,

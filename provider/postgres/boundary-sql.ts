@@ -17,6 +17,8 @@ export interface BoundarySpec {
   readonly names: WorkspaceNames;
   readonly database: string;
   readonly appPassword: string;
+  /** The app role's CONNECTION LIMIT (provider/postgres/roles.ts connectionLimitOf; default 20). */
+  readonly connectionLimit?: number;
   /** By stable id (components/grants.ts). */
   readonly grants: Readonly<Record<string, Grant>>;
 }
@@ -33,7 +35,7 @@ export async function convergeBoundary(sql: Sql, spec: BoundarySpec): Promise<Co
   await lock(sql, `boundary:${n.schema}`);
   const roles = await findRoles(sql, roleList(n));
   await ensureRole(sql, n.owner, roles.get(n.owner), false);
-  await ensureRole(sql, n.app, roles.get(n.app), true, spec.appPassword);
+  await ensureRole(sql, n.app, roles.get(n.app), true, spec.appPassword, spec.connectionLimit);
   await ensureRole(sql, n.readonly, roles.get(n.readonly), false);
 
   const schema = sql.escapeIdentifier(n.schema);
@@ -72,6 +74,8 @@ export interface BoundaryFound {
   readonly grants: Record<string, Grant>;
   readonly outsiders: readonly string[];
   readonly otherDatabases: readonly string[];
+  /** The app role's CONNECTION LIMIT (-1: none); absent when the role does not exist. */
+  readonly connectionLimit?: number;
 }
 
 /** The boundary as it is, for refresh and import; undefined when none of it exists. */
@@ -91,6 +95,7 @@ export async function readBoundary(sql: Sql, n: WorkspaceNames, database: string
     grants: inForce,
     outsiders: (await findCrossings(sql, n, database)).map(describeCrossing),
     otherDatabases: await otherDatabaseReach(sql, n, database),
+    ...(roles.has(n.app) ? { connectionLimit: roles.get(n.app)!.connectionLimit } : {}),
   };
 }
 

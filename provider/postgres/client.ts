@@ -2,6 +2,7 @@
 // pg_temp, listed last so it is never searched first), so no name the toolkit writes can resolve
 // to a function, operator or table a workspace planted in its own schema or in pg_temp.
 import pg from "pg";
+import { escapeText } from "../../components/escape.ts";
 
 export interface PgConnection {
   readonly host: string;
@@ -17,6 +18,57 @@ export type Sql = Pick<pg.PoolClient, "query" | "escapeIdentifier" | "escapeLite
 export const POOL_SIZE = 4;
 export const PINNED_SEARCH_PATH = "pg_catalog, pg_temp";
 
+/**
+ * Bounds of every admin session (provider, audit, import, demo), in milliseconds, so no apply
+ * waits forever on a lock or a statement a workspace role can hold up. Set through the
+ * environment of the process that opens the session (the engine passes its own to the provider
+ * plugin): TENANCY_PG_LOCK_TIMEOUT_MS, TENANCY_PG_STATEMENT_TIMEOUT_MS,
+ * TENANCY_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS. 0 is refused: it means "wait forever".
+ */
+export interface SessionLimits {
+  /** lock_timeout: the longest wait for any lock, advisory locks included. Default 30 s. */
+  readonly lockTimeoutMs: number;
+  /** statement_timeout: the longest single statement. Default 120 s. */
+  readonly statementTimeoutMs: number;
+  /** idle_in_transaction_session_timeout: a session left inside a transaction is ended. Default 60 s. */
+  readonly idleInTransactionMs: number;
+}
+
+export const SESSION_DEFAULTS: SessionLimits = { lockTimeoutMs: 30_000, statementTimeoutMs: 120_000, idleInTransactionMs: 60_000 };
+
+const LIMIT_VARIABLES: Record<keyof SessionLimits, string> = {
+  lockTimeoutMs: "TENANCY_PG_LOCK_TIMEOUT_MS",
+  statementTimeoutMs: "TENANCY_PG_STATEMENT_TIMEOUT_MS",
+  idleInTransactionMs: "TENANCY_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+};
+
+/** The limits from `env` over the defaults; a bad value is one error naming the variable. */
+export function sessionLimits(env: Readonly<Record<string, string | undefined>> = process.env): SessionLimits {
+  const limits: Record<string, number> = { ...SESSION_DEFAULTS };
+  for (const [field, variable] of Object.entries(LIMIT_VARIABLES)) {
+    const text = env[variable];
+    if (text === undefined || text === "") continue;
+    const value = Number(text);
+    // Below 2^31 ms: PostgreSQL's limit for these settings (about 24.8 days).
+    if (!/^[0-9]+$/.test(text) || value < 1 || value > 2_147_483_647) {
+      throw new Error(`${variable} must be a whole number of milliseconds from 1 to 2147483647 (0 would mean no limit); got "${escapeText(text)}"`);
+    }
+    limits[field] = value;
+  }
+  return limits as unknown as SessionLimits;
+}
+
+/** Startup parameters of an admin session: the pinned search_path and the limits above. */
+export function sessionParameters(limits: SessionLimits = sessionLimits()) {
+  return {
+    application_name: "tenancy-as-code",
+    options: `-c search_path=${PINNED_SEARCH_PATH.replace(" ", "")}`,
+    lock_timeout: limits.lockTimeoutMs,
+    statement_timeout: limits.statementTimeoutMs,
+    idle_in_transaction_session_timeout: limits.idleInTransactionMs,
+  };
+}
+
 const pools = new Map<string, pg.Pool>();
 
 function poolFor(c: PgConnection): pg.Pool {
@@ -26,7 +78,7 @@ function poolFor(c: PgConnection): pg.Pool {
     pool = new pg.Pool({
       host: c.host, port: Number(c.port), user: c.user, password: c.password, database: c.database,
       max: POOL_SIZE, idleTimeoutMillis: 2_000, connectionTimeoutMillis: 10_000, allowExitOnIdle: true,
-      application_name: "tenancy-as-code", options: `-c search_path=${PINNED_SEARCH_PATH.replace(" ", "")}`,
+      ...sessionParameters(),
     });
     // An idle client dropped by the server must not crash the provider process.
     pool.on("error", () => {});
@@ -56,16 +108,70 @@ export async function inTransaction<T>(connection: PgConnection, fn: (sql: Sql) 
   } catch (error) {
     // A client whose ROLLBACK fails is gone (server down, connection cut): not back to the pool.
     await client.query("ROLLBACK").catch((e: Error) => { broken = e; });
-    throw error;
+    throw explainTimeout(error);
   } finally {
     client.off("error", ignore);
     client.release(broken);
   }
 }
 
-/** A transaction-scoped advisory lock: work on one object takes turns across processes. */
+/**
+ * A transaction-scoped advisory lock: work on one object takes turns across processes.
+ *
+ * Any role can take any advisory key (there is no privilege on them), so a workspace's app role
+ * can hold one of ours. The wait is bounded by the session's lock_timeout (advisory locks queue
+ * in the lock manager like any other: first come, first served, and a deadlock is detected);
+ * it runs in a savepoint so that on timeout the transaction can still read who holds the key
+ * and fail in one line naming that role, with nothing of the transaction applied.
+ */
 export async function lock(sql: Sql, key: string): Promise<void> {
-  await sql.query("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1))", [`tenancy:${key}`]);
+  const full = `tenancy:${key}`;
+  await sql.query("SAVEPOINT tenancy_lock");
+  try {
+    await sql.query("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1))", [full]);
+  } catch (error) {
+    if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+    await sql.query("ROLLBACK TO SAVEPOINT tenancy_lock");
+    throw new Error(await heldMessage(sql, full));
+  }
+  await sql.query("RELEASE SAVEPOINT tenancy_lock");
+}
+
+/** SQLSTATE of "canceling statement due to lock timeout". */
+export const LOCK_NOT_AVAILABLE = "55P03";
+const QUERY_CANCELED = "57014";
+const OUT_OF_SHARED_MEMORY = "53200";
+
+/** A server-side timeout says which bound it hit and how to change it; anything else as it was. */
+export function explainTimeout(error: unknown): unknown {
+  const code = (error as { code?: string }).code;
+  const limits = sessionLimits();
+  if (code === LOCK_NOT_AVAILABLE) {
+    return new Error(`${(error as Error).message} after ${limits.lockTimeoutMs} ms (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS): another session holds a lock this change needs; nothing was applied`);
+  }
+  if (code === OUT_OF_SHARED_MEMORY) {
+    // Any role can fill the shared lock table with advisory locks it keeps (README, "Sessions are bounded").
+    return new Error(`${(error as Error).message}: the server's lock table is full, often one session holding thousands of advisory locks (SELECT pid, usename, count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) GROUP BY 1, 2 ORDER BY 3 DESC); nothing was applied`);
+  }
+  if (code === QUERY_CANCELED && /statement timeout/.test((error as Error).message)) {
+    return new Error(`${(error as Error).message} after ${limits.statementTimeoutMs} ms (statement_timeout, TENANCY_PG_STATEMENT_TIMEOUT_MS); nothing was applied`);
+  }
+  return error;
+}
+
+/** Who holds the advisory key `full` in this database (pg_locks + pg_stat_activity), as one line. */
+async function heldMessage(sql: Sql, full: string): Promise<string> {
+  const holders = await sql.query(`SELECT a.usename AS role, a.pid FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+    CROSS JOIN (SELECT pg_catalog.hashtext($1)::bigint AS k) key
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid <> pg_catalog.pg_backend_pid()
+      AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+      AND l.classid = ((key.k >> 32) & 4294967295)::oid AND l.objid = (key.k & 4294967295)::oid
+    ORDER BY a.pid`, [full]);
+  const timeout = (await sql.query("SELECT pg_catalog.current_setting('lock_timeout') AS t")).rows[0]?.t as string;
+  const who = holders.rows.length > 0
+    ? `held by ${holders.rows.map((h) => `role "${escapeText(h.role ?? "(unknown)")}" (pid ${h.pid})`).join(", ")}`
+    : "held by a session that has since let go";
+  return `gave up waiting ${timeout} (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS) for advisory lock "${full}", ${who}; nothing was applied: end that session (SELECT pg_terminate_backend(pid)) and apply again`;
 }
 
 /** Runs `fn` as `role` (SET LOCAL ROLE) and returns to the admin afterwards. */
@@ -79,7 +185,7 @@ export async function asRole<T>(sql: Sql, role: string, fn: () => Promise<T>): P
 
 /** Runs `fn` with one connected client outside any pool (the CLI's one-off administration). */
 export async function withClient<T>(connection: PgConnection, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...connection, connectionTimeoutMillis: 10_000, application_name: "tenancy-as-code", options: `-c search_path=${PINNED_SEARCH_PATH.replace(" ", "")}` });
+  const client = new pg.Client({ ...connection, connectionTimeoutMillis: 10_000, ...sessionParameters() });
   client.on("error", () => {}); // reported by the query in flight (see inTransaction)
   await client.connect();
   try {

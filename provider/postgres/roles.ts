@@ -4,6 +4,7 @@
 // role owns. Holding a role's privileges runs none of its code: only statements that execute
 // functions (DML on a table, a view, an expression) could, and those run verified or as the owner.
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
+import { DEFAULT_APP_CONNECTION_LIMIT, MAX_APP_CONNECTION_LIMIT } from "../../config/schema.ts";
 import type { Sql } from "./client.ts";
 
 export const ELEVATED = ["rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication", "rolbypassrls"] as const;
@@ -18,12 +19,28 @@ export interface RoleFound {
   readonly login: boolean;
   /** Attributes a workspace role must never have, as SQL keywords. */
   readonly elevated: readonly string[];
+  /** CONNECTION LIMIT: sessions the role may hold at once; -1 for none. */
+  readonly connectionLimit: number;
 }
 
 /** The roles among `names` that exist, with what matters about them. */
 export async function findRoles(sql: Sql, names: readonly string[]): Promise<Map<string, RoleFound>> {
-  const found = await sql.query(`SELECT rolname, rolcanlogin, ${ELEVATED.join(", ")} FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])`, [names]);
-  return new Map(found.rows.map((r) => [r.rolname as string, { login: r.rolcanlogin as boolean, elevated: ELEVATED.filter((a) => r[a]).map((a) => ELEVATED_SQL[a]) }]));
+  const found = await sql.query(`SELECT rolname, rolcanlogin, rolconnlimit, ${ELEVATED.join(", ")} FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])`, [names]);
+  return new Map(found.rows.map((r) => [r.rolname as string, { login: r.rolcanlogin as boolean, elevated: ELEVATED.filter((a) => r[a]).map((a) => ELEVATED_SQL[a]), connectionLimit: r.rolconnlimit as number }]));
+}
+
+/**
+ * The CONNECTION LIMIT of a workspace role: the declared one for a login role (config/schema.ts,
+ * default 20), 0 for a role that cannot log in. A limit is what keeps one workspace from taking
+ * every connection the server has: the admin's reserve (reserved_connections) is the rest.
+ */
+export function connectionLimitOf(login: boolean, declared: number | undefined): number {
+  if (!login) return 0;
+  const limit = declared ?? DEFAULT_APP_CONNECTION_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_APP_CONNECTION_LIMIT) {
+    throw new Error(`a connection limit is a whole number of sessions from 1 to ${MAX_APP_CONNECTION_LIMIT}; got ${JSON.stringify(limit)}`);
+  }
+  return limit;
 }
 
 /** The SCRAM-SHA-256 verifier PostgreSQL stores, so the plain password never reaches the server. */
@@ -47,7 +64,7 @@ export function passwordDigest(password: string): string {
  * elevated attribute is refused: the admin could not take it away (only a superuser can), and
  * adopting it would put that power inside a workspace.
  */
-export async function ensureRole(sql: Sql, name: string, found: RoleFound | undefined, login: boolean, password?: string): Promise<void> {
+export async function ensureRole(sql: Sql, name: string, found: RoleFound | undefined, login: boolean, password?: string, connectionLimit?: number): Promise<void> {
   const elevated = found?.elevated ?? [];
   const superuserOnly = elevated.filter((a) => !REMOVABLE.includes(a));
   if (superuserOnly.length > 0) {
@@ -55,7 +72,8 @@ export async function ensureRole(sql: Sql, name: string, found: RoleFound | unde
   }
   // CREATEROLE and CREATEDB a CREATEROLE admin can take away itself (it must hold them).
   const taken = elevated.map((a) => ` NO${a}`).join("");
-  const attributes = (login ? `LOGIN INHERIT PASSWORD ${sql.escapeLiteral(scramVerifier(password!))}` : "NOLOGIN INHERIT PASSWORD NULL") + taken;
+  const limit = ` CONNECTION LIMIT ${connectionLimitOf(login, connectionLimit)}`;
+  const attributes = (login ? `LOGIN INHERIT PASSWORD ${sql.escapeLiteral(scramVerifier(password!))}` : "NOLOGIN INHERIT PASSWORD NULL") + limit + taken;
   await sql.query(`${found ? "ALTER" : "CREATE"} ROLE ${sql.escapeIdentifier(name)} WITH ${attributes}`);
   await manage(sql, name);
 }

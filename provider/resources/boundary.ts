@@ -9,7 +9,8 @@ import { crossingSignals, describeCrossing, takeBackElsewhere } from "../postgre
 import { dropBoundary } from "../postgres/decommission-sql.ts";
 import { escapeText } from "../../components/escape.ts";
 import type { Grant } from "../postgres/grants-sql.ts";
-import { passwordDigest } from "../postgres/roles.ts";
+import { loginProbeEnabled, probeLoginOncePerRun, rememberLogin } from "../postgres/login-probe.ts";
+import { connectionLimitOf, passwordDigest } from "../postgres/roles.ts";
 import { appPasswordOf, GENERATION } from "../keys.ts";
 import { UNKNOWN, type Context, type Diff, type DiffKind, type Failure, type Keys, type ResourceKind } from "../server.ts";
 import { canonical, identifierFailures, mapDiff } from "./common.ts";
@@ -27,6 +28,8 @@ export interface BoundaryInputs {
    * a digest reaches the state, and the password itself never leaves the plugin.
    */
   readonly passwordGeneration: string;
+  /** The app role's CONNECTION LIMIT; default 20 (provider/postgres/roles.ts connectionLimitOf). */
+  readonly connectionLimit?: number;
   readonly grants: Readonly<Record<string, Grant>>;
 }
 
@@ -37,6 +40,8 @@ export interface BoundaryState extends BoundaryInputs {
   readonly credentialsTable: string;
   /** Privileges crossing the boundary, as found (after an apply: those in notTakenBack). */
   readonly outsiders: readonly string[];
+  /** The app role's CONNECTION LIMIT as found (-1: none); absent in state written before limits. */
+  readonly connectionLimit?: number;
   /**
    * Crossing privileges the last apply could not take back (granted by a role the admin cannot
    * act for, such as a superuser, or in a database it cannot connect to), one line each:
@@ -53,10 +58,10 @@ export interface BoundaryState extends BoundaryInputs {
 
 const expectedRoles = (n: WorkspaceNames) => ({ [n.owner]: "NOLOGIN", [n.app]: "LOGIN", [n.readonly]: "NOLOGIN" });
 
-const scope = (i: BoundaryInputs) => ({ organization: i.organization, workspace: i.workspace, generation: i.passwordGeneration });
+const scope = (i: Pick<BoundaryInputs, "organization" | "workspace" | "passwordGeneration">) => ({ organization: i.organization, workspace: i.workspace, generation: i.passwordGeneration });
 
 function stateOf(inputs: BoundaryInputs, appPassword: string, left: readonly string[], otherDatabases: readonly string[]): BoundaryState {
-  return { ...inputs, passwordDigest: passwordDigest(appPassword), roles: expectedRoles(inputs.names), schemaOwner: inputs.names.owner, credentialsTable: "ok", outsiders: left, notTakenBack: left, otherDatabases };
+  return { ...inputs, connectionLimit: connectionLimitOf(true, inputs.connectionLimit), passwordDigest: passwordDigest(appPassword), roles: expectedRoles(inputs.names), schemaOwner: inputs.names.owner, credentialsTable: "ok", outsiders: left, notTakenBack: left, otherDatabases };
 }
 
 /** Converges the boundary, then takes back what its roles' objects in other databases grant; never throws for what it cannot take back. */
@@ -69,6 +74,7 @@ async function converge(inputs: BoundaryInputs, ctx: Context): Promise<BoundaryS
     const message = escapeText(`${inputs.organization}/${inputs.workspace}: could not take back a privilege crossing its boundary, ${line} (granted by a role the admin cannot act for, or in a database it cannot reach; a superuser must revoke it)`);
     await (ctx.warn ? ctx.warn(message) : Promise.resolve(void process.stderr.write(`warning: ${message}\n`)));
   }
+  rememberLogin({ ...ctx.connection, database: inputs.database }, inputs.names.app, appPassword);
   return stateOf(inputs, appPassword, left, done.otherDatabases);
 }
 
@@ -93,6 +99,17 @@ async function crossingsChanged(olds: BoundaryState, connection: PgConnection | 
   // What was left in the workspace's own database is compared one by one; elsewhere, by database.
   const gone = (olds.notTakenBack ?? []).filter((l) => l.startsWith(`${olds.database}: `) && !found.includes(l));
   return found.some((o) => !known(o, olds)) || gone.length > 0;
+}
+
+/**
+ * Whether the app role refuses the password the provider derives for it (it changed its own
+ * with ALTER ROLE … PASSWORD): one real login per workspace and run. Not known (no connection
+ * or key yet, the role at its connection limit, pg_hba.conf) counts as not refused.
+ */
+async function loginRefused(state: Pick<BoundaryState, "organization" | "workspace" | "passwordGeneration" | "names" | "database">, keys: Keys & { readonly connection?: PgConnection }): Promise<boolean> {
+  if (!keys.connection || keys.masterKey === undefined || !loginProbeEnabled()) return false;
+  const password = await appPasswordOf(keys, scope(state));
+  return (await probeLoginOncePerRun({ ...keys.connection, database: state.database }, state.names.app, password)).login === "refused";
 }
 
 /** Whether the state's password digest is not the one of the password `news` names (unknown: yes). */
@@ -120,6 +137,9 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
     if (news.passwordGeneration !== UNKNOWN && (typeof news.passwordGeneration !== "string" || !GENERATION.test(news.passwordGeneration))) {
       failures.push({ property: "passwordGeneration", reason: `a password generation is 1 to 32 lowercase letters, digits or dashes ("1", "2", "2026-12"); got ${JSON.stringify(news.passwordGeneration)}` });
     }
+    if (news.connectionLimit !== undefined && (news.connectionLimit as unknown) !== UNKNOWN) {
+      try { connectionLimitOf(true, news.connectionLimit); } catch (error) { failures.push({ property: "connectionLimit", reason: (error as Error).message }); }
+    }
     return failures;
   },
   async diff(olds, news, keys = { masterKey: undefined }) {
@@ -128,7 +148,10 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
     Object.assign(detailedDiff, mapDiff("grants", olds.grants, news.grants));
     Object.assign(detailedDiff, mapDiff("roles", olds.roles, expectedRoles(news.names)));
     // Reported as `appPassword`, what changes on the server, though only its generation is an input.
-    if (await passwordChanged(olds, news, keys)) detailedDiff.appPassword = "update";
+    // The password changed on the server (the app role can set its own) is the same update: the
+    // verifier of the derived password is written again.
+    if (await passwordChanged(olds, news, keys) || await loginRefused(olds, keys)) detailedDiff.appPassword = "update";
+    if (olds.connectionLimit !== connectionLimitOf(true, news.connectionLimit)) detailedDiff.connectionLimit = "update";
     if (olds.schemaOwner !== news.names.owner) detailedDiff.schemaOwner = "update";
     if (olds.credentialsTable !== "ok") detailedDiff.credentialsTable = "update";
     // Re-checked on every preview and apply, not only on refresh: one read-only query.
@@ -148,8 +171,11 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
     const grants = state?.grants ?? Object.fromEntries(workspaceGrants(names, database).map(({ id: key, ...g }) => [key, g]));
     const found = await inTransaction(ctx.connection, (sql) => readBoundary(sql, names, database, grants));
     if (!found) return undefined;
+    const passwordGeneration = state?.passwordGeneration ?? "1";
+    // A password the app role changed itself: no digest of it, so the next diff resets it.
+    const refused = await loginRefused({ organization, workspace, passwordGeneration, names, database }, ctx);
     const outs: BoundaryState = {
-      organization, workspace, names, database, passwordGeneration: state?.passwordGeneration ?? "1", passwordDigest: state?.passwordDigest ?? "", ...found,
+      organization, workspace, names, database, passwordGeneration, passwordDigest: refused ? "" : state?.passwordDigest ?? "", ...found,
       notTakenBack: state?.notTakenBack ?? [],
     };
     const { passwordDigest: _, roles: _r, schemaOwner: _s, credentialsTable: _c, outsiders: _o, notTakenBack: _n, otherDatabases: _d, ...inputs } = outs;

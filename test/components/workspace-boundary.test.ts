@@ -32,9 +32,9 @@ describe("a Workspace's boundary", () => {
 
   it("declares the workspace's organization, slug, derived names and the admin connection's database, all in clear", () => {
     for (const slug of slugs) {
-      expect(plainInputs(boundaryOf(slug))).toEqual({ organization: "acme", workspace: slug, names: workspaceNames("acme", slug), database: "tenancy", passwordGeneration: "1", grants: grantMap(slug, "tenancy") });
+      expect(plainInputs(boundaryOf(slug))).toEqual({ organization: "acme", workspace: slug, names: workspaceNames("acme", slug), database: "tenancy", passwordGeneration: "1", connectionLimit: 20, grants: grantMap(slug, "tenancy") });
       // Policies read the names and the database: none of them may arrive as a secret.
-      for (const key of ["organization", "workspace", "names", "database", "passwordGeneration", "grants"]) expect(isSecretValue(boundaryOf(slug).inputs[key]), `${slug} ${key}`).toBe(false);
+      for (const key of ["organization", "workspace", "names", "database", "passwordGeneration", "connectionLimit", "grants"]) expect(isSecretValue(boundaryOf(slug).inputs[key]), `${slug} ${key}`).toBe(false);
     }
     expect(dev.org.workspaces.map((w) => [w.schema, w.appRole])).toEqual(slugs.map((s) => [workspaceNames("acme", s).schema, workspaceNames("acme", s).app]));
   });
@@ -81,6 +81,6 @@ describe("a Workspace's boundary", () => {
   });
 
   it("sends no output-only property (outsiders) as an input", () => {
-    for (const slug of slugs) expect(Object.keys(boundaryOf(slug).inputs).sort()).toEqual(["database", "grants", "names", "organization", "passwordGeneration", "workspace"]);
+    for (const slug of slugs) expect(Object.keys(boundaryOf(slug).inputs).sort()).toEqual(["connectionLimit", "database", "grants", "names", "organization", "passwordGeneration", "workspace"]);
   });
 });

@@ -205,7 +205,7 @@ describe("Workspace", () => {
   it("registers what a policy pack sees: slug, organization, decommissioned, members by email, and integrations by secret name", async () => {
     const names = workspaceNames("acme", "us-sales");
     expect(dev.outputsOf("acme-us-sales")).toEqual({
-      slug: "us-sales", organization: "acme", decommissioned: false, schema: names.schema, appRole: names.app,
+      slug: "us-sales", organization: "acme", decommissioned: false, schema: names.schema, appRole: names.app, connectionLimit: 20,
       members: { "ben@acme.test": "admin", "chloe@acme.test": "editor" },
       integrations: {
         hubspot: { provider: "hubspot", credentialsSecret: "usHubspotOauth" },

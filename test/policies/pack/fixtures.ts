@@ -10,6 +10,7 @@ import { CONTROL_SCHEMA, workspaceNames } from "../../../components/naming.ts";
 import { CONTROL_PLANE_TYPE, WORKSPACE_CREDENTIALS_TYPE } from "../../../components/resources.ts";
 import { loadDeclaration } from "../../../config/load.ts";
 import type { TenancyModel } from "../../../config/model.ts";
+import { DEFAULT_APP_CONNECTION_LIMIT } from "../../../config/schema.ts";
 import { Token } from "../../../policies/tokens.ts";
 import { STACK, type Spec } from "./harness.ts";
 
@@ -39,18 +40,19 @@ export function workspaceSpecs(model: TenancyModel, index: number, options: Fixt
   const name = `${org.slug}-${ws.slug}`;
   const names = workspaceNames(org.slug, ws.slug);
   const protect = !ws.decommissioned;
+  const limit = ws.connectionLimit ?? org.connectionLimit ?? DEFAULT_APP_CONNECTION_LIMIT;
   const child = (spec: Omit<Spec, "protect">): Spec => ({ protect, ...spec });
   const specs: Spec[] = [
     { type: Token.Workspace, name, parent: org.slug, protect, props: {
       slug: ws.slug, organization: org.slug, decommissioned: ws.decommissioned,
       ...(ws.plan !== undefined ? { plan: ws.plan } : {}),
       ...(ws.creditPool ? { creditPool: { monthlyAllowance: ws.creditPool.monthlyAllowance } } : {}),
-      schema: names.schema, appRole: names.app,
+      schema: names.schema, appRole: names.app, connectionLimit: limit,
       members: Object.fromEntries(ws.members.map((m) => [m.key, m.role])),
       integrations: Object.fromEntries(ws.integrations.map((i) => [i.slug, { provider: i.provider, credentialsSecret: i.credentialsSecret }])),
     } },
     child({ type: Token.WorkspaceBoundary, name: `${name}-boundary`, parent: name, props: {
-      organization: org.slug, workspace: ws.slug, names, database: "tenancy", passwordGeneration: "1",
+      organization: org.slug, workspace: ws.slug, names, database: "tenancy", passwordGeneration: "1", connectionLimit: limit,
       grants: Object.fromEntries(workspaceGrants(names, "tenancy").map(({ id, ...g }) => [id, g])),
     } }),
     child({ type: Token.WorkspaceRecord, name: `${name}-record`, parent: name, props: { ...workspaceRecordArgs(model, ws, { decommissioned: ws.decommissioned }), members: workspaceMembersArgs(model, ws).members } }),

@@ -38,7 +38,8 @@ describe("the tenancy policies", () => {
     const model = stackModel("dev");
     expect(rebuilt!.model.organization).toEqual({ ...model.organization, people: model.organization!.people.map((p) => ({ ...p })) });
     expect(rebuilt!.model.workspaces.map((w) => w.slug)).toEqual(model.workspaces.map((w) => w.slug));
-    expect(rebuilt!.model.workspaces[0]).toEqual(model.workspaces[0]);
+    // The Workspace registers the connection limit it resolved (its own, the organization's, or 20).
+    expect(rebuilt!.model.workspaces[0]).toEqual({ ...model.workspaces[0], connectionLimit: 20 });
   });
 
   it("passes the dev stack and the agency stack, with PostgreSQL or AWS credentials", async () => {

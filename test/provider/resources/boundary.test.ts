@@ -25,7 +25,7 @@ function inputs(names: WorkspaceNames = emea, over: Partial<BoundaryInputs> = {}
 function stateOf(i: BoundaryInputs, over: Partial<BoundaryState> = {}): BoundaryState {
   return {
     ...i, passwordDigest: passwordDigest(PASSWORD), roles: { [i.names.owner]: "NOLOGIN", [i.names.app]: "LOGIN", [i.names.readonly]: "NOLOGIN" },
-    schemaOwner: i.names.owner, credentialsTable: "ok", outsiders: [], ...over,
+    schemaOwner: i.names.owner, credentialsTable: "ok", outsiders: [], connectionLimit: i.connectionLimit ?? 20, ...over,
   };
 }
 
@@ -124,6 +124,22 @@ describe("WorkspaceBoundary's diff", () => {
     expect((await diff(stateOf(i, { schemaOwner: us.owner }), i)).detailedDiff).toEqual({ schemaOwner: "update" });
     const { [emea.readonly]: _, ...rolesLeft } = stateOf(i).roles;
     expect((await diff(stateOf(i, { roles: { ...rolesLeft, [emea.app]: "NOLOGIN" } }), i)).detailedDiff).toEqual({ [`roles["${emea.readonly}"]`]: "add", [`roles["${emea.app}"]`]: "update" });
+  });
+
+  it("sets the app role's connection limit: a declared change, a limit changed on the server, or state from before limits", async () => {
+    const i = inputs(emea, { connectionLimit: 5 });
+    expect((await diff(stateOf(i), i)).detailedDiff).toEqual({});
+    expect((await diff(stateOf(i), inputs(emea, { connectionLimit: 6 }))).detailedDiff).toEqual({ connectionLimit: "update" });
+    expect((await diff(stateOf(i, { connectionLimit: -1 }), i)).detailedDiff).toEqual({ connectionLimit: "update" });
+    const { connectionLimit: _, ...before } = stateOf(inputs());
+    expect((await diff(before as BoundaryState, inputs())).detailedDiff).toEqual({ connectionLimit: "update" });
+  });
+
+  it("refuses a connection limit that is not a whole number of sessions from 1 to 10000", () => {
+    for (const bad of [0, -1, 2.5, 10_001]) {
+      expect(boundaryKind.check(inputs(emea, { connectionLimit: bad }))).toEqual([{ property: "connectionLimit", reason: `a connection limit is a whole number of sessions from 1 to 10000; got ${bad}` }]);
+    }
+    expect(boundaryKind.check(inputs(emea, { connectionLimit: 1 }))).toEqual([]);
   });
 
   it("reports no change for a crossing the last apply could not take back, and a change for any other", async () => {

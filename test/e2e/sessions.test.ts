@@ -1,0 +1,162 @@
+// Availability and integrity of the admin's sessions against one workspace's app role (issue
+// #16): an advisory key the toolkit takes, held by an app session; the app role opening every
+// connection it can; the app role changing its own password. Real engine, real PostgreSQL; each
+// case is planted first, then the toolkit runs, then the test reads the catalogs itself.
+import { dirname } from "node:path";
+import type pg from "pg";
+import { stringify } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { audit } from "../../cli/audit.ts";
+import { CONTROL_SCHEMA, workspaceNames } from "../../components/naming.ts";
+import { migrationInputs } from "../../components/control-plane/migrations.ts";
+import { controlPlaneKind } from "../../provider/resources/control-plane.ts";
+import { credentialsKind } from "../../provider/resources/credentials.ts";
+import { appPasswords, serverOf, type Server } from "./attack-harness.ts";
+import { createHarness, root, type Harness } from "./harness.ts";
+
+const LOCK_TIMEOUT_MS = 3000;
+
+/** Two workspaces: emea takes the organization's default limit, apac its own. */
+function declaration(limits: { org?: number; emea?: number; apac?: number } = {}): string {
+  const ws = (slug: string, limit: number | undefined) => ({
+    slug, name: `Workspace ${slug}`, members: [{ email: "ana@acme.test", role: "admin" }], ...(limit === undefined ? {} : { connectionLimit: limit }),
+  });
+  return stringify({
+    version: 1,
+    organization: {
+      slug: "acme", name: "Acme", billing: { mode: "rollup", plan: "agency", creditPool: { monthlyAllowance: 1000 } },
+      roles: { admin: ["workspaces.manage", "members.manage"] }, people: [{ email: "ana@acme.test", orgRole: "admin" }],
+      ...(limits.org === undefined ? {} : { connectionLimit: limits.org }),
+    },
+    workspaces: [ws("emea", limits.emea), ws("apac", limits.apac)],
+  });
+}
+
+let h: Harness, s: Server, passwords: Record<string, string>;
+const limitsOf = async () => Object.fromEntries((await s.su.query("SELECT rolname, rolconnlimit FROM pg_roles WHERE rolname LIKE 'acme\\_\\_%' ORDER BY 1")).rows.map((r) => [r.rolname, r.rolconnlimit]));
+const app = (ws: string, password = passwords[ws]!) => s.login(`acme__${ws}__app`, password);
+/** Runs `up`; "ok", or the error lines that name the failure. */
+async function up(): Promise<{ outcome: string; ms: number }> {
+  const t0 = Date.now();
+  const outcome = await h.stack.up().then(() => "ok", (e: Error) => e.message);
+  return { outcome, ms: Date.now() - t0 };
+}
+async function auditFindings(): Promise<string[]> {
+  const before = process.env.PULUMI_BACKEND_URL;
+  process.env.PULUMI_BACKEND_URL = `file://${dirname(h.declaration)}`;
+  try {
+    const result = await audit({ stack: h.stack.name }, root);
+    return result.findings.map((f) => `${f.class} ${f.id} ${f.workspace ?? ""}`);
+  } finally {
+    if (before === undefined) delete process.env.PULUMI_BACKEND_URL;
+    else process.env.PULUMI_BACKEND_URL = before;
+  }
+}
+
+beforeAll(async () => {
+  // The engine passes its environment to the provider plugin.
+  process.env.TENANCY_PG_LOCK_TIMEOUT_MS = String(LOCK_TIMEOUT_MS);
+  h = await createHarness("sessions", declaration({ org: 12, apac: 5 }));
+  s = await serverOf(h);
+  expect((await up()).outcome).toBe("ok");
+  passwords = await appPasswords(h);
+});
+afterAll(async () => {
+  delete process.env.TENANCY_PG_LOCK_TIMEOUT_MS;
+  await s?.close();
+  await h?.dispose();
+});
+
+describe("a workspace's app role against the admin's sessions", () => {
+  it("gives each app role the declared connection limit (workspace, else organization), and 0 to the roles that cannot log in", async () => {
+    expect(await limitsOf()).toEqual({
+      acme__apac__app: 5, acme__apac__owner: 0, acme__apac__ro: 0,
+      acme__emea__app: 12, acme__emea__owner: 0, acme__emea__ro: 0,
+    });
+  });
+
+  it("refuses app connections past the limit (95 tried), while the admin still connects and applies", async () => {
+    const tried = await Promise.allSettled(Array.from({ length: 95 }, () => app("emea")));
+    const opened = tried.filter((t) => t.status === "fulfilled").map((t) => (t as PromiseFulfilledResult<pg.Client>).value);
+    const codes = new Set(tried.filter((t) => t.status === "rejected").map((t) => (t as PromiseRejectedResult).reason.code));
+    try {
+      expect(opened).toHaveLength(12);
+      expect([...codes]).toEqual(["53300"]);
+      // The admin gets in and applies a change; the login probe meets the full limit (53300),
+      // which says nothing about the password: no password update is planned for it.
+      await h.writeDeclaration(declaration({ org: 12, apac: 6 }));
+      expect(await h.plannedChanges()).toEqual(["update tenancy:postgres:WorkspaceBoundary acme-apac-boundary"]);
+      expect((await up()).outcome).toBe("ok");
+      expect((await limitsOf()).acme__apac__app).toBe(6);
+    } finally {
+      await Promise.all(opened.map((c) => c.end()));
+    }
+  });
+
+  for (const key of ["tenancy:database:tenancy", "tenancy:boundary:acme__emea"]) {
+    it(`fails within lock_timeout in one line naming the holder when an app session holds ${key}, applies nothing, and succeeds once it lets go`, async () => {
+      const holder = await app("apac");
+      await holder.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
+      const before = (await limitsOf()).acme__emea__app;
+      await h.writeDeclaration(declaration({ org: 12, apac: 6, emea: before + 1 }));
+      const failed = await up();
+      expect(failed.outcome).toContain(`gave up waiting 3s (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS) for advisory lock "${key}", held by role "acme__apac__app" (pid `);
+      // The engine's own start and stop take 10-40 s on a loaded machine; without a bound this never returned.
+      expect(failed.ms).toBeLessThan(120_000);
+      console.log(`held ${key}: the apply failed after ${failed.ms} ms`);
+      expect((await limitsOf()).acme__emea__app).toBe(before);
+      // The admin can end the holder itself (it has the privileges of the workspace's roles).
+      const pid = Number(/held by role "acme__apac__app" \(pid (\d+)\)/.exec(failed.outcome)![1]);
+      expect(await h.query("SELECT pg_terminate_backend($1) AS ended", [pid])).toEqual([{ ended: true }]);
+      expect((await up()).outcome).toBe("ok");
+      expect((await limitsOf()).acme__emea__app).toBe(before + 1);
+    });
+  }
+
+  it("bounds the control-plane migrations and the credentials locks the same way (the provider's kinds called directly)", async () => {
+    const { server } = h;
+    const masterKey = (await h.stack.getConfig("tenancy:credentialsMasterKey")).value;
+    const ctx = { connection: { host: server.host, port: server.port, user: server.user, password: server.password, database: server.database }, masterKey };
+    const inputs = { schema: CONTROL_SCHEMA, database: server.database, migrations: migrationInputs() };
+    const names = workspaceNames("acme", "emea");
+    const credentials = { organization: "acme", workspace: "emea", names: { schema: names.schema, owner: names.owner, app: names.app }, keyGeneration: "1", integrations: {} };
+    const cases: [string, () => Promise<unknown>][] = [
+      ["tenancy:control-plane-migrations", () => controlPlaneKind.update(CONTROL_SCHEMA, { ...inputs, auditor: "ok" }, inputs, ctx)],
+      ["tenancy:credentials:acme__emea", () => credentialsKind.update("acme/emea", undefined as never, credentials, ctx)],
+    ];
+    for (const [key, run] of cases) {
+      const holder = await app("apac");
+      await holder.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
+      const t0 = Date.now();
+      await expect(run()).rejects.toThrow(`for advisory lock "${key}", held by role "acme__apac__app"`);
+      expect(Date.now() - t0).toBeLessThan(LOCK_TIMEOUT_MS + 5000);
+      await holder.end();
+      await run();
+    }
+  });
+
+  it("sets the app password back when the app role changed its own, and the audit reports it first", async () => {
+    const attacker = await app("emea");
+    await attacker.query("ALTER ROLE current_user PASSWORD 'taken-over-by-the-app'");
+    await attacker.end();
+    await expect(app("emea")).rejects.toMatchObject({ code: "28P01" });
+
+    expect(await auditFindings()).toContain("changed app-password-drift emea");
+    expect(await h.plannedChanges()).toEqual(["update tenancy:postgres:WorkspaceBoundary acme-emea-boundary"]);
+    // Shown as an update of the password (the detailed diff a plan reads), never the password.
+    const changed: string[] = [];
+    const preview = await h.stack.preview({
+      diff: true,
+      onEvent: (e) => { const m = e.resourcePreEvent?.metadata; if (m?.op === "update") changed.push(...Object.keys(m.detailedDiff ?? {})); },
+    });
+    expect(changed).toEqual(["appPassword"]);
+    for (const secret of [passwords.emea!, "taken-over-by-the-app"]) expect(preview.stdout + preview.stderr).not.toContain(secret);
+
+    expect((await up()).outcome).toBe("ok");
+    // The derived password logs in again; the one the app role set does not.
+    expect((await (await app("emea")).query("SELECT current_user AS u")).rows).toEqual([{ u: "acme__emea__app" }]);
+    await expect(app("emea", "taken-over-by-the-app")).rejects.toMatchObject({ code: "28P01" });
+    expect(await auditFindings()).not.toContain("changed app-password-drift emea");
+    expect(await h.plannedChanges()).toEqual([]);
+  });
+});
