@@ -5,6 +5,9 @@ import { readFileSync } from "node:fs";
 import { auditState, loadValidDeclaration, type AuditResult, type ValidDeclaration } from "../../audit/audit.ts";
 import type { AuditOptions } from "../../audit/audit.ts";
 import type { AclEntry, LiveState } from "../../audit/live-state.ts";
+import { catalogContext, type CatalogContext } from "../../audit/catalog/context.ts";
+import { expectedState } from "../../audit/expected.ts";
+import { compareFindings, type Finding } from "../../audit/findings.ts";
 
 export const DEV_FILE = "stacks/dev/tenancy.yaml";
 const root = new URL("../../", import.meta.url);
@@ -54,3 +57,14 @@ export function dropRole(s: MutableState, role: string): void {
 }
 
 export const summary = (r: AuditResult) => r.findings.map((f) => `${f.class} ${f.id} ${f.workspace ?? "-"}`);
+
+/** One catalog check alone on the dev state with `change` applied: its findings, summarised and sorted. */
+export function checkTampered(check: (ctx: CatalogContext) => void, change: (s: MutableState) => void): { summary: string[]; findings: Finding[] } {
+  const state = devLive() as MutableState;
+  change(state);
+  const live = state as LiveState;
+  const ctx = catalogContext(expectedState(devDeclaration().model, live.database.name), live);
+  check(ctx);
+  const findings = [...ctx.findings].sort(compareFindings);
+  return { summary: findings.map((f) => `${f.class} ${f.id} ${f.workspace ?? "-"}`), findings };
+}
