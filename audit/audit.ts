@@ -4,10 +4,11 @@ import { loadDeclaration } from "../config/load.ts";
 import type { TenancyModel } from "../config/model.ts";
 import type { YamlSource } from "../config/source.ts";
 import { checkDeclaration } from "../policies/declaration.ts";
+import { effectiveAccess, type AccessMatrix } from "./access.ts";
 import { diffCatalog } from "./diff-catalog.ts";
 import { diffControlPlane } from "./diff-control-plane.ts";
 import { expectedState } from "./expected.ts";
-import { CLASS_ORDER, compareFindings, dedupe, isDeviation, type Finding, type FindingClass, type LocatedFinding } from "./findings.ts";
+import { CLASS_ORDER, compareFindings, dedupe, isDeviation, severityOf, type Finding, type FindingClass, type LocatedFinding } from "./findings.ts";
 import type { LiveState } from "./live-state.ts";
 import { modelFromControlPlane, ruleFindings } from "./model-from-state.ts";
 
@@ -17,7 +18,7 @@ export const AUDIT_RESULT_VERSION = 1;
 export interface AuditOptions {
   /** Pending invitations older than this are reported as `info`. Default 14 days. */
   readonly pendingInvitationDays?: number;
-  /** The role managing the tenancy. Default: the database's owner. */
+  /** The role managing the tenancy. Default: the control-plane schema's owner, else the database's owner. */
   readonly admin?: string;
 }
 
@@ -44,6 +45,8 @@ export interface AuditResult {
   readonly counts: Readonly<Record<FindingClass, number>> & { readonly total: number };
   /** Most dangerous first. */
   readonly findings: readonly LocatedFinding[];
+  /** Who reaches each workspace and the control plane, and how (audit/access.ts). */
+  readonly access: AccessMatrix;
   readonly stats?: AuditStats;
 }
 
@@ -65,13 +68,16 @@ export function loadValidDeclaration(text: string, file: string): ValidDeclarati
 export function auditState(declaration: ValidDeclaration, live: LiveState, options: AuditOptions = {}, extra: readonly Finding[] = []): AuditResult {
   const expected = expectedState(declaration.model, live.database.name);
   const found = modelFromControlPlane(live.controlPlane);
+  const catalogOptions = options.admin === undefined ? {} : { admin: options.admin };
+  const access = effectiveAccess(expected, live, catalogOptions);
   const findings = dedupe([
-    ...diffCatalog(expected, live, options.admin === undefined ? {} : { admin: options.admin }),
+    ...diffCatalog(expected, live, catalogOptions),
+    ...access.findings,
     ...diffControlPlane(declaration.model, expected, live, options.pendingInvitationDays === undefined ? {} : { pendingInvitationDays: options.pendingInvitationDays }),
     ...(found ? ruleFindings(found, expected) : []),
     ...extra,
   ]).sort(compareFindings);
-  const located = findings.map((f): LocatedFinding => ({ ...f, ...declaration.source.locate(f.path, "key") }));
+  const located = findings.map((f): LocatedFinding => ({ ...f, severity: severityOf(f), ...declaration.source.locate(f.path, "key") }));
   const counts = Object.fromEntries(CLASS_ORDER.map((c) => [c, findings.filter((f) => f.class === c).length])) as Record<FindingClass, number>;
   return {
     version: AUDIT_RESULT_VERSION,
@@ -83,5 +89,6 @@ export function auditState(declaration: ValidDeclaration, live: LiveState, optio
     clean: !findings.some(isDeviation),
     counts: { ...counts, total: findings.length },
     findings: located,
+    access: access.matrix,
   };
 }

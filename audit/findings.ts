@@ -14,11 +14,22 @@ export const FindingClass = {
   unexpected: "unexpected",
   /** Found with another value than declared. */
   changed: "changed",
+  /** A server-wide setting or grant below what an auditor expects (CIS PostgreSQL); its severity says whether it fails the audit. */
+  server: "server",
   /** Worth knowing, not a deviation (invitations pending for long). */
   info: "info",
 } as const;
 export type FindingClass = (typeof FindingClass)[keyof typeof FindingClass];
 export const CLASS_ORDER: readonly FindingClass[] = Object.values(FindingClass);
+
+/** Whether a finding fails the audit: `error` does (exit 1); `warning` and `info` are reported only. */
+export const Severity = { error: "error", warning: "warning", info: "info" } as const;
+export type Severity = (typeof Severity)[keyof typeof Severity];
+
+/** The severity a finding has unless it says otherwise: `info` for class info, `error` for every other class. */
+export function severityOf(f: Pick<Finding, "class" | "severity">): Severity {
+  return f.severity ?? (f.class === FindingClass.info ? Severity.info : Severity.error);
+}
 
 /** Stable ids. A rule finding uses the rule's own id (policies/rules). */
 export const FindingId = {
@@ -54,6 +65,27 @@ export const FindingId = {
   credentialsTableChanged: "credentials-table-changed",
   controlPlaneVersion: "control-plane-version",
   invitationPending: "invitation-pending",
+  accessBeyondDeclared: "access-beyond-declared",
+  accessToEveryWorkspace: "access-to-every-workspace",
+  superuserUnexpected: "superuser-unexpected",
+  databaseOwnerChanged: "database-owner-changed",
+  publicGrantOnDatabase: "public-grant-on-database",
+  databaseReachable: "database-reachable",
+  largeObjectCrossesBoundary: "large-object-crosses-boundary",
+  securityDefinerFunction: "security-definer-function",
+  eventTrigger: "event-trigger",
+  controlPlaneTrigger: "control-plane-trigger",
+  controlPlaneRule: "control-plane-rule",
+  controlPlanePolicy: "control-plane-policy",
+  controlPlaneOwner: "control-plane-owner",
+  publicCreateOnPublicSchema: "public-create-on-public-schema",
+  publicConnectOnDatabase: "public-connect-on-database",
+  passwordEncryption: "password-encryption",
+  sslOff: "ssl-off",
+  loggingIncomplete: "logging-incomplete",
+  pgauditNotLoaded: "pgaudit-not-loaded",
+  largeObjectCompatPrivileges: "lo-compat-privileges",
+  bypassrlsRole: "bypassrls-role",
   awsSecretKeyCrossesBoundary: "aws-secret-key-crosses-boundary",
   awsPolicyCrossesBoundary: "aws-policy-crosses-boundary",
   awsResourceMissing: "aws-resource-missing",
@@ -78,10 +110,17 @@ export interface Finding {
   readonly found?: unknown;
   /** The declaration path it concerns (the nearest declared thing for what is not declared). */
   readonly path: Path;
+  /** Absent: `severityOf` (error, or info for class info). */
+  readonly severity?: Severity;
+  /** For access found: who reaches it and how, e.g. `evil → tenancy_admin (member) → owner of schema acme__us_sales`. */
+  readonly chain?: string;
+  /** The SQL (or command) that removes it. */
+  readonly remediation?: string;
 }
 
-/** A finding with its place in the declaration file. */
+/** A finding with its place in the declaration file and its severity. */
 export interface LocatedFinding extends Finding {
+  readonly severity: Severity;
   readonly line: number;
   readonly column: number;
 }
@@ -106,9 +145,9 @@ export function dedupe<T extends Finding>(findings: readonly T[]): T[] {
   });
 }
 
-/** Classes that make the audit fail (exit 1); `info` alone does not. */
-export function isDeviation(f: Pick<Finding, "class">): boolean {
-  return f.class !== FindingClass.info;
+/** Findings that make the audit fail (exit 1): severity `error`; `warning` and `info` do not. */
+export function isDeviation(f: Pick<Finding, "class" | "severity">): boolean {
+  return severityOf(f) === Severity.error;
 }
 
 /** What each finding id checks, for SARIF rule metadata and the README. */
@@ -145,6 +184,27 @@ export const DESCRIPTIONS: Readonly<Record<FindingId, { readonly class: FindingC
   "credentials-table-changed": { class: "changed", text: "Checks that each sealed-credentials table is the plain table the provider made: owned by the workspace's owner role, no trigger, rule, policy, extra column, index or constraint." },
   "control-plane-version": { class: "changed", text: "Checks that the control plane is at this toolkit's latest migration." },
   "invitation-pending": { class: "info", text: "Reports invitations still pending after the configured number of days." },
+  "access-beyond-declared": { class: "boundary", text: "Checks that no login role outside a workspace's declared holders reaches its schema, tables or sealed credentials (or the control plane), through any chain of memberships, ownership, grants or default privileges." },
+  "access-to-every-workspace": { class: "boundary", text: "Checks that no login role other than the admin reaches the admin, a superuser, pg_read_all_data or pg_write_all_data through memberships: each reaches every workspace." },
+  "superuser-unexpected": { class: "boundary", text: "Checks that the bootstrap superuser is the only superuser on the server." },
+  "database-owner-changed": { class: "boundary", text: "Checks that the audited database is owned by the admin that owns the control plane." },
+  "public-grant-on-database": { class: "boundary", text: "Checks that PUBLIC holds nothing on the audited database (the control plane revokes CONNECT and TEMPORARY from it)." },
+  "database-reachable": { class: "unexpected", text: "Checks that workspace roles and the auditor can connect to no other database." },
+  "large-object-crosses-boundary": { class: "boundary", text: "Checks that large objects of a workspace's roles are granted to no role outside it, and a workspace's roles hold no one else's." },
+  "security-definer-function": { class: "boundary", text: "Checks that no SECURITY DEFINER function in the control plane, or in a workspace schema owned by a role not the workspace's, runs others' calls with its owner's rights." },
+  "event-trigger": { class: "boundary", text: "Checks that the audited database has no event trigger (code that would run on the admin's DDL)." },
+  "control-plane-trigger": { class: "boundary", text: "Checks that no trigger is attached to a control-plane table (it would run as the admin on apply)." },
+  "control-plane-rule": { class: "boundary", text: "Checks that no rule rewrites writes to a control-plane table." },
+  "control-plane-policy": { class: "boundary", text: "Checks that no row-level security policy is defined on a control-plane table." },
+  "control-plane-owner": { class: "boundary", text: "Checks that every control-plane table, sequence and function is owned by the admin." },
+  "public-create-on-public-schema": { class: "server", text: "Checks that PUBLIC cannot create objects in the audited database's public schema (CIS PostgreSQL)." },
+  "public-connect-on-database": { class: "server", text: "Checks that PUBLIC cannot connect to the server's other databases (CIS PostgreSQL): every login, the workspaces' app roles included, could." },
+  "password-encryption": { class: "server", text: "Checks that password_encryption is scram-sha-256 (CIS PostgreSQL)." },
+  "ssl-off": { class: "server", text: "Checks that the server accepts TLS connections (ssl = on) (CIS PostgreSQL)." },
+  "logging-incomplete": { class: "server", text: "Checks that connections, disconnections and DDL are logged (log_connections, log_disconnections, log_statement) (CIS PostgreSQL)." },
+  "pgaudit-not-loaded": { class: "server", text: "Checks that the pgaudit library is loaded (shared_preload_libraries) (CIS PostgreSQL)." },
+  "lo-compat-privileges": { class: "server", text: "Checks that lo_compat_privileges is off: on, every role reads and writes every large object." },
+  "bypassrls-role": { class: "server", text: "Checks which roles other than superusers hold BYPASSRLS (row-level security does not apply to them)." },
   "aws-secret-key-crosses-boundary": { class: "boundary", text: "Checks that each workspace's Secrets Manager secrets are encrypted under that workspace's own KMS key." },
   "aws-policy-crosses-boundary": { class: "boundary", text: "Checks that a workspace's IAM read policy names only that workspace's secrets and key, without wildcards." },
   "aws-resource-missing": { class: "missing", text: "Checks that each workspace with integrations has its KMS key and alias, a secret per integration and its IAM read policy." },

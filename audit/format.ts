@@ -9,10 +9,9 @@ export interface FormatOptions {
 }
 
 function summary(result: AuditResult): string {
-  const deviations = result.counts.total - result.counts.info;
   const parts = CLASS_ORDER.filter((c) => result.counts[c] > 0).map((c) => `${result.counts[c]} ${c}`);
   const head = `audit of ${result.organization} (${result.declaration}) against database ${result.database} as ${result.user}`;
-  if (deviations === 0) return `${head}: clean${parts.length > 0 ? ` (${parts.join(", ")})` : ""}`;
+  if (result.clean) return `${head}: clean${parts.length > 0 ? ` (${parts.join(", ")})` : ""}`;
   return `${head}: ${result.counts.total} finding${result.counts.total === 1 ? "" : "s"}: ${parts.join(", ")}`;
 }
 
@@ -46,6 +45,7 @@ const TITLES: Record<FindingClass, string> = {
   missing: "Missing: declared, not found",
   unexpected: "Unexpected: found, not declared",
   changed: "Changed: found with another value",
+  server: "Server: settings and server-wide grants (CIS PostgreSQL)",
   info: "Information",
 };
 

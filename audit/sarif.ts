@@ -10,7 +10,7 @@ export const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
 export const TOOL_NAME = "tenancy-audit";
 
 const LEVEL: Record<FindingClass, "error" | "warning" | "note"> = {
-  boundary: "error", rule: "error", missing: "warning", unexpected: "warning", changed: "warning", info: "note",
+  boundary: "error", rule: "error", missing: "warning", unexpected: "warning", changed: "warning", server: "warning", info: "note",
 };
 
 /** SARIF's `uri`: forward slashes, as a relative reference when the path is relative. */

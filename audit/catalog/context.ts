@@ -24,11 +24,23 @@ export type Owner =
   | { readonly kind: "workspace"; readonly slug: string; readonly declared?: ExpectedWorkspace }
   | { readonly kind: "public" | "admin" | "auditor" | "control" | "other" };
 
-export type Add = (cls: Finding["class"], id: string, where: Owner, object: string, message: string, extra?: Pick<Finding, "declared" | "found">) => void;
+export type Add = (cls: Finding["class"], id: string, where: Owner, object: string, message: string, extra?: Pick<Finding, "declared" | "found" | "severity" | "chain" | "remediation">) => void;
 
 export interface CatalogDiffOptions {
-  /** The role that manages the tenancy (holds the workspace roles, may hold anything). Default: the database's owner. */
+  /**
+   * The role that manages the tenancy (holds the workspace roles, may hold anything). Default:
+   * the owner of the control-plane schema (which the admin made), else the database's owner. Not
+   * the database's owner first: whoever swaps it would be taken for the admin.
+   */
   readonly admin?: string;
+}
+
+/** An identifier for remediation SQL: always double-quoted (PUBLIC is a keyword, not a role). */
+export const ident = (name: string) => (name === PUBLIC_GRANTEE ? "PUBLIC" : `"${name.replace(/"/g, '""')}"`);
+
+/** The admin: `options.admin`, else the control-plane schema's owner, else the database's owner. */
+export function adminOf(live: LiveState, options: CatalogDiffOptions = {}): string {
+  return options.admin ?? live.schemas.find((s) => s.name === CONTROL_SCHEMA)?.owner ?? live.database.owner;
 }
 
 /** What every catalog check reads: the expected and live states, and the helpers over them. */
@@ -47,7 +59,7 @@ export interface CatalogContext {
 }
 
 export function catalogContext(expected: Expected, live: LiveState, options: CatalogDiffOptions = {}): CatalogContext {
-  const admin = options.admin ?? live.database.owner;
+  const admin = adminOf(live, options);
   const { prefix } = expected;
   const findings: Finding[] = [];
   const roleOf = new Map<string, ExpectedWorkspace>();
@@ -62,7 +74,9 @@ export function catalogContext(expected: Expected, live: LiveState, options: Cat
     if (name === expected.auditor) return { kind: "auditor" };
     const declared = roleOf.get(name);
     if (declared) return { kind: "workspace", slug: declared.slug, declared };
-    if (name.startsWith(prefix)) return { kind: "workspace", slug: strayWorkspace(prefix, name) };
+    // Only `<org>__<ws>__owner|app|ro` is a workspace's role; `acme__emea_support__backdoor` is no
+    // workspace's (there is no workspace "emea-support--backdoor"): a role outside, named like ours.
+    if (name.startsWith(prefix) && /__(owner|app|ro)$/.test(name)) return { kind: "workspace", slug: strayWorkspace(prefix, name) };
     return { kind: "other" };
   };
   const schemaOwner = (name: string): Owner => {

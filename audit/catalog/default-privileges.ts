@@ -1,8 +1,8 @@
 // Default privileges: who will get what on objects created later.
 import { FindingClass as C, FindingId as Id } from "../findings.ts";
-import { BUILTIN_PUBLIC_DEFAULTS, q, requiredOn, type CatalogContext } from "./context.ts";
+import { BUILTIN_PUBLIC_DEFAULTS, ident, q, requiredOn, type CatalogContext } from "./context.ts";
 
-export function checkDefaultPrivileges({ live, roleOwner, schemaOwner, holder, add }: CatalogContext): void {
+export function checkDefaultPrivileges({ live, roleOwner, schemaOwner, holder, add: addFinding }: CatalogContext): void {
   for (const d of live.defaultAcls) {
     const forRole = roleOwner(d.role);
     const where = d.schema === undefined ? forRole : schemaOwner(d.schema);
@@ -10,6 +10,8 @@ export function checkDefaultPrivileges({ live, roleOwner, schemaOwner, holder, a
     const ws = where.kind === "workspace" ? where : forRole.kind === "workspace" ? forRole : undefined;
     const required = ws?.declared ? requiredOn(ws.declared.grants, (g) => g.on.kind === "default-privileges" && g.on.forRole === d.role && g.on.schema === d.schema && g.on.objectType === d.objectType) : new Set<string>();
     for (const e of d.acl) {
+      const remediation = `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(d.role)}${d.schema === undefined ? "" : ` IN SCHEMA ${ident(d.schema)}`} REVOKE ${e.privilege} ON ${d.objectType.toUpperCase()} FROM ${ident(e.grantee)};`;
+      const add: typeof addFinding = (cls, id, where, o, message, extra = {}) => addFinding(cls, id, where, o, message, { remediation, ...extra });
       const g = roleOwner(e.grantee);
       if (e.grantee === d.role || g.kind === "admin") continue;
       if (where.kind === "control" && g.kind === "auditor") continue;

@@ -1,14 +1,16 @@
 // Memberships: a workspace role is a member of nothing outside its workspace; only the admin
 // (and nobody else) holds a workspace's roles.
 import { FindingClass as C, FindingId as Id } from "../findings.ts";
-import { q, type CatalogContext } from "./context.ts";
+import { ident, q, type CatalogContext } from "./context.ts";
 
-export function checkMemberships({ live, roleOwner, holder, add }: CatalogContext): void {
+export function checkMemberships({ live, roleOwner, holder, add: addFinding }: CatalogContext): void {
   for (const m of live.memberships) {
     const role = roleOwner(m.role);
     const member = roleOwner(m.member);
     const object = `membership of ${q(m.member)} in ${q(m.role)}`;
     if (member.kind === "admin") continue;
+    const remediation = `REVOKE ${ident(m.role)} FROM ${ident(m.member)};`;
+    const add: typeof addFinding = (cls, id, where, o, message, extra = {}) => addFinding(cls, id, where, o, message, { remediation, ...extra });
     if (member.kind === "workspace") {
       if (role.kind === "workspace" && role.slug === member.slug) add(C.unexpected, Id.membershipUnexpected, member, object, `${holder(m.member)} is a member of ${q(m.role)}: a workspace's roles are members of none of its other roles`);
       else add(C.boundary, Id.membershipCrossesBoundary, member, object, `${holder(m.member)} is a member of ${role.kind === "workspace" ? holder(m.role) : q(m.role)}: a workspace role may reach nothing outside its workspace`);

@@ -2,7 +2,7 @@
 // holds an elevated attribute; a role named like the tenancy's but undeclared is reported.
 import { FindingClass as C, FindingId as Id } from "../findings.ts";
 import type { LiveRole } from "../live-state.ts";
-import { q, type CatalogContext } from "./context.ts";
+import { ident, q, type CatalogContext } from "./context.ts";
 
 const ELEVATED = ["superuser", "createrole", "createdb", "replication", "bypassrls"] as const;
 
@@ -24,6 +24,10 @@ export function checkRoles({ expected, live, roles, roleOwner, add }: CatalogCon
   }
   for (const r of live.roles) {
     const owner = roleOwner(r.name);
+    if (owner.kind === "other" && r.name.startsWith(expected.prefix)) {
+      add(C.unexpected, Id.roleUnexpected, owner, `role ${q(r.name)}`, `role ${q(r.name)} is named like the tenancy's roles but is no workspace's owner, app or read-only role`,
+        { remediation: `DROP ROLE ${ident(r.name)};` });
+    }
     if (owner.kind !== "workspace" && owner.kind !== "auditor") continue;
     const attrs = elevated(r);
     if (attrs.length > 0) add(C.boundary, Id.roleDangerousAttribute, owner, `role ${q(r.name)}`, `role ${q(r.name)} must hold none of SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS; it has ${attrs.join(", ")}`);
