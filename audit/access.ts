@@ -231,6 +231,9 @@ export function effectiveAccess(expected: Expected, live: LiveState, options: Ca
           if (everywhere.has(holder) || holder === admin) {
             allReaching.set(holder, chain);
             cell.findings.add(Id.accessToEveryWorkspace);
+          } else if (passesThrough(seen, holder, admin)) {
+            allReaching.set(admin, chainTo(seen, admin));
+            cell.findings.add(Id.accessToEveryWorkspace);
           } else {
             const b = beyond.get(t) ?? { chain: [...chain, h.how], privileges: new Set<string>(), holder };
             b.privileges.add(h.privilege);
@@ -251,7 +254,6 @@ export function effectiveAccess(expected: Expected, live: LiveState, options: Ca
       });
     }
     for (const [t, b] of beyond) {
-      if (allReaching.size > 0 && [...allReaching.keys()].some((h) => h === admin)) continue;
       const where = t.kind === "workspace" ? `workspace ${q(t.workspace!)}` : "the control plane";
       findings.push({
         class: C.boundary, id: Id.accessBeyondDeclared, ...(t.workspace === undefined ? {} : { workspace: t.workspace }), object: `role ${q(name)}`,
@@ -280,6 +282,12 @@ export function effectiveAccess(expected: Expected, live: LiveState, options: Ca
     return { name, kind: kindOf(name), login: r?.login ?? false, superuser: r?.superuser ?? false, bypassrls: r?.bypassrls ?? false, connect: canConnect.get(name) ?? false };
   });
   return { matrix: { roles: matrixRoles, rows }, findings };
+}
+
+/** Whether the shortest chain to `holder` goes through `role`. */
+function passesThrough(seen: ReadonlyMap<string, Reached>, holder: string, role: string): boolean {
+  for (let at = seen.get(holder)?.via; at !== undefined; at = seen.get(at)?.via) if (at === role) return true;
+  return false;
 }
 
 /** `REVOKE <last role> FROM <its member>` for a chain `a → b (member) → c (member)`. */

@@ -110,7 +110,8 @@ const META = `SELECT pg_catalog.current_setting('server_version_num')::pg_catalo
     (SELECT pg_catalog.json_build_object('name', d.datname::pg_catalog.text, 'owner', pg_catalog.pg_get_userbyid(d.datdba)::pg_catalog.text,
         'acl', ${aclJson("d.datacl", "'d'", "d.datdba")})
       FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()) AS database,
-    (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('name', c.relname::pg_catalog.text, 'kind', c.relkind, 'rls', c.relrowsecurity)), '[]'::pg_catalog.json)
+    (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('name', c.relname::pg_catalog.text, 'kind', c.relkind, 'rls', c.relrowsecurity,
+        'readable', pg_catalog.has_table_privilege(c.oid, 'SELECT'))), '[]'::pg_catalog.json)
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1) AS control_tables,
     EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE n.nspname = $1) AS control_schema,
     ${SERVER}`;
@@ -193,7 +194,7 @@ function controlPlaneQuery(): string {
 }
 
 /** Why the control plane cannot be read safely, or undefined. */
-function controlPlaneProblem(exists: boolean, tables: readonly { name: string; kind: string; rls: boolean }[]): string | undefined {
+function controlPlaneProblem(exists: boolean, tables: readonly ControlTable[]): string | undefined {
   if (!exists) return `schema ${CONTROL_SCHEMA} does not exist`;
   const byName = new Map(tables.map((t) => [t.name, t]));
   const absent = CONTROL_TABLES.filter((t) => !byName.has(t));
@@ -202,12 +203,16 @@ function controlPlaneProblem(exists: boolean, tables: readonly { name: string; k
     const t = byName.get(name)!;
     if (t.kind !== "r") return `${CONTROL_SCHEMA}.${name} is not a plain table (relkind ${JSON.stringify(t.kind)}); not read`;
     if (t.rls) return `${CONTROL_SCHEMA}.${name} has row-level security enabled (its policies would run as the auditor); not read`;
+    // Its owner changed, or a grant was revoked: say so rather than fail on "permission denied".
+    if (!t.readable) return `the auditing role may not read ${CONTROL_SCHEMA}.${name} (SELECT); not read`;
   }
   return undefined;
 }
 
+interface ControlTable { name: string; kind: string; rls: boolean; readable: boolean }
+
 interface MetaRow {
-  version: number; user: string; now: Date; database: LiveDatabase; control_tables: { name: string; kind: string; rls: boolean }[]; control_schema: boolean;
+  version: number; user: string; now: Date; database: LiveDatabase; control_tables: ControlTable[]; control_schema: boolean;
   settings: Record<string, string> | null; pgaudit: boolean; bootstrap: string; databases: LiveDatabase[]; large_objects: LiveLargeObjectGrant[];
   event_triggers: LiveServer["eventTriggers"]; control_triggers: LiveControlPlaneCode["triggers"]; control_rules: LiveControlPlaneCode["rules"];
   control_policies: LiveControlPlaneCode["policies"];

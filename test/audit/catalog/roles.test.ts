@@ -25,3 +25,13 @@ describe("checkRoles on the dev stack's live state", () => {
   });
 
 });
+
+describe("checkRoles on a role named like the tenancy's but no workspace's", () => {
+  it("reports acme__emea_support__backdoor organization-wide, not under a workspace that cannot exist", () => {
+    const r = checkTampered(checkRoles, (s) => {
+      s.roles.push({ name: "acme__emea_support__backdoor", login: true, superuser: false, createrole: false, createdb: false, replication: false, bypassrls: false, inherit: true });
+    });
+    expect(r.summary).toEqual(["unexpected role-unexpected -"]);
+    expect(r.findings[0]!.remediation).toBe('DROP ROLE "acme__emea_support__backdoor";');
+  });
+});
