@@ -18,7 +18,7 @@
 // by the check of that kind (audit/catalog/*.ts), with its remediation.
 import { CONTROL_SCHEMA, CREDENTIALS_TABLE } from "../components/naming.ts";
 import { adminOf, ident, q, type CatalogDiffOptions } from "./catalog/context.ts";
-import type { Expected } from "./expected.ts";
+import { strayWorkspace, type Expected } from "./expected.ts";
 import { FindingClass as C, FindingId as Id, type Finding } from "./findings.ts";
 import { PUBLIC_GRANTEE, type LiveMembership, type LiveState } from "./live-state.ts";
 
@@ -36,6 +36,16 @@ export interface AccessCell {
   readonly paths: readonly string[];
   /** Ids of the findings this cell raised. */
   readonly findings: readonly string[];
+  /** Each way it reaches: the roles from this one to the holder, with what it holds that way. */
+  readonly routes: readonly AccessRoute[];
+}
+
+export interface AccessRoute {
+  /** Role names: this cell's role first, the holder last (one name: it holds it itself). */
+  readonly hops: readonly string[];
+  readonly privileges: readonly string[];
+  readonly declared: boolean;
+  readonly findings: readonly string[];
 }
 
 export interface AccessRow {
@@ -44,6 +54,8 @@ export interface AccessRow {
   readonly kind: "workspace" | "control-plane";
   readonly workspace?: string;
   readonly schema: string;
+  /** False for a schema named like a workspace the declaration lacks: nobody's access to it is declared. */
+  readonly declared: boolean;
   /** One per role reaching it, declared or not; by role name. */
   readonly cells: readonly AccessCell[];
 }
@@ -84,6 +96,7 @@ interface Target {
   readonly schema: string;
   /** Roles that may hold things here by design (a workspace's own roles). */
   readonly own: ReadonlySet<string>;
+  readonly declared: boolean;
 }
 
 const ALL_REACHING_PREDEFINED: Readonly<Record<string, readonly string[]>> = {
@@ -120,8 +133,11 @@ export function effectiveAccess(expected: Expected, live: LiveState, options: Ca
 
   // Targets and what each role holds on each, directly.
   const targets: Target[] = [
-    ...expected.workspaces.map((ws): Target => ({ key: `workspace:${ws.slug}`, kind: "workspace", workspace: ws.slug, schema: ws.names.schema, own: new Set(ws.roles.map((r) => r.name)) })),
-    { key: "control-plane", kind: "control-plane", schema: CONTROL_SCHEMA, own: new Set() },
+    ...expected.workspaces.map((ws): Target => ({ key: `workspace:${ws.slug}`, kind: "workspace", workspace: ws.slug, schema: ws.names.schema, own: new Set(ws.roles.map((r) => r.name)), declared: true })),
+    // A schema named like a workspace the declaration lacks: shown, with nobody's access declared.
+    ...live.schemas.filter((s) => s.name.startsWith(expected.prefix) && !expected.workspaces.some((w) => w.names.schema === s.name))
+      .map((s): Target => ({ key: `workspace:${strayWorkspace(expected.prefix, s.name)}`, kind: "workspace", workspace: strayWorkspace(expected.prefix, s.name), schema: s.name, own: new Set(), declared: false })),
+    { key: "control-plane", kind: "control-plane", schema: CONTROL_SCHEMA, own: new Set(), declared: true },
   ];
   const bySchema = new Map(targets.map((t) => [t.schema, t]));
   const byOwnRole = new Map(targets.flatMap((t) => [...t.own].map((r) => [r, t] as const)));
@@ -189,13 +205,15 @@ export function effectiveAccess(expected: Expected, live: LiveState, options: Ca
   };
 
   const declaredFor = (role: string, holder: string, t: Target, h: Holding) => {
+    if (!t.declared) return false;
     if (role === bootstrap || role === admin) return true;
     if (t.kind === "workspace") return role === holder && t.own.has(holder);
     // The auditor reads the control plane: USAGE on its schema, SELECT on its tables, now and future.
     return holder === expected.auditor && ((h.privilege === "USAGE" && h.how.endsWith(`schema ${CONTROL_SCHEMA}`)) || h.privilege === "SELECT" || h.privilege === "future SELECT on tables");
   };
 
-  interface Building { declared: boolean; privileges: Set<string>; credentials: Set<string>; paths: Map<string, number>; findings: Set<string> }
+  interface Route { hops: string[]; privileges: Set<string>; declared: boolean; findings: Set<string>; depth: number }
+  interface Building { declared: boolean; privileges: Set<string>; credentials: Set<string>; paths: Map<string, number>; findings: Set<string>; routes: Map<string, Route> }
   const cells = new Map<Target, Map<string, Building>>(targets.map((t) => [t, new Map()]));
   const findings: Finding[] = [];
   const pathOf = (t: Target): Finding["path"] => {
@@ -206,7 +224,10 @@ export function effectiveAccess(expected: Expected, live: LiveState, options: Ca
   const connectors = new Set(live.database.acl.filter((e) => e.privilege === "CONNECT").map((e) => e.grantee));
 
   // Predefined roles (pg_*) are no column of their own: whoever holds one is, with the chain.
-  for (const name of [...live.roles.map((r) => r.name).filter((r) => !r.startsWith("pg_")), PUBLIC_GRANTEE]) {
+  // Every role, and any holder the catalogs name without a pg_roles row (a hand-made state).
+  const everyone = new Set([...live.roles.map((r) => r.name), ...held.keys()]);
+  everyone.delete(PUBLIC_GRANTEE);
+  for (const name of [...[...everyone].filter((r) => !r.startsWith("pg_")), PUBLIC_GRANTEE]) {
     const seen = name === PUBLIC_GRANTEE ? new Map<string, Reached>([[PUBLIC_GRANTEE, { via: undefined, label: "", depth: 0 }]]) : reach(name);
     const login = roles.get(name)?.login ?? false;
     canConnect.set(name, [...seen.keys()].some((r) => connectors.has(r) || roles.get(r)?.superuser) || connectors.has(PUBLIC_GRANTEE));
@@ -218,11 +239,16 @@ export function effectiveAccess(expected: Expected, live: LiveState, options: Ca
       const chain = chainTo(seen, holder);
       for (const [t, holdings] of perTarget) {
         const row = cells.get(t)!;
-        const cell = row.get(name) ?? { declared: true, privileges: new Set(), credentials: new Set(), paths: new Map(), findings: new Set() };
+        const cell = row.get(name) ?? { declared: true, privileges: new Set(), credentials: new Set(), paths: new Map(), findings: new Set(), routes: new Map() };
         row.set(name, cell);
+        const hops = hopsTo(seen, holder);
+        const route = cell.routes.get(hops.join("\u0001")) ?? { hops, privileges: new Set<string>(), declared: true, findings: new Set<string>(), depth: r.depth };
+        cell.routes.set(hops.join("\u0001"), route);
         for (const h of holdings) {
           const declared = declaredFor(name, holder, t, h);
           cell.declared &&= declared;
+          route.declared &&= declared;
+          route.privileges.add(h.privilege);
           cell.privileges.add(h.privilege);
           if (h.credentials) cell.credentials.add(h.privilege);
           cell.paths.set([...chain, h.how].join(" → "), r.depth);
@@ -231,14 +257,17 @@ export function effectiveAccess(expected: Expected, live: LiveState, options: Ca
           if (everywhere.has(holder) || holder === admin) {
             allReaching.set(holder, chain);
             cell.findings.add(Id.accessToEveryWorkspace);
+            route.findings.add(Id.accessToEveryWorkspace);
           } else if (passesThrough(seen, holder, admin)) {
             allReaching.set(admin, chainTo(seen, admin));
             cell.findings.add(Id.accessToEveryWorkspace);
+            route.findings.add(Id.accessToEveryWorkspace);
           } else {
             const b = beyond.get(t) ?? { chain: [...chain, h.how], privileges: new Set<string>(), holder };
             b.privileges.add(h.privilege);
             beyond.set(t, b);
             cell.findings.add(Id.accessBeyondDeclared);
+            route.findings.add(Id.accessBeyondDeclared);
           }
         }
       }
@@ -264,16 +293,19 @@ export function effectiveAccess(expected: Expected, live: LiveState, options: Ca
   }
 
   const kindOf = (name: string): AccessRoleKind =>
-    name === PUBLIC_GRANTEE ? "public" : name === bootstrap ? "bootstrap-superuser" : name === admin ? "admin" : name === expected.auditor ? "auditor" : byOwnRole.has(name) ? "workspace" : "outside";
+    name === PUBLIC_GRANTEE ? "public" : name === admin ? "admin" : name === bootstrap ? "bootstrap-superuser" : name === expected.auditor ? "auditor" : byOwnRole.has(name) ? "workspace" : "outside";
   const used = new Set<string>();
   const rows = targets.map((t): AccessRow => ({
-    target: t.key, kind: t.kind, ...(t.workspace === undefined ? {} : { workspace: t.workspace }), schema: t.schema,
+    target: t.key, kind: t.kind, ...(t.workspace === undefined ? {} : { workspace: t.workspace }), schema: t.schema, declared: t.declared,
     cells: [...cells.get(t)!.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([role, c]): AccessCell => {
       used.add(role);
       return {
         role, declared: c.declared, privileges: [...c.privileges].sort(), credentials: [...c.credentials].sort(),
         paths: [...c.paths.entries()].sort((a, b) => a[1] - b[1] || a[0].length - b[0].length).slice(0, 3).map(([p]) => p),
         findings: [...c.findings].sort(),
+        routes: [...c.routes.values()].sort((a, b) => a.depth - b.depth || a.hops.join().localeCompare(b.hops.join())).map((x) => ({
+          hops: x.hops, privileges: [...x.privileges].sort(), declared: x.declared, findings: [...x.findings].sort(),
+        })),
       };
     }),
   }));
@@ -282,6 +314,13 @@ export function effectiveAccess(expected: Expected, live: LiveState, options: Ca
     return { name, kind: kindOf(name), login: r?.login ?? false, superuser: r?.superuser ?? false, bypassrls: r?.bypassrls ?? false, connect: canConnect.get(name) ?? false };
   });
   return { matrix: { roles: matrixRoles, rows }, findings };
+}
+
+/** The role names from the start of `seen` to `role`. */
+function hopsTo(seen: ReadonlyMap<string, Reached>, role: string): string[] {
+  const hops: string[] = [];
+  for (let at: string | undefined = role; at !== undefined; at = seen.get(at)?.via) hops.unshift(at);
+  return hops;
 }
 
 /** Whether the shortest chain to `holder` goes through `role`. */

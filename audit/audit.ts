@@ -4,13 +4,17 @@ import { loadDeclaration } from "../config/load.ts";
 import type { TenancyModel } from "../config/model.ts";
 import type { YamlSource } from "../config/source.ts";
 import { checkDeclaration } from "../policies/declaration.ts";
-import { effectiveAccess, type AccessMatrix } from "./access.ts";
+import { effectiveAccess } from "./access.ts";
 import { diffCatalog } from "./diff-catalog.ts";
 import { diffControlPlane } from "./diff-control-plane.ts";
+import { accessMatrix, type AccessMatrix } from "./access-matrix.ts";
+import type { AuditEvidence } from "./evidence.ts";
+import { applyExceptions, type ExceptionsFile } from "./exceptions.ts";
 import { expectedState } from "./expected.ts";
 import { CLASS_ORDER, compareFindings, dedupe, isDeviation, severityOf, type Finding, type FindingClass, type LocatedFinding } from "./findings.ts";
 import type { LiveState } from "./live-state.ts";
 import { modelFromControlPlane, ruleFindings } from "./model-from-state.ts";
+import { withRemediation } from "./remediation.ts";
 
 /** The JSON output's format version: bumped only for incompatible changes. */
 export const AUDIT_RESULT_VERSION = 1;
@@ -20,6 +24,8 @@ export interface AuditOptions {
   readonly pendingInvitationDays?: number;
   /** The role managing the tenancy. Default: the control-plane schema's owner, else the database's owner. */
   readonly admin?: string;
+  /** Accepted findings (audit/exceptions.ts); expiry is judged on the snapshot's date. */
+  readonly exceptions?: ExceptionsFile;
 }
 
 export interface AuditStats {
@@ -42,12 +48,14 @@ export interface AuditResult {
   readonly snapshotAt: string;
   /** No finding but `info`. */
   readonly clean: boolean;
-  readonly counts: Readonly<Record<FindingClass, number>> & { readonly total: number };
+  readonly counts: Readonly<Record<FindingClass, number>> & { readonly total: number; readonly excepted: number };
   /** Most dangerous first. */
   readonly findings: readonly LocatedFinding[];
-  /** Who reaches each workspace and the control plane, and how (audit/access.ts). */
-  readonly access: AccessMatrix;
+  /** Who reaches each workspace and the control plane (audit/access-matrix.ts). */
+  readonly accessMatrix?: AccessMatrix;
   readonly stats?: AuditStats;
+  /** Who, what, when, against which server, and a digest to sign (audit/evidence.ts); set by the CLI. */
+  readonly evidence?: AuditEvidence;
 }
 
 /** A declaration that passed validation: its model and its source for positions. */
@@ -77,8 +85,10 @@ export function auditState(declaration: ValidDeclaration, live: LiveState, optio
     ...(found ? ruleFindings(found, expected) : []),
     ...extra,
   ]).sort(compareFindings);
-  const located = findings.map((f): LocatedFinding => ({ ...f, severity: severityOf(f), ...declaration.source.locate(f.path, "key") }));
-  const counts = Object.fromEntries(CLASS_ORDER.map((c) => [c, findings.filter((f) => f.class === c).length])) as Record<FindingClass, number>;
+  const here = findings.map((f): LocatedFinding => ({ ...f, severity: severityOf(f), ...declaration.source.locate(f.path, "key") }));
+  const located = withRemediation(options.exceptions ? applyExceptions(here, options.exceptions, live.snapshotAt.slice(0, 10)).sort(compareFindings) : here)
+    .map((f): LocatedFinding => ({ ...f, severity: severityOf(f) }));
+  const counts = Object.fromEntries(CLASS_ORDER.map((c) => [c, located.filter((f) => f.class === c).length])) as Record<FindingClass, number>;
   return {
     version: AUDIT_RESULT_VERSION,
     organization: expected.organization,
@@ -86,9 +96,9 @@ export function auditState(declaration: ValidDeclaration, live: LiveState, optio
     database: live.database.name,
     user: live.currentUser,
     snapshotAt: live.snapshotAt,
-    clean: !findings.some(isDeviation),
-    counts: { ...counts, total: findings.length },
+    clean: !located.some(isDeviation),
+    counts: { ...counts, total: located.length, excepted: located.filter((f) => f.excepted !== undefined).length },
     findings: located,
-    access: access.matrix,
+    accessMatrix: accessMatrix(expected, access.matrix),
   };
 }

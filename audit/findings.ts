@@ -91,6 +91,9 @@ export const FindingId = {
   awsResourceMissing: "aws-resource-missing",
   awsResourceUnexpected: "aws-resource-unexpected",
   awsResourceChanged: "aws-resource-changed",
+  // The exceptions file (audit/exceptions.ts).
+  exceptionExpired: "exception-expired",
+  exceptionUnused: "exception-unused",
 } as const;
 export type FindingId = (typeof FindingId)[keyof typeof FindingId];
 
@@ -114,13 +117,26 @@ export interface Finding {
   readonly severity?: Severity;
   /** For access found: who reaches it and how, e.g. `evil → tenancy_admin (member) → owner of schema acme__us_sales`. */
   readonly chain?: string;
-  /** The SQL (or command) that removes it. */
+  /** What to run to put it right: SQL, or a `tenancy` command. */
   readonly remediation?: string;
+  /** Accepted in the exceptions file until its expiry: reported, not failing. */
+  readonly excepted?: FindingException;
+  /** The file it is located in when not the declaration (the exceptions file). */
+  readonly file?: string;
 }
 
-/** A finding with its place in the declaration file and its severity. */
+/** An exceptions-file entry that matched a finding. */
+export interface FindingException {
+  readonly reason: string;
+  readonly who: string;
+  /** YYYY-MM-DD, the last day it holds. */
+  readonly expires: string;
+  /** Where the entry is: `file:line`. */
+  readonly at: string;
+}
+
+/** A finding with its place in the declaration file (and, in a result, its severity filled in). */
 export interface LocatedFinding extends Finding {
-  readonly severity: Severity;
   readonly line: number;
   readonly column: number;
 }
@@ -145,9 +161,21 @@ export function dedupe<T extends Finding>(findings: readonly T[]): T[] {
   });
 }
 
-/** Findings that make the audit fail (exit 1): severity `error`; `warning` and `info` do not. */
-export function isDeviation(f: Pick<Finding, "class" | "severity">): boolean {
-  return severityOf(f) === Severity.error;
+/** Findings that make the audit fail (exit 1): severity `error`, not excepted; `warning` and `info` do not. */
+export function isDeviation(f: Pick<Finding, "class" | "severity" | "excepted">): boolean {
+  return severityOf(f) === Severity.error && f.excepted === undefined;
+}
+
+/** SARIF's level and `--fail-on`'s threshold for each class. */
+export const CLASS_LEVEL: Readonly<Record<FindingClass, "error" | "warning" | "note">> = {
+  boundary: "error", rule: "error", missing: "warning", unexpected: "warning", changed: "warning", server: "warning", info: "note",
+};
+
+/** A finding's level: its class's, except a `server` finding, whose severity says (error, warning, info as note). */
+export function levelOf(f: Pick<Finding, "class" | "severity">): "error" | "warning" | "note" {
+  if (f.class !== FindingClass.server) return CLASS_LEVEL[f.class];
+  const severity = severityOf(f);
+  return severity === Severity.info ? "note" : severity;
 }
 
 /** What each finding id checks, for SARIF rule metadata and the README. */
@@ -210,4 +238,6 @@ export const DESCRIPTIONS: Readonly<Record<FindingId, { readonly class: FindingC
   "aws-resource-missing": { class: "missing", text: "Checks that each workspace with integrations has its KMS key and alias, a secret per integration and its IAM read policy." },
   "aws-resource-unexpected": { class: "unexpected", text: "Checks that no KMS alias, secret or IAM policy under the organization's names or tags is undeclared." },
   "aws-resource-changed": { class: "changed", text: "Checks that keys are enabled, tags name the right organization and workspace, and read policies are exactly what the toolkit writes." },
+  "exception-expired": { class: "changed", text: "Checks that no entry of the exceptions file is past its expiry date." },
+  "exception-unused": { class: "info", text: "Reports exceptions-file entries that match no finding (fixed, or misspelt)." },
 };

@@ -2,9 +2,11 @@
 import { readFileSync } from "node:fs";
 import type { AuditResult } from "./audit.ts";
 import { formatJson, formatMarkdown, formatText, type FormatOptions } from "./format.ts";
+import { formatHtml } from "./html.ts";
 import { toSarif } from "./sarif.ts";
 
-export type AuditFormat = "text" | "markdown" | "json" | "sarif";
+export const AUDIT_FORMATS = ["text", "markdown", "json", "sarif", "html"] as const;
+export type AuditFormat = (typeof AUDIT_FORMATS)[number];
 
 /**
  * This package's version, for SARIF's tool. Its package.json is one folder up from the sources
@@ -25,7 +27,8 @@ export function formatAudit(result: AuditResult, format: AuditFormat, options: F
     case "text": return formatText(result, options);
     case "markdown": return formatMarkdown(result, options);
     case "json": return formatJson(options.verbose ? result : withoutStats(result));
-    case "sarif": return JSON.stringify(toSarif(result, toolVersion()), null, 2) + "\n";
+    case "sarif": return JSON.stringify(toSarif(result, { toolVersion: toolVersion(), ...(options.stack === undefined ? {} : { stack: options.stack }) }), null, 2) + "\n";
+    case "html": return formatHtml(result);
   }
 }
 

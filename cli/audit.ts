@@ -5,6 +5,9 @@ import { readFile, stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import pg from "pg";
 import { auditState, loadValidDeclaration, type AuditResult } from "../audit/audit.ts";
+import { declarationEvidence, packageFacts, readServerEvidence, withEvidence } from "../audit/evidence.ts";
+import { parseExceptions, type ExceptionsFile } from "../audit/exceptions.ts";
+import { isDeviation, levelOf } from "../audit/findings.ts";
 import { readPostgres } from "../audit/read-postgres.ts";
 import { Exit, ExitError } from "./errors.ts";
 
@@ -25,6 +28,16 @@ export interface AuditCommandOptions {
    * `tenancy:aws` says enabled, off with --database-url.
    */
   readonly aws?: boolean;
+  /** An exceptions file (audit/exceptions.ts): accepted findings, each with reason, who and expiry. */
+  readonly exceptions?: string;
+}
+
+export const FAIL_ON = ["error", "warning"] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+/** The findings that make the audit exit 1: not excepted, not info, and at `failOn`'s level or above. */
+export function failingFindings(result: AuditResult, failOn: FailOn = "warning") {
+  return result.findings.filter((f) => isDeviation(f) && (failOn === "warning" || levelOf(f) === "error"));
 }
 
 /** A connection's settings; the password never travels on a command line. */
@@ -38,19 +51,46 @@ export async function audit(options: AuditCommandOptions, cwd: string): Promise<
   const declarationArg = options.declaration ?? stackConfig?.declaration;
   if (declarationArg === undefined) throw new ExitError("--declaration is required with --database-url", Exit.Usage);
   const { shown, absolute } = await declarationPath(declarationArg, cwd);
-  const declaration = loadValidDeclaration(await readFile(absolute, "utf8"), shown);
+  const bytes = await readFile(absolute);
+  const declaration = loadValidDeclaration(bytes.toString("utf8"), shown);
   if ("errors" in declaration) {
     throw new ExitError(`${shown} is not a valid declaration (${declaration.errors.length} violation${declaration.errors.length === 1 ? "" : "s"}: run \`tenancy validate ${shown}\`); nothing was audited`, Exit.Usage);
   }
+  const exceptions = options.exceptions === undefined ? undefined : await readExceptions(options.exceptions, cwd);
   const connection: Connection = stackConfig?.connection ?? { connectionString: options.databaseUrl! };
-  const read = await withConnection(connection, (client) => readPostgres(client, declaration.model.organization!.slug));
+  const [server, read] = await withConnection(connection, async (client) => [await readServerEvidence(client), await readPostgres(client, declaration.model.organization!.slug)] as const);
   const withAws = options.aws ?? stackConfig?.aws ?? false;
   const aws = withAws ? await readAwsOrExit(declaration.model.organization!.slug, stackConfig?.awsRegion) : undefined;
   const result = auditState(declaration, read.state, {
     ...(options.pendingInvitationDays === undefined ? {} : { pendingInvitationDays: options.pendingInvitationDays }),
     ...(options.adminRole === undefined ? {} : { admin: options.adminRole }),
+    ...(exceptions === undefined ? {} : { exceptions }),
   }, aws ? (await import("../audit/diff-aws.ts")).diffAws(declaration.model, aws.state) : []);
-  return { ...result, stats: { queries: read.queries, durationMs: read.durationMs, ...(aws ? { awsCalls: aws.calls } : {}) } };
+  const tool = packageFacts();
+  const evidence = {
+    at: read.state.snapshotAt,
+    ...server,
+    declaration: await declarationEvidence(shown, absolute, bytes, cwd),
+    toolkit: { name: tool.name, version: tool.version },
+    engine: { pulumi: tool.pulumi, node: process.version },
+  };
+  return withEvidence({ ...result, stats: { queries: read.queries, durationMs: read.durationMs, ...(aws ? { awsCalls: aws.calls } : {}) } }, evidence);
+}
+
+/** The exceptions file, or exit 2 naming the file, line and key of the first problem. */
+async function readExceptions(file: string, cwd: string): Promise<ExceptionsFile> {
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, file), "utf8");
+  } catch (error) {
+    throw new ExitError(`cannot read exceptions file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, Exit.Usage);
+  }
+  const parsed = parseExceptions(text, file);
+  if ("errors" in parsed) {
+    const more = parsed.errors.length - 1;
+    throw new ExitError(`${parsed.errors[0]}${more > 0 ? ` (and ${more} more problem${more === 1 ? "" : "s"})` : ""}; nothing was audited`, Exit.Usage);
+  }
+  return parsed;
 }
 
 // Imported only with AWS: the SDK's clients take over a second to load, which every audit paid.

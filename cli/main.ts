@@ -105,17 +105,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--declaration <file|dir>", "declaration file or stack directory (default with --stack: the stack's)")
     .option("--database-url <url>", "postgres://user@host:port/database; the password from PGPASSWORD or ~/.pgpass, not the URL")
     .option("--stack <name>", "read the connection from this stack's config, as the stack program does")
-    .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json", "sarif"]).default("text"))
+    .addOption(new Option("--format <format>", "output format (html: a self-contained page with the access matrix)").choices(["text", "markdown", "json", "sarif", "html"]).default("text"))
+    .addOption(new Option("--fail-on <level>", "exit 1 on findings of this level or above (error: boundary and rule; warning: also missing, unexpected, changed)").choices(["error", "warning"]).default("warning"))
+    .option("--exceptions <file>", "accepted findings (YAML: rule, object, reason, who, expires); matched ones do not fail, expired ones are findings")
     .option("--verbose", "print the number of queries and the time taken", false)
     .option("--pending-invitation-days <days>", "report invitations pending longer than this", (v) => Number(v))
     .option("--admin-role <role>", "the role that manages the tenancy (default: the database's owner)")
     .option("--aws", "also audit KMS keys, Secrets Manager secrets (metadata only) and IAM policies (default with --stack: the stack's tenancy:aws)")
-    .action(async (options: { declaration?: string; databaseUrl?: string; stack?: string; format: "text" | "markdown" | "json" | "sarif"; verbose: boolean; pendingInvitationDays?: number; adminRole?: string; aws?: boolean }) => {
-      const { audit } = await import("./audit.ts");
+    .action(async (options: { declaration?: string; databaseUrl?: string; stack?: string; format: "text" | "markdown" | "json" | "sarif" | "html"; failOn: "error" | "warning"; exceptions?: string; verbose: boolean; pendingInvitationDays?: number; adminRole?: string; aws?: boolean }) => {
+      const { audit, failingFindings } = await import("./audit.ts");
       const { formatAudit } = await import("../audit/output.ts");
       const result = await audit(options, io.cwd);
-      io.stdout.write(formatAudit(result, options.format, { verbose: options.verbose }));
-      exitCode = result.clean ? Exit.Ok : Exit.Violations;
+      io.stdout.write(formatAudit(result, options.format, { verbose: options.verbose, ...(options.stack === undefined ? {} : { stack: options.stack }) }));
+      exitCode = failingFindings(result, options.failOn).length === 0 ? Exit.Ok : Exit.Violations;
     });
 
   program

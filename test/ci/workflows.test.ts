@@ -20,8 +20,8 @@ type Workflow = { on: Record<string, unknown>; jobs: Record<string, { steps: { u
 const parsed = (f: string) => load(read(f)) as Workflow;
 
 describe("GitHub workflows", () => {
-  it("are the pull-request and the apply workflows", () => {
-    expect(files.sort()).toEqual(["apply.yml", "pr.yml"]);
+  it("are the pull-request, the apply and the scheduled audit workflows", () => {
+    expect(files.sort()).toEqual(["apply.yml", "audit.yml", "pr.yml"]);
   });
 
   it("pass actionlint", { timeout: 600_000 }, async () => {
@@ -45,7 +45,7 @@ describe("GitHub workflows", () => {
     for (const f of files) {
       const uses = read(f).split("\n").filter((l) => /^\s*-?\s*uses:/.test(l));
       expect(uses.length, f).toBeGreaterThan(0);
-      for (const line of uses) expect(line, f).toMatch(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+      for (const line of uses) expect(line, f).toMatch(/uses: [\w.-]+\/[\w.-]+(?:\/[\w.-]+)*@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
     }
   });
 

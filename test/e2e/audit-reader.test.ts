@@ -95,7 +95,7 @@ describe("the audit's PostgreSQL reader", () => {
     const result = auditState(big, large.state);
     expect(result.findings.filter((f) => f.class !== "server")).toEqual([]);
     expect(result.clean).toBe(true);
-    expect(result.access.rows).toHaveLength(41);
+    expect(result.accessMatrix!.rows).toHaveLength(41);
   });
 
   it("never runs code planted in a workspace schema, even with the audit role's search_path pointing there", async () => {
