@@ -217,7 +217,7 @@ export const DESCRIPTIONS: Readonly<Record<FindingId, { readonly class: FindingC
   "superuser-unexpected": { class: "boundary", text: "Checks that the bootstrap superuser is the only superuser on the server." },
   "database-owner-changed": { class: "boundary", text: "Checks that the audited database is owned by the admin that owns the control plane." },
   "public-grant-on-database": { class: "boundary", text: "Checks that PUBLIC holds nothing on the audited database (the control plane revokes CONNECT and TEMPORARY from it)." },
-  "database-reachable": { class: "unexpected", text: "Checks that workspace roles and the auditor can connect to no other database." },
+  "database-reachable": { class: "unexpected", text: "Checks that workspace roles can connect to no other database (the auditor, one per server, may)." },
   "large-object-crosses-boundary": { class: "boundary", text: "Checks that large objects of a workspace's roles are granted to no role outside it, and a workspace's roles hold no one else's." },
   "security-definer-function": { class: "boundary", text: "Checks that no SECURITY DEFINER function in the control plane, or in a workspace schema owned by a role not the workspace's, runs others' calls with its owner's rights." },
   "event-trigger": { class: "boundary", text: "Checks that the audited database has no event trigger (code that would run on the admin's DDL)." },

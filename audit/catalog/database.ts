@@ -1,6 +1,5 @@
 // The database: owned by the admin, nothing for PUBLIC, its roles hold what grants.ts gives
-// them and nothing more; and no other database on the server lets a workspace role or the
-// auditor connect.
+// them and nothing more; and no other database on the server lets a workspace role connect.
 import { FindingClass as C, FindingId as Id } from "../findings.ts";
 import { PUBLIC_GRANTEE } from "../live-state.ts";
 import { ident, q, requiredAuditor, requiredOn, type CatalogContext } from "./context.ts";
@@ -30,8 +29,9 @@ export function checkDatabase({ expected, live, admin, roleOwner, holder, add }:
     if (other.name === db.name) continue;
     for (const e of other.acl) {
       const g = roleOwner(e.grantee);
-      if ((g.kind !== "workspace" && g.kind !== "auditor") || e.privilege !== "CONNECT") continue;
-      add(C.unexpected, Id.databaseReachable, g, `database ${q(other.name)}`, `${holder(e.grantee)} may connect to database ${q(other.name)}: a workspace's roles and the auditor connect to ${q(db.name)} only`,
+      // The auditor is one per server: every tenancy database on it grants it CONNECT.
+      if (g.kind !== "workspace" || e.privilege !== "CONNECT") continue;
+      add(C.unexpected, Id.databaseReachable, g, `database ${q(other.name)}`, `${holder(e.grantee)} may connect to database ${q(other.name)}: a workspace's roles connect to ${q(db.name)} only`,
         { remediation: `REVOKE CONNECT ON DATABASE ${ident(other.name)} FROM ${ident(e.grantee)};` });
     }
   }
