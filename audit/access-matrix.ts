@@ -7,7 +7,9 @@
 // privileges, large objects, pg_read_all_data/pg_write_all_data and superusers. One cell per
 // (row, column, path); a workspace's own roles share one column.
 import type { AccessMatrix as EffectiveMatrix, AccessRow as EffectiveRow } from "./access.ts";
+import { CONTROL_SCHEMA } from "../components/naming.ts";
 import type { Expected } from "./expected.ts";
+import type { Finding } from "./findings.ts";
 
 /** A workspace (its slug) or the control plane. */
 export interface AccessRow {
@@ -47,7 +49,7 @@ export interface AccessMatrix {
 
 export const OWN_ROLES = "(own roles)";
 
-export function accessMatrix(expected: Expected, access: EffectiveMatrix): AccessMatrix {
+export function accessMatrix(expected: Expected, access: EffectiveMatrix, findings: readonly Finding[] = []): AccessMatrix {
   const own = new Map(expected.workspaces.map((w) => [w.slug, new Set(w.roles.map((r) => r.name))]));
   const kindOf = new Map(access.roles.map((r) => [r.name, r.kind]));
   const rows = access.rows.map((r): AccessRow => ({
@@ -61,6 +63,14 @@ export function accessMatrix(expected: Expected, access: EffectiveMatrix): Acces
     if (row.workspace !== undefined && own.get(row.workspace)?.has(role)) return { id: OWN_ROLES, kind: "own-roles" };
     return { id: role, kind: "role" };
   };
+  // The findings about a cell: its own (access-beyond-declared, ...), and the boundary or
+  // unexpected findings of its row whose message names a role of its path (the grant, the
+  // membership or the ownership it rests on).
+  const about = (f: Finding, row: EffectiveRow) => (row.kind === "control-plane" ? f.object.includes(`"${CONTROL_SCHEMA}`) : f.workspace === row.workspace);
+  const findingsOf = (row: EffectiveRow, path: readonly string[]) => findings
+    .filter((f) => (f.class === "boundary" || f.class === "unexpected") && about(f, row))
+    .filter((f) => path.some((name) => (name === "PUBLIC" ? f.message.startsWith("PUBLIC ") : f.message.includes(JSON.stringify(name)))))
+    .map((f) => f.id);
   const columns = new Map<string, AccessColumn>();
   const cells: AccessCell[] = [];
   access.rows.forEach((row, i) => {
@@ -70,7 +80,7 @@ export function accessMatrix(expected: Expected, access: EffectiveMatrix): Acces
       for (const route of cell.routes) {
         cells.push({
           row: rows[i]!.id, column: column.id, privilege: [...route.privileges].sort(comparePrivileges), path: route.hops,
-          declared: route.declared, findings: route.findings,
+          declared: route.declared, findings: route.declared ? [...route.findings] : [...new Set([...route.findings, ...findingsOf(row, route.hops)])].sort(),
         });
       }
     }

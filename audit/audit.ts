@@ -99,6 +99,6 @@ export function auditState(declaration: ValidDeclaration, live: LiveState, optio
     clean: !located.some(isDeviation),
     counts: { ...counts, total: located.length, excepted: located.filter((f) => f.excepted !== undefined).length },
     findings: located,
-    accessMatrix: accessMatrix(expected, access.matrix),
+    accessMatrix: accessMatrix(expected, access.matrix, located),
   };
 }
