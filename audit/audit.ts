@@ -46,7 +46,7 @@ export interface AuditResult {
   readonly user: string;
   /** When the snapshot was taken (the server's clock). */
   readonly snapshotAt: string;
-  /** No finding but `info`. */
+  /** No finding of severity `error` that is not excepted. */
   readonly clean: boolean;
   readonly counts: Readonly<Record<FindingClass, number>> & { readonly total: number; readonly excepted: number };
   /** Most dangerous first. */

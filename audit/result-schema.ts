@@ -77,7 +77,7 @@ export const AuditResultSchema = z.object({
   database: z.string().describe("The database audited."),
   user: z.string().describe("The role the audit connected as."),
   snapshotAt: z.string().describe("When the snapshot was taken (server clock, ISO 8601)."),
-  clean: z.boolean().describe("True when there is no finding other than `info` (exit code 0)."),
+  clean: z.boolean().describe("True when no finding fails the audit: none of severity `error` that is not excepted (exit code 0)."),
   counts: z.object({
     boundary: z.int().min(0), rule: z.int().min(0), missing: z.int().min(0), unexpected: z.int().min(0),
     changed: z.int().min(0), server: z.int().min(0), info: z.int().min(0), total: z.int().min(0),
