@@ -58,9 +58,13 @@ export class WorkspaceBoundary extends pulumi.CustomResource {
   declare readonly database: pulumi.Output<string>;
   declare readonly grants: pulumi.Output<Record<string, unknown>>;
   declare readonly outsiders: pulumi.Output<string[]>;
+  /** Crossing privileges the last apply could not take back (a superuser must); raw catalog text, escape before printing. */
+  declare readonly notTakenBack: pulumi.Output<string[] | undefined>;
+  /** Other databases the app role can still connect to (through PUBLIC on `postgres`, `template1`). */
+  declare readonly otherDatabases: pulumi.Output<string[] | undefined>;
 
   constructor(name: string, args: WorkspaceBoundaryArgs, opts?: pulumi.CustomResourceOptions) {
-    super(WORKSPACE_BOUNDARY_TYPE, name, { ...args, outsiders: undefined }, opts);
+    super(WORKSPACE_BOUNDARY_TYPE, name, { ...args, outsiders: undefined, notTakenBack: undefined, otherDatabases: undefined }, opts);
   }
 }
 

@@ -19,7 +19,9 @@ const engine = process.ppid;
 // Already orphaned (the engine died while we started): nobody will ever connect.
 if (engine === 1) process.exit(1);
 
-const port = await createServer(KINDS, PROVIDER_VERSION).serve();
+// The engine passes its own address last (after flags such as --logtostderr): warnings go there.
+const engineAddress = process.argv.slice(2).filter((a) => !a.startsWith("-")).pop();
+const port = await createServer(KINDS, PROVIDER_VERSION, engineAddress).serve();
 process.stdout.write(`${port}\n`);
 
 // An engine killed with SIGKILL (OOM killer, a cancelled CI job) never asks its plugins to stop,

@@ -15,6 +15,8 @@ const provrpc: any = require("@pulumi/pulumi/proto/provider_grpc_pb.js");
 const provproto: any = require("@pulumi/pulumi/proto/provider_pb.js");
 const plugproto: any = require("@pulumi/pulumi/proto/plugin_pb.js");
 const emptyproto: any = require("google-protobuf/google/protobuf/empty_pb.js");
+const engineproto: any = require("@pulumi/pulumi/proto/engine_pb.js");
+const enginerpc: any = require("@pulumi/pulumi/proto/engine_grpc_pb.js");
 const structproto: any = require("google-protobuf/google/protobuf/struct_pb.js");
 
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -47,6 +49,11 @@ export interface Keys {
 export interface Context extends Keys {
   /** The admin connection from the provider's configuration. */
   readonly connection: PgConnection;
+  /**
+   * A warning the engine shows with the resource (its Log service), for what a run went past
+   * without failing. Plain text: the caller escapes catalog names. Absent outside the engine.
+   */
+  readonly warn?: (message: string) => Promise<void>;
 }
 
 /** One custom resource kind. Inputs arrive unwrapped (secrets as plain values, unknowns as UNKNOWN). */
@@ -62,8 +69,11 @@ export interface ResourceKind<I = any, S = any> {
    * Mark what stays secret with `secret()`.
    */
   prepare?(news: I, keys: Keys): Promise<Record<string, unknown>>;
-  /** `keys` has no master key when the configuration is not known yet (a preview): say "update". */
-  diff(olds: S, news: I, keys?: Keys): Diff | Promise<Diff>;
+  /**
+   * `keys` has no master key when the configuration is not known yet (a preview): say "update".
+   * `keys.connection` is there when the provider is configured: only read-only checks may use it.
+   */
+  diff(olds: S, news: I, keys?: Keys & { readonly connection?: PgConnection }): Diff | Promise<Diff>;
   create(inputs: I, ctx: Context): Promise<{ id: string; outs: S }>;
   /** The live state, or undefined when the object is gone. `state` is absent on import. */
   read(id: string, state: S | undefined, ctx: Context): Promise<{ outs: S; inputs: I } | undefined>;
@@ -113,7 +123,8 @@ function failure(error: unknown): { code: number; details: string } {
   return { code: grpc.status.UNKNOWN, details: message };
 }
 
-export function createServer(kinds: readonly ResourceKind[], version: string): { serve(): Promise<number> } {
+/** `engine`: the engine's address (the plugin's last argument), for warnings through its Log service. */
+export function createServer(kinds: readonly ResourceKind[], version: string, engine?: string): { serve(): Promise<number> } {
   const byToken = new Map(kinds.map((k) => [k.token, k]));
   let connection: PgConnection | undefined;
   let masterKey: string | undefined;
@@ -122,9 +133,20 @@ export function createServer(kinds: readonly ResourceKind[], version: string): {
     if (!kind) throw new Error(`the tenancy provider has no resource type ${typeOf(urn)}`);
     return kind;
   };
-  const ctx = (): Context => {
+  let log: any;
+  const warnFor = (urn: string) => async (message: string) => {
+    if (!engine) { process.stderr.write(`warning: ${message}\n`); return; }
+    log ??= new enginerpc.EngineClient(engine, grpc.credentials.createInsecure());
+    const req = new engineproto.LogRequest();
+    req.setSeverity(engineproto.LogSeverity.WARNING);
+    req.setMessage(message);
+    req.setUrn(urn);
+    // A warning that cannot be delivered must not fail the resource it is about.
+    await new Promise<void>((resolve) => log.log(req, { deadline: Date.now() + 5_000 }, () => resolve()));
+  };
+  const ctx = (urn?: string): Context => {
     if (!connection) throw new Error("the tenancy provider is not configured: give it host, port, user, password and database");
-    return { connection, masterKey };
+    return { connection, masterKey, ...(urn ? { warn: warnFor(urn) } : {}) };
   };
   // Every handler: unary, a promise turned into the callback, errors as one line.
   const handle = (fn: (req: any) => Promise<any> | any) => (call: any, callback: any) => {
@@ -175,7 +197,8 @@ export function createServer(kinds: readonly ResourceKind[], version: string): {
     }),
     diff: handle(async (req) => {
       const kind = kindOf(req.getUrn());
-      const d = await kind.diff(unwrap(js(req.getOlds())), unwrap(js(req.getNews())), { masterKey });
+      // With the connection when configured: a kind may re-check the live server (read only).
+      const d = await kind.diff(unwrap(js(req.getOlds())), unwrap(js(req.getNews())), { masterKey, connection });
       const r = new provproto.DiffResponse();
       const entries = Object.entries(d.detailedDiff);
       r.setChanges(entries.length > 0 ? provproto.DiffResponse.DiffChanges.DIFF_SOME : provproto.DiffResponse.DiffChanges.DIFF_NONE);
@@ -194,7 +217,7 @@ export function createServer(kinds: readonly ResourceKind[], version: string): {
     }),
     create: handle(async (req) => {
       const kind = kindOf(req.getUrn());
-      const { id, outs } = await kind.create(unwrap(js(req.getProperties())), ctx());
+      const { id, outs } = await kind.create(unwrap(js(req.getProperties())), ctx(req.getUrn()));
       const r = new provproto.CreateResponse();
       r.setId(id);
       r.setProperties(struct(wrapOutputs(kind, outs)));
@@ -214,7 +237,7 @@ export function createServer(kinds: readonly ResourceKind[], version: string): {
     }),
     update: handle(async (req) => {
       const kind = kindOf(req.getUrn());
-      const outs = await kind.update(req.getId(), unwrap(js(req.getOlds())), unwrap(js(req.getNews())), ctx());
+      const outs = await kind.update(req.getId(), unwrap(js(req.getOlds())), unwrap(js(req.getNews())), ctx(req.getUrn()));
       const r = new provproto.UpdateResponse();
       r.setProperties(struct(wrapOutputs(kind, outs)));
       return r;

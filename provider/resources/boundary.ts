@@ -3,12 +3,15 @@
 // grant id and role, so a preview says which privilege or role drifted.
 import { grantProblems, namesIn, workspaceGrants } from "../../components/grants.ts";
 import { workspaceNames, type WorkspaceNames } from "../../components/naming.ts";
-import { inTransaction } from "../postgres/client.ts";
-import { convergeBoundary, dropBoundary, readBoundary } from "../postgres/boundary-sql.ts";
+import { inTransaction, type PgConnection } from "../postgres/client.ts";
+import { convergeBoundary, readBoundary, type Converged } from "../postgres/boundary-sql.ts";
+import { crossingSignals, describeCrossing, takeBackElsewhere } from "../postgres/crossings-sql.ts";
+import { dropBoundary } from "../postgres/decommission-sql.ts";
+import { escapeText } from "../../components/escape.ts";
 import type { Grant } from "../postgres/grants-sql.ts";
 import { passwordDigest } from "../postgres/roles.ts";
 import { appPasswordOf, GENERATION } from "../keys.ts";
-import { UNKNOWN, type Diff, type DiffKind, type Failure, type Keys, type ResourceKind } from "../server.ts";
+import { UNKNOWN, type Context, type Diff, type DiffKind, type Failure, type Keys, type ResourceKind } from "../server.ts";
 import { canonical, identifierFailures, mapDiff } from "./common.ts";
 
 export const WORKSPACE_BOUNDARY = "tenancy:postgres:WorkspaceBoundary";
@@ -32,16 +35,64 @@ export interface BoundaryState extends BoundaryInputs {
   readonly roles: Readonly<Record<string, string>>;
   readonly schemaOwner: string;
   readonly credentialsTable: string;
-  /** Privileges crossing the boundary, as found (empty after every apply). */
+  /** Privileges crossing the boundary, as found (after an apply: those in notTakenBack). */
   readonly outsiders: readonly string[];
+  /**
+   * Crossing privileges the last apply could not take back (granted by a role the admin cannot
+   * act for, such as a superuser, or in a database it cannot connect to), one line each:
+   * `<database>: <kind> <object as PostgreSQL quotes it> <grantee> <privilege>`. The apply went
+   * on; a superuser must revoke these. Raw catalog text: escape it before printing.
+   */
+  readonly notTakenBack?: readonly string[];
+  /**
+   * Other databases the app role can still connect to, through PUBLIC or a grant only their
+   * owner or a superuser can revoke (`postgres` and `template1` by default), one line each.
+   */
+  readonly otherDatabases?: readonly string[];
 }
 
 const expectedRoles = (n: WorkspaceNames) => ({ [n.owner]: "NOLOGIN", [n.app]: "LOGIN", [n.readonly]: "NOLOGIN" });
 
 const scope = (i: BoundaryInputs) => ({ organization: i.organization, workspace: i.workspace, generation: i.passwordGeneration });
 
-function stateOf(inputs: BoundaryInputs, appPassword: string): BoundaryState {
-  return { ...inputs, passwordDigest: passwordDigest(appPassword), roles: expectedRoles(inputs.names), schemaOwner: inputs.names.owner, credentialsTable: "ok", outsiders: [] };
+function stateOf(inputs: BoundaryInputs, appPassword: string, left: readonly string[], otherDatabases: readonly string[]): BoundaryState {
+  return { ...inputs, passwordDigest: passwordDigest(appPassword), roles: expectedRoles(inputs.names), schemaOwner: inputs.names.owner, credentialsTable: "ok", outsiders: left, notTakenBack: left, otherDatabases };
+}
+
+/** Converges the boundary, then takes back what its roles' objects in other databases grant; never throws for what it cannot take back. */
+async function converge(inputs: BoundaryInputs, ctx: Context): Promise<BoundaryState> {
+  const appPassword = await appPasswordOf(ctx, scope(inputs));
+  const done: Converged = await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, { ...inputs, appPassword }));
+  const left = [...done.notTakenBack.map(describeCrossing), ...await takeBackElsewhere(ctx.connection, inputs.names, done.ownedElsewhere)];
+  // A warning on the resource in the engine's output; the state keeps the list (notTakenBack).
+  for (const line of left) {
+    const message = escapeText(`${inputs.organization}/${inputs.workspace}: could not take back a privilege crossing its boundary, ${line} (granted by a role the admin cannot act for, or in a database it cannot reach; a superuser must revoke it)`);
+    await (ctx.warn ? ctx.warn(message) : Promise.resolve(void process.stderr.write(`warning: ${message}\n`)));
+  }
+  return stateOf(inputs, appPassword, left, done.otherDatabases);
+}
+
+/** Whether a crossing found now is one the last apply already reported as not taken back. */
+function known(found: string, olds: BoundaryState): boolean {
+  const left = olds.notTakenBack ?? [];
+  if (left.includes(found)) return true;
+  // A signal from another database (crossingSignals) matches what was left there, if anything.
+  const database = found.slice(0, found.indexOf(":"));
+  return database !== olds.database && left.some((l) => l.startsWith(`${database}: `));
+}
+
+/**
+ * Whether the crossings found now differ from what the last apply reported it could not take
+ * back: a new one is to be taken back, one gone (a superuser revoked it) to be forgotten. Read
+ * live when the diff has a connection, from the state (refresh) otherwise.
+ */
+async function crossingsChanged(olds: BoundaryState, connection: PgConnection | undefined): Promise<boolean> {
+  const found = !connection || !olds.names ? [...(olds.outsiders ?? [])]
+    : await inTransaction(connection, (sql) => crossingSignals(sql, olds.names, olds.database))
+      .catch((error: Error) => [`(the crossing check failed: ${error.message})`]);
+  // What was left in the workspace's own database is compared one by one; elsewhere, by database.
+  const gone = (olds.notTakenBack ?? []).filter((l) => l.startsWith(`${olds.database}: `) && !found.includes(l));
+  return found.some((o) => !known(o, olds)) || gone.length > 0;
 }
 
 /** Whether the state's password digest is not the one of the password `news` names (unknown: yes). */
@@ -80,15 +131,14 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
     if (await passwordChanged(olds, news, keys)) detailedDiff.appPassword = "update";
     if (olds.schemaOwner !== news.names.owner) detailedDiff.schemaOwner = "update";
     if (olds.credentialsTable !== "ok") detailedDiff.credentialsTable = "update";
-    if ((olds.outsiders ?? []).length > 0) detailedDiff.outsiders = "update";
+    // Re-checked on every preview and apply, not only on refresh: one read-only query.
+    if (await crossingsChanged(olds, keys.connection)) detailedDiff.outsiders = "update";
     // Replacing a boundary drops the schema with its data: it must never happen silently, and
     // the old one goes first (the new one has the same names only if nothing changed).
     return { replaces, detailedDiff, deleteBeforeReplace: true } satisfies Diff;
   },
   async create(inputs, ctx) {
-    const appPassword = await appPasswordOf(ctx, scope(inputs));
-    await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, { ...inputs, appPassword }));
-    return { id: `${inputs.organization}/${inputs.workspace}`, outs: stateOf(inputs, appPassword) };
+    return { id: `${inputs.organization}/${inputs.workspace}`, outs: await converge(inputs, ctx) };
   },
   async read(id, state, ctx) {
     const [organization, workspace] = id.split("/") as [string, string];
@@ -100,16 +150,15 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
     if (!found) return undefined;
     const outs: BoundaryState = {
       organization, workspace, names, database, passwordGeneration: state?.passwordGeneration ?? "1", passwordDigest: state?.passwordDigest ?? "", ...found,
+      notTakenBack: state?.notTakenBack ?? [],
     };
-    const { passwordDigest: _, roles: _r, schemaOwner: _s, credentialsTable: _c, outsiders: _o, ...inputs } = outs;
+    const { passwordDigest: _, roles: _r, schemaOwner: _s, credentialsTable: _c, outsiders: _o, notTakenBack: _n, otherDatabases: _d, ...inputs } = outs;
     return { outs, inputs: inputs as never };
   },
   async update(_id, _olds, news, ctx) {
-    const appPassword = await appPasswordOf(ctx, scope(news));
-    await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, { ...news, appPassword }));
-    return stateOf(news, appPassword);
+    return converge(news, ctx);
   },
   async delete(_id, state, ctx) {
-    await inTransaction(ctx.connection, (sql) => dropBoundary(sql, state.names, state.database));
+    await dropBoundary(ctx.connection, state.names, state.database);
   },
 };

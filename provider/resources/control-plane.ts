@@ -8,8 +8,10 @@ import { migrationInputs, migrationOrderProblems, planMigrations, type AppliedMi
 import { deleteOrganization, readOrganization, writeOrganization } from "../../components/control-plane/organization-sql.ts";
 import { deleteWorkspace, readMembers, readWorkspace, writeMembers, writeWorkspace } from "../../components/control-plane/workspace-sql.ts";
 import { organizationRecordProblems, workspaceRecordProblems } from "../../components/control-plane/problems.ts";
+import { workspaceNames } from "../../components/naming.ts";
 import { auditorStatus, convergeAuditor } from "../postgres/auditor-sql.ts";
 import { inTransaction, lock, type Sql } from "../postgres/client.ts";
+import { assertDroppable } from "../postgres/decommission-sql.ts";
 import type { DiffKind, ResourceKind } from "../server.ts";
 import { mapDiff, propertyDiff } from "./common.ts";
 
@@ -160,6 +162,8 @@ export const workspaceRecordKind: ResourceKind<WorkspaceRecordInputs, WorkspaceR
     return news;
   },
   async delete(_id, state, ctx) {
+    // Deleted beside its boundary: if the boundary's roles could not be dropped, the record stays.
+    await assertDroppable(ctx.connection, workspaceNames(state.organization, state.slug), "the control-plane record");
     await inTransaction(ctx.connection, (sql) => deleteWorkspace(sql, state.organization, state.slug));
   },
 };

@@ -35,7 +35,9 @@
 //   digest (HMAC under the data key) only; the outputs hold the key's id and the digests, so a
 //   diff can tell a changed value without keeping it.
 import { credentialAad, credentialDigest, dataKeyId, sealCredential } from "../../components/credentials-crypto.ts";
+import { workspaceNames } from "../../components/naming.ts";
 import { asRole, inTransaction, lock, type Sql } from "../postgres/client.ts";
+import { assertDroppable } from "../postgres/decommission-sql.ts";
 import { lockVerified, qualified, tableStatus, type TableNames } from "../postgres/credentials-table.ts";
 import { dataKeyOf, GENERATION } from "../keys.ts";
 import { secret, UNKNOWN, type DiffKind, type Failure, type Keys, type ResourceKind } from "../server.ts";
@@ -203,6 +205,8 @@ export const credentialsKind: ResourceKind<CredentialsInputs, CredentialsState> 
     return stateOf(news, key);
   },
   async delete(_id, state, ctx) {
+    // Deleted before its boundary: if the boundary's roles could not be dropped, nothing goes.
+    await assertDroppable(ctx.connection, { ...workspaceNames(state.organization, state.workspace), ...state.names }, "the credentials");
     await inTransaction(ctx.connection, async (sql) => {
       if ((await tableStatus(sql, state.names)) === "absent") return;
       await lock(sql, `credentials:${state.names.schema}`);

@@ -126,6 +126,14 @@ describe("WorkspaceBoundary's diff", () => {
     expect((await diff(stateOf(i, { roles: { ...rolesLeft, [emea.app]: "NOLOGIN" } }), i)).detailedDiff).toEqual({ [`roles["${emea.readonly}"]`]: "add", [`roles["${emea.app}"]`]: "update" });
   });
 
+  it("reports no change for a crossing the last apply could not take back, and a change for any other", async () => {
+    const i = inputs();
+    const stuck = `tenancy: has-member ${emea.owner} ${us.readonly} membership`;
+    const fresh = `tenancy: routine ${emea.schema}.p() PUBLIC EXECUTE`;
+    expect((await diff(stateOf(i, { outsiders: [stuck], notTakenBack: [stuck] }), i)).detailedDiff).toEqual({});
+    expect((await diff(stateOf(i, { outsiders: [stuck, fresh], notTakenBack: [stuck] }), i)).detailedDiff).toEqual({ outsiders: "update" });
+  });
+
   it("replaces, deleting first, when the names, the workspace, the organization or the database change", async () => {
     const moved = (await diff(stateOf(inputs()), inputs(us)));
     expect(moved.replaces).toEqual(["workspace", "names"]);
