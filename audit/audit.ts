@@ -4,13 +4,14 @@ import { loadDeclaration } from "../config/load.ts";
 import type { TenancyModel } from "../config/model.ts";
 import type { YamlSource } from "../config/source.ts";
 import { checkDeclaration } from "../policies/declaration.ts";
+import { effectiveAccess } from "./access.ts";
 import { diffCatalog } from "./diff-catalog.ts";
 import { diffControlPlane } from "./diff-control-plane.ts";
 import { accessMatrix, type AccessMatrix } from "./access-matrix.ts";
 import type { AuditEvidence } from "./evidence.ts";
 import { applyExceptions, type ExceptionsFile } from "./exceptions.ts";
 import { expectedState } from "./expected.ts";
-import { CLASS_ORDER, compareFindings, dedupe, isDeviation, type Finding, type FindingClass, type LocatedFinding } from "./findings.ts";
+import { CLASS_ORDER, compareFindings, dedupe, isDeviation, severityOf, type Finding, type FindingClass, type LocatedFinding } from "./findings.ts";
 import type { LiveState } from "./live-state.ts";
 import { modelFromControlPlane, ruleFindings } from "./model-from-state.ts";
 import { withRemediation } from "./remediation.ts";
@@ -21,7 +22,7 @@ export const AUDIT_RESULT_VERSION = 1;
 export interface AuditOptions {
   /** Pending invitations older than this are reported as `info`. Default 14 days. */
   readonly pendingInvitationDays?: number;
-  /** The role managing the tenancy. Default: the database's owner. */
+  /** The role managing the tenancy. Default: the control-plane schema's owner, else the database's owner. */
   readonly admin?: string;
   /** Accepted findings (audit/exceptions.ts); expiry is judged on the snapshot's date. */
   readonly exceptions?: ExceptionsFile;
@@ -45,7 +46,7 @@ export interface AuditResult {
   readonly user: string;
   /** When the snapshot was taken (the server's clock). */
   readonly snapshotAt: string;
-  /** No finding but `info`. */
+  /** No finding of severity `error` that is not excepted. */
   readonly clean: boolean;
   readonly counts: Readonly<Record<FindingClass, number>> & { readonly total: number; readonly excepted: number };
   /** Most dangerous first. */
@@ -75,14 +76,18 @@ export function loadValidDeclaration(text: string, file: string): ValidDeclarati
 export function auditState(declaration: ValidDeclaration, live: LiveState, options: AuditOptions = {}, extra: readonly Finding[] = []): AuditResult {
   const expected = expectedState(declaration.model, live.database.name);
   const found = modelFromControlPlane(live.controlPlane);
+  const catalogOptions = options.admin === undefined ? {} : { admin: options.admin };
+  const access = effectiveAccess(expected, live, catalogOptions);
   const findings = dedupe([
-    ...diffCatalog(expected, live, options.admin === undefined ? {} : { admin: options.admin }),
+    ...diffCatalog(expected, live, catalogOptions),
+    ...access.findings,
     ...diffControlPlane(declaration.model, expected, live, options.pendingInvitationDays === undefined ? {} : { pendingInvitationDays: options.pendingInvitationDays }),
     ...(found ? ruleFindings(found, expected) : []),
     ...extra,
   ]).sort(compareFindings);
-  const here = findings.map((f): LocatedFinding => ({ ...f, ...declaration.source.locate(f.path, "key") }));
-  const located = withRemediation(options.exceptions ? applyExceptions(here, options.exceptions, live.snapshotAt.slice(0, 10)).sort(compareFindings) : here);
+  const here = findings.map((f): LocatedFinding => ({ ...f, severity: severityOf(f), ...declaration.source.locate(f.path, "key") }));
+  const located = withRemediation(options.exceptions ? applyExceptions(here, options.exceptions, live.snapshotAt.slice(0, 10)).sort(compareFindings) : here)
+    .map((f): LocatedFinding => ({ ...f, severity: severityOf(f) }));
   const counts = Object.fromEntries(CLASS_ORDER.map((c) => [c, located.filter((f) => f.class === c).length])) as Record<FindingClass, number>;
   return {
     version: AUDIT_RESULT_VERSION,
@@ -94,6 +99,6 @@ export function auditState(declaration: ValidDeclaration, live: LiveState, optio
     clean: !located.some(isDeviation),
     counts: { ...counts, total: located.length, excepted: located.filter((f) => f.excepted !== undefined).length },
     findings: located,
-    accessMatrix: accessMatrix(expected, live, located, options.admin === undefined ? {} : { admin: options.admin }),
+    accessMatrix: accessMatrix(expected, access.matrix, located),
   };
 }

@@ -14,11 +14,22 @@ export const FindingClass = {
   unexpected: "unexpected",
   /** Found with another value than declared. */
   changed: "changed",
+  /** A server-wide setting or grant below what an auditor expects (CIS PostgreSQL); its severity says whether it fails the audit. */
+  server: "server",
   /** Worth knowing, not a deviation (invitations pending for long). */
   info: "info",
 } as const;
 export type FindingClass = (typeof FindingClass)[keyof typeof FindingClass];
 export const CLASS_ORDER: readonly FindingClass[] = Object.values(FindingClass);
+
+/** Whether a finding fails the audit: `error` does (exit 1); `warning` and `info` are reported only. */
+export const Severity = { error: "error", warning: "warning", info: "info" } as const;
+export type Severity = (typeof Severity)[keyof typeof Severity];
+
+/** The severity a finding has unless it says otherwise: `info` for class info, `error` for every other class. */
+export function severityOf(f: Pick<Finding, "class" | "severity">): Severity {
+  return f.severity ?? (f.class === FindingClass.info ? Severity.info : Severity.error);
+}
 
 /** Stable ids. A rule finding uses the rule's own id (policies/rules). */
 export const FindingId = {
@@ -56,6 +67,27 @@ export const FindingId = {
   invitationPending: "invitation-pending",
   appPasswordDrift: "app-password-drift",
   appPasswordUnchecked: "app-password-unchecked",
+  accessBeyondDeclared: "access-beyond-declared",
+  accessToEveryWorkspace: "access-to-every-workspace",
+  superuserUnexpected: "superuser-unexpected",
+  databaseOwnerChanged: "database-owner-changed",
+  publicGrantOnDatabase: "public-grant-on-database",
+  databaseReachable: "database-reachable",
+  largeObjectCrossesBoundary: "large-object-crosses-boundary",
+  securityDefinerFunction: "security-definer-function",
+  eventTrigger: "event-trigger",
+  controlPlaneTrigger: "control-plane-trigger",
+  controlPlaneRule: "control-plane-rule",
+  controlPlanePolicy: "control-plane-policy",
+  controlPlaneOwner: "control-plane-owner",
+  publicCreateOnPublicSchema: "public-create-on-public-schema",
+  publicConnectOnDatabase: "public-connect-on-database",
+  passwordEncryption: "password-encryption",
+  sslOff: "ssl-off",
+  loggingIncomplete: "logging-incomplete",
+  pgauditNotLoaded: "pgaudit-not-loaded",
+  largeObjectCompatPrivileges: "lo-compat-privileges",
+  bypassrlsRole: "bypassrls-role",
   awsSecretKeyCrossesBoundary: "aws-secret-key-crosses-boundary",
   awsPolicyCrossesBoundary: "aws-policy-crosses-boundary",
   awsResourceMissing: "aws-resource-missing",
@@ -83,6 +115,10 @@ export interface Finding {
   readonly found?: unknown;
   /** The declaration path it concerns (the nearest declared thing for what is not declared). */
   readonly path: Path;
+  /** Absent: `severityOf` (error, or info for class info). */
+  readonly severity?: Severity;
+  /** For access found: who reaches it and how, e.g. `evil → tenancy_admin (member) → owner of schema acme__us_sales`. */
+  readonly chain?: string;
   /** What to run to put it right: SQL, or a `tenancy` command. */
   readonly remediation?: string;
   /** Accepted in the exceptions file until its expiry: reported, not failing. */
@@ -101,7 +137,7 @@ export interface FindingException {
   readonly at: string;
 }
 
-/** A finding with its place in the declaration file. */
+/** A finding with its place in the declaration file (and, in a result, its severity filled in). */
 export interface LocatedFinding extends Finding {
   readonly line: number;
   readonly column: number;
@@ -127,15 +163,22 @@ export function dedupe<T extends Finding>(findings: readonly T[]): T[] {
   });
 }
 
-/** Classes that make the audit fail (exit 1); `info` alone does not, nor an excepted finding. */
-export function isDeviation(f: Pick<Finding, "class" | "excepted">): boolean {
-  return f.class !== FindingClass.info && f.excepted === undefined;
+/** Findings that make the audit fail (exit 1): severity `error`, not excepted; `warning` and `info` do not. */
+export function isDeviation(f: Pick<Finding, "class" | "severity" | "excepted">): boolean {
+  return severityOf(f) === Severity.error && f.excepted === undefined;
 }
 
 /** SARIF's level and `--fail-on`'s threshold for each class. */
 export const CLASS_LEVEL: Readonly<Record<FindingClass, "error" | "warning" | "note">> = {
-  boundary: "error", rule: "error", missing: "warning", unexpected: "warning", changed: "warning", info: "note",
+  boundary: "error", rule: "error", missing: "warning", unexpected: "warning", changed: "warning", server: "warning", info: "note",
 };
+
+/** A finding's level: its class's, except a `server` finding, whose severity says (error, warning, info as note). */
+export function levelOf(f: Pick<Finding, "class" | "severity">): "error" | "warning" | "note" {
+  if (f.class !== FindingClass.server) return CLASS_LEVEL[f.class];
+  const severity = severityOf(f);
+  return severity === Severity.info ? "note" : severity;
+}
 
 /** What each finding id checks, for SARIF rule metadata and the README. */
 export const DESCRIPTIONS: Readonly<Record<FindingId, { readonly class: FindingClass; readonly text: string }>> = {
@@ -173,6 +216,27 @@ export const DESCRIPTIONS: Readonly<Record<FindingId, { readonly class: FindingC
   "invitation-pending": { class: "info", text: "Reports invitations still pending after the configured number of days." },
   "app-password-drift": { class: "changed", text: "Checks (with --stack) that each workspace's app role still logs in with the password the stack derives for it: the app role can change its own." },
   "app-password-unchecked": { class: "info", text: "Reports (with --stack) a workspace whose app-role login could not be tried (its connection limit reached, pg_hba.conf, the server), so its password is not known to be the derived one." },
+  "access-beyond-declared": { class: "boundary", text: "Checks that no login role outside a workspace's declared holders reaches its schema, tables or sealed credentials (or the control plane), through any chain of memberships, ownership, grants or default privileges." },
+  "access-to-every-workspace": { class: "boundary", text: "Checks that no login role other than the admin reaches the admin, a superuser, pg_read_all_data or pg_write_all_data through memberships: each reaches every workspace." },
+  "superuser-unexpected": { class: "boundary", text: "Checks that the bootstrap superuser is the only superuser on the server." },
+  "database-owner-changed": { class: "boundary", text: "Checks that the audited database is owned by the admin that owns the control plane." },
+  "public-grant-on-database": { class: "boundary", text: "Checks that PUBLIC holds nothing on the audited database (the control plane revokes CONNECT and TEMPORARY from it)." },
+  "database-reachable": { class: "unexpected", text: "Checks that workspace roles can connect to no other database (the auditor, one per server, may)." },
+  "large-object-crosses-boundary": { class: "boundary", text: "Checks that large objects of a workspace's roles are granted to no role outside it, and a workspace's roles hold no one else's." },
+  "security-definer-function": { class: "boundary", text: "Checks that no SECURITY DEFINER function in the control plane, or in a workspace schema owned by a role not the workspace's, runs others' calls with its owner's rights." },
+  "event-trigger": { class: "boundary", text: "Checks that the audited database has no event trigger (code that would run on the admin's DDL)." },
+  "control-plane-trigger": { class: "boundary", text: "Checks that no trigger is attached to a control-plane table (it would run as the admin on apply)." },
+  "control-plane-rule": { class: "boundary", text: "Checks that no rule rewrites writes to a control-plane table." },
+  "control-plane-policy": { class: "boundary", text: "Checks that no row-level security policy is defined on a control-plane table." },
+  "control-plane-owner": { class: "boundary", text: "Checks that every control-plane table, sequence and function is owned by the admin." },
+  "public-create-on-public-schema": { class: "server", text: "Checks that PUBLIC cannot create objects in the audited database's public schema (CIS PostgreSQL)." },
+  "public-connect-on-database": { class: "server", text: "Checks that PUBLIC cannot connect to the server's other databases (CIS PostgreSQL): every login, the workspaces' app roles included, could." },
+  "password-encryption": { class: "server", text: "Checks that password_encryption is scram-sha-256 (CIS PostgreSQL)." },
+  "ssl-off": { class: "server", text: "Checks that the server accepts TLS connections (ssl = on) (CIS PostgreSQL)." },
+  "logging-incomplete": { class: "server", text: "Checks that connections, disconnections and DDL are logged (log_connections, log_disconnections, log_statement) (CIS PostgreSQL)." },
+  "pgaudit-not-loaded": { class: "server", text: "Checks that the pgaudit library is loaded (shared_preload_libraries) (CIS PostgreSQL)." },
+  "lo-compat-privileges": { class: "server", text: "Checks that lo_compat_privileges is off: on, every role reads and writes every large object." },
+  "bypassrls-role": { class: "server", text: "Checks which roles other than superusers hold BYPASSRLS (row-level security does not apply to them)." },
   "aws-secret-key-crosses-boundary": { class: "boundary", text: "Checks that each workspace's Secrets Manager secrets are encrypted under that workspace's own KMS key." },
   "aws-policy-crosses-boundary": { class: "boundary", text: "Checks that a workspace's IAM read policy names only that workspace's secrets and key, without wildcards." },
   "aws-resource-missing": { class: "missing", text: "Checks that each workspace with integrations has its KMS key and alias, a secret per integration and its IAM read policy." },

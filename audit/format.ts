@@ -69,6 +69,7 @@ const TITLES: Record<FindingClass, string> = {
   missing: "Missing: declared, not found",
   unexpected: "Unexpected: found, not declared",
   changed: "Changed: found with another value",
+  server: "Server: settings and server-wide grants (CIS PostgreSQL)",
   info: "Information",
 };
 

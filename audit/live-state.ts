@@ -1,5 +1,6 @@
-// What the audit found in PostgreSQL, as plain data: the catalogs (roles, memberships, ACLs of
-// the database, schemas, relations, functions and default privileges) and the control-plane
+// What the audit found in PostgreSQL, as plain data: the catalogs (every role and membership on
+// the server, ACLs of every database, schemas, relations, functions, default privileges, large
+// objects' grants, server settings, code on the control plane's tables) and the control-plane
 // rows of one organization. Filled by audit/read-postgres.ts; read by the pure diff, so tests
 // can hand the diff a state without a server.
 import type { CredentialsTableFacts } from "../components/credentials-table.ts";
@@ -126,6 +127,37 @@ export interface LiveControlPlane {
   readonly activeUsers: readonly string[];
 }
 
+/** Grants on large objects, counted per owner, grantee and privilege (the owner's own left out). */
+export interface LiveLargeObjectGrant {
+  readonly owner: string;
+  /** A role name, or `PUBLIC`. */
+  readonly grantee: string;
+  readonly privilege: string;
+  readonly count: number;
+}
+
+/** Server-wide facts: what a CIS PostgreSQL review reads, and every database's ACL. */
+export interface LiveServer {
+  /** The role made by initdb (oid 10): the one superuser expected. */
+  readonly bootstrapSuperuser: string;
+  /** The settings read (audit/read-postgres.ts SERVER_SETTINGS), as pg_settings shows them. */
+  readonly settings: Readonly<Record<string, string>>;
+  /** Whether the pgaudit library is loaded (its `pgaudit.log` setting exists). */
+  readonly pgauditLoaded: boolean;
+  /** Every database that accepts connections, with its effective ACL. */
+  readonly databases: readonly LiveDatabase[];
+  readonly largeObjects: readonly LiveLargeObjectGrant[];
+  /** Event triggers of the audited database: code that runs on DDL, the admin's included. */
+  readonly eventTriggers: readonly { readonly name: string; readonly event: string; readonly owner: string; readonly function: string; readonly enabled: boolean }[];
+}
+
+/** Code attached to the control plane's tables: it would run as whoever writes them (the admin, on apply). */
+export interface LiveControlPlaneCode {
+  readonly triggers: readonly { readonly table: string; readonly name: string; readonly function: string; readonly enabled: boolean }[];
+  readonly rules: readonly { readonly table: string; readonly name: string; readonly event: string }[];
+  readonly policies: readonly { readonly table: string; readonly name: string; readonly roles: readonly string[] }[];
+}
+
 export interface LiveState {
   /** The organization read. */
   readonly organization: string;
@@ -134,13 +166,17 @@ export interface LiveState {
   readonly serverVersion: number;
   readonly currentUser: string;
   readonly database: LiveDatabase;
+  /** Every role on the server. */
   readonly roles: readonly LiveRole[];
+  /** Every membership on the server. */
   readonly memberships: readonly LiveMembership[];
   readonly schemas: readonly LiveSchema[];
   readonly relations: readonly LiveRelation[];
   readonly functions: readonly LiveFunction[];
   readonly defaultAcls: readonly LiveDefaultAcl[];
   readonly controlPlane: LiveControlPlane;
+  readonly server: LiveServer;
+  readonly controlPlaneCode: LiveControlPlaneCode;
 }
 
 export function emptyControlPlane(unreadable?: string): LiveControlPlane {

@@ -15,7 +15,7 @@ import { CREDENTIALS_FACTS } from "../provider/postgres/credentials-table.ts";
 import { MIGRATIONS } from "../components/control-plane/migrations.ts";
 import {
   DefaultAclType, emptyControlPlane, RelationKind,
-  type LiveControlPlane, type LiveDatabase, type LiveDefaultAcl, type LiveFunction, type LiveMembership, type LiveRelation,
+  type LiveControlPlane, type LiveControlPlaneCode, type LiveDatabase, type LiveLargeObjectGrant, type LiveServer, type LiveDefaultAcl, type LiveFunction, type LiveMembership, type LiveRelation,
   type LiveRole, type LiveSchema, type LiveState,
 } from "./live-state.ts";
 import { organizationPrefix } from "./expected.ts";
@@ -65,33 +65,74 @@ function namesTenancyRole(acl: string): string {
 /** In the organization's namespace ($1, `<org>__`) or the control plane ($2). */
 const inScope = (schema: string) => `(pg_catalog.starts_with(${schema}, $1) OR ${schema} = $2)`;
 
+/** A role name from an oid, PUBLIC for 0. */
+const roleName = (oid: string) => `CASE WHEN ${oid} = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(${oid})::pg_catalog.text END`;
+
+/**
+ * Server-wide facts, as columns of the summary statement (no statement of their own): the
+ * settings a CIS PostgreSQL review reads (each visible to any role; pgaudit counts as loaded
+ * when its `pgaudit.log` setting exists, which only a loaded library registers), the bootstrap
+ * superuser (oid 10), every database that accepts connections with its effective ACL, large
+ * objects' grants counted per owner, grantee and privilege, event triggers, and the triggers,
+ * rules and policies on the control plane's tables ($1).
+ */
+export const SERVER_SETTINGS = ["password_encryption", "ssl", "log_connections", "log_disconnections", "log_statement", "lo_compat_privileges"] as const;
+const SERVER = `(SELECT pg_catalog.json_object_agg(s.name, s.setting) FROM pg_catalog.pg_settings s
+      WHERE s.name IN (${SERVER_SETTINGS.map((n) => `'${n}'`).join(", ")})) AS settings,
+    EXISTS (SELECT 1 FROM pg_catalog.pg_settings s WHERE s.name = 'pgaudit.log') AS pgaudit,
+    (SELECT r.rolname::pg_catalog.text FROM pg_catalog.pg_roles r WHERE r.oid = 10) AS bootstrap,
+    (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('name', d.datname::pg_catalog.text, 'owner', pg_catalog.pg_get_userbyid(d.datdba)::pg_catalog.text,
+        'acl', ${aclJson("d.datacl", "'d'", "d.datdba")}) ORDER BY d.datname COLLATE pg_catalog."C"), '[]'::pg_catalog.json)
+      FROM pg_catalog.pg_database d WHERE d.datallowconn) AS databases,
+    (SELECT COALESCE(pg_catalog.json_agg(x ORDER BY x.owner COLLATE pg_catalog."C", x.grantee COLLATE pg_catalog."C", x.privilege COLLATE pg_catalog."C"), '[]'::pg_catalog.json) FROM (
+      SELECT pg_catalog.pg_get_userbyid(l.lomowner)::pg_catalog.text AS owner, ${roleName("a.grantee")} AS grantee, a.privilege_type::pg_catalog.text AS privilege,
+        pg_catalog.count(*)::pg_catalog.int4 AS count
+      FROM pg_catalog.pg_largeobject_metadata l, pg_catalog.aclexplode(l.lomacl) a
+      WHERE l.lomacl IS NOT NULL AND a.grantee <> l.lomowner GROUP BY 1, 2, 3) x) AS large_objects,
+    (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('name', e.evtname::pg_catalog.text, 'event', e.evtevent::pg_catalog.text,
+        'owner', pg_catalog.pg_get_userbyid(e.evtowner)::pg_catalog.text, 'function', e.evtfoid::pg_catalog.regproc::pg_catalog.text, 'enabled', e.evtenabled <> 'D')
+        ORDER BY e.evtname), '[]'::pg_catalog.json) FROM pg_catalog.pg_event_trigger e) AS event_triggers,
+    (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('table', c.relname::pg_catalog.text, 'name', t.tgname::pg_catalog.text,
+        'function', t.tgfoid::pg_catalog.regproc::pg_catalog.text, 'enabled', t.tgenabled <> 'D') ORDER BY c.relname, t.tgname), '[]'::pg_catalog.json)
+      FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND NOT t.tgisinternal) AS control_triggers,
+    (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('table', c.relname::pg_catalog.text, 'name', r.rulename::pg_catalog.text,
+        'event', CASE r.ev_type WHEN '1' THEN 'SELECT' WHEN '2' THEN 'UPDATE' WHEN '3' THEN 'INSERT' ELSE 'DELETE' END) ORDER BY c.relname, r.rulename), '[]'::pg_catalog.json)
+      FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND r.rulename <> '_RETURN') AS control_rules,
+    (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('table', c.relname::pg_catalog.text, 'name', p.polname::pg_catalog.text,
+        'roles', (SELECT pg_catalog.array_agg(${roleName("o")} ORDER BY 1) FROM pg_catalog.unnest(p.polroles) o)) ORDER BY c.relname, p.polname), '[]'::pg_catalog.json)
+      FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1) AS control_policies`;
+
 const META = `SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4 AS version,
     CURRENT_USER::pg_catalog.text AS "user", pg_catalog.now() AS now,
     (SELECT pg_catalog.json_build_object('name', d.datname::pg_catalog.text, 'owner', pg_catalog.pg_get_userbyid(d.datdba)::pg_catalog.text,
         'acl', ${aclJson("d.datacl", "'d'", "d.datdba")})
       FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()) AS database,
-    (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('name', c.relname::pg_catalog.text, 'kind', c.relkind, 'rls', c.relrowsecurity)), '[]'::pg_catalog.json)
+    (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('name', c.relname::pg_catalog.text, 'kind', c.relkind, 'rls', c.relrowsecurity,
+        'readable', pg_catalog.has_table_privilege(c.oid, 'SELECT'))), '[]'::pg_catalog.json)
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1) AS control_tables,
-    EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE n.nspname = $1) AS control_schema`;
+    EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE n.nspname = $1) AS control_schema,
+    ${SERVER}`;
 
+// Every role and membership on the server, whatever its name: who can reach a workspace is
+// computed from all of them (audit/access.ts), not only from the roles the tenancy named.
 const ROLES = `SELECT r.rolname::pg_catalog.text AS name, r.rolcanlogin AS login, r.rolsuper AS superuser, r.rolcreaterole AS createrole,
     r.rolcreatedb AS createdb, r.rolreplication AS replication, r.rolbypassrls AS bypassrls, r.rolinherit AS inherit
   FROM pg_catalog.pg_roles r
-  WHERE pg_catalog.starts_with(r.rolname::pg_catalog.text, $1) OR r.rolname = $2 OR r.rolname = CURRENT_USER
-     OR r.oid = (SELECT d.datdba FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
-  ORDER BY 1`;
+  ORDER BY r.rolname COLLATE pg_catalog."C"`;
 
 const MEMBERSHIPS = `SELECT g.rolname::pg_catalog.text AS role, m.rolname::pg_catalog.text AS member, am.admin_option AS admin,
     am.inherit_option AS inherit, am.set_option AS set
   FROM pg_catalog.pg_auth_members am
   JOIN pg_catalog.pg_roles g ON g.oid = am.roleid JOIN pg_catalog.pg_roles m ON m.oid = am.member
-  WHERE pg_catalog.starts_with(g.rolname::pg_catalog.text, $1) OR pg_catalog.starts_with(m.rolname::pg_catalog.text, $1) OR m.rolname = $2
-  ORDER BY 1, 2`;
+  ORDER BY g.rolname COLLATE pg_catalog."C", m.rolname COLLATE pg_catalog."C"`;
 
 const SCHEMAS = `SELECT n.nspname::pg_catalog.text AS name, pg_catalog.pg_get_userbyid(n.nspowner)::pg_catalog.text AS owner,
     ${aclJson("n.nspacl", "'n'", "n.nspowner")} AS acl
   FROM pg_catalog.pg_namespace n
-  WHERE ${inScope("n.nspname::pg_catalog.text")} OR ${namesTenancyRole("n.nspacl")}
+  WHERE ${inScope("n.nspname::pg_catalog.text")} OR n.nspname = 'public' OR ${namesTenancyRole("n.nspacl")}
   ORDER BY 1`;
 
 const RELATIONS = `SELECT n.nspname::pg_catalog.text AS schema, c.relname::pg_catalog.text AS name, c.relkind AS kind,
@@ -153,7 +194,7 @@ function controlPlaneQuery(): string {
 }
 
 /** Why the control plane cannot be read safely, or undefined. */
-function controlPlaneProblem(exists: boolean, tables: readonly { name: string; kind: string; rls: boolean }[]): string | undefined {
+function controlPlaneProblem(exists: boolean, tables: readonly ControlTable[]): string | undefined {
   if (!exists) return `schema ${CONTROL_SCHEMA} does not exist`;
   const byName = new Map(tables.map((t) => [t.name, t]));
   const absent = CONTROL_TABLES.filter((t) => !byName.has(t));
@@ -162,8 +203,19 @@ function controlPlaneProblem(exists: boolean, tables: readonly { name: string; k
     const t = byName.get(name)!;
     if (t.kind !== "r") return `${CONTROL_SCHEMA}.${name} is not a plain table (relkind ${JSON.stringify(t.kind)}); not read`;
     if (t.rls) return `${CONTROL_SCHEMA}.${name} has row-level security enabled (its policies would run as the auditor); not read`;
+    // Its owner changed, or a grant was revoked: say so rather than fail on "permission denied".
+    if (!t.readable) return `the auditing role may not read ${CONTROL_SCHEMA}.${name} (SELECT); not read`;
   }
   return undefined;
+}
+
+interface ControlTable { name: string; kind: string; rls: boolean; readable: boolean }
+
+interface MetaRow {
+  version: number; user: string; now: Date; database: LiveDatabase; control_tables: ControlTable[]; control_schema: boolean;
+  settings: Record<string, string> | null; pgaudit: boolean; bootstrap: string; databases: LiveDatabase[]; large_objects: LiveLargeObjectGrant[];
+  event_triggers: LiveServer["eventTriggers"]; control_triggers: LiveControlPlaneCode["triggers"]; control_rules: LiveControlPlaneCode["rules"];
+  control_policies: LiveControlPlaneCode["policies"];
 }
 
 /** Reads the live state of `organization` through `client` (connected; left open). */
@@ -178,12 +230,12 @@ export async function readPostgres(client: Queryable, organization: string): Pro
   await q("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   try {
     await q("SET LOCAL search_path = pg_catalog, pg_temp");
-    const [meta] = await q<{ version: number; user: string; now: Date; database: LiveDatabase; control_tables: { name: string; kind: string; rls: boolean }[]; control_schema: boolean }>(META, [CONTROL_SCHEMA]);
+    const [meta] = await q<MetaRow>(META, [CONTROL_SCHEMA]);
     if (!meta) throw new Error("the server returned no row for the catalog summary");
     if (meta.version < 160000) throw new Error(`PostgreSQL ${Math.floor(meta.version / 10000)} is not supported; the audit needs 16 or newer`);
     const scope = [prefix, CONTROL_SCHEMA, AUDITOR_ROLE];
-    const roles = await q<LiveRole>(ROLES, [prefix, AUDITOR_ROLE]);
-    const memberships = await q<LiveMembership>(MEMBERSHIPS, [prefix, AUDITOR_ROLE]);
+    const roles = await q<LiveRole>(ROLES);
+    const memberships = await q<LiveMembership>(MEMBERSHIPS);
     const schemas = await q<LiveSchema>(SCHEMAS, scope);
     type RelationRow = LiveRelation & { kind: string; column_acl: LiveRelation["columnAcl"]; row_security: boolean; force_row_security: boolean; credentials: LiveRelation["credentials"] | null };
     const relations = (await q<RelationRow>(RELATIONS, [...scope, CREDENTIALS_TABLE]))
@@ -207,6 +259,11 @@ export async function readPostgres(client: Queryable, organization: string): Pro
     const state: LiveState = {
       organization, snapshotAt: new Date(meta.now).toISOString(), serverVersion: meta.version, currentUser: meta.user,
       database: meta.database, roles, memberships, schemas, relations, functions, defaultAcls, controlPlane,
+      server: {
+        bootstrapSuperuser: meta.bootstrap, settings: meta.settings ?? {}, pgauditLoaded: meta.pgaudit, databases: meta.databases,
+        largeObjects: meta.large_objects, eventTriggers: meta.event_triggers,
+      },
+      controlPlaneCode: { triggers: meta.control_triggers, rules: meta.control_rules, policies: meta.control_policies },
     };
     return { state, queries, durationMs: performance.now() - started };
   } catch (error) {

@@ -2,9 +2,9 @@
 // committed JSON Schema (audit/audit-result.schema.json, `npm run schema:write-audit`), which a
 // test keeps up to date and every JSON output is validated against.
 import { z } from "zod";
-import { CLASS_ORDER } from "./findings.ts";
+import { CLASS_ORDER, Severity } from "./findings.ts";
 
-const findingClass = z.enum(CLASS_ORDER as [string, ...string[]]).describe("Most dangerous first: boundary, rule, missing, unexpected, changed, info.");
+const findingClass = z.enum(CLASS_ORDER as [string, ...string[]]).describe("Most dangerous first: boundary, rule, missing, unexpected, changed, server, info.");
 
 export const AuditFindingSchema = z.object({
   class: findingClass,
@@ -15,6 +15,8 @@ export const AuditFindingSchema = z.object({
   declared: z.unknown().optional().describe("`changed` only: the declared value."),
   found: z.unknown().optional().describe("`changed` only: the value found."),
   path: z.array(z.union([z.string(), z.number()])).describe("Declaration path it concerns (the nearest declared thing for what is not declared)."),
+  severity: z.enum(Object.values(Severity) as [string, ...string[]]).describe("`error` fails the audit (exit 1); `warning` and `info` are reported only. Every class but `info` and `server` is `error`."),
+  chain: z.string().optional().describe("Access findings: who reaches it and how, e.g. `evil → tenancy_admin (member) → owner of schema acme__us_sales`."),
   line: z.int().min(1).describe("1-based line of `path` in the declaration."),
   column: z.int().min(1).describe("1-based column of `path` in the declaration."),
   // audit-report: remediation, exceptions.
@@ -42,11 +44,11 @@ const AccessMatrixSchema = z.object({
   cells: z.array(z.object({
     row: z.string(), column: z.string(),
     privilege: z.array(z.string()).describe("Privileges held (OWNER for ownership)."),
-    path: z.array(z.string()).min(1).describe("The holder, then each role it reaches the row through."),
+    path: z.array(z.string()).min(1).describe("The column's role first, then each role of the membership chain it reaches the row through, the holder last."),
     declared: z.boolean().describe("True when the declaration gives this holder this access."),
     findings: z.array(z.string()).describe("Ids of the findings about it."),
   }).strict()).describe("Sparse: one cell per row, column and path."),
-}).strict().describe("Who can reach each workspace and the control plane, with which privilege, through which path.");
+}).strict().describe("Who can reach each workspace and the control plane, with which privilege, through which path: computed from every role on the server (audit/access.ts), membership chains with INHERIT, SET or ADMIN OPTION, ownership, ACLs, column grants, default privileges (`future SELECT on tables`), large objects (`SELECT on large objects`), pg_read_all_data/pg_write_all_data and superusers (`SUPERUSER`). Predefined pg_* roles are no column: whoever holds one is, with the path.");
 
 // audit-report: the evidence block (audit/evidence.ts).
 const EvidenceSchema = z.object({
@@ -75,10 +77,10 @@ export const AuditResultSchema = z.object({
   database: z.string().describe("The database audited."),
   user: z.string().describe("The role the audit connected as."),
   snapshotAt: z.string().describe("When the snapshot was taken (server clock, ISO 8601)."),
-  clean: z.boolean().describe("True when there is no finding other than `info` (exit code 0)."),
+  clean: z.boolean().describe("True when no finding fails the audit: none of severity `error` that is not excepted (exit code 0)."),
   counts: z.object({
     boundary: z.int().min(0), rule: z.int().min(0), missing: z.int().min(0), unexpected: z.int().min(0),
-    changed: z.int().min(0), info: z.int().min(0), total: z.int().min(0),
+    changed: z.int().min(0), server: z.int().min(0), info: z.int().min(0), total: z.int().min(0),
     excepted: z.int().min(0).describe("Findings accepted in the exceptions file (counted in their class too)."),
   }).strict().describe("Findings per class, and in all."),
   findings: z.array(AuditFindingSchema).describe("Ordered by risk: class, then organization-wide before workspaces, workspaces by slug."),

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { basename, isAbsolute } from "node:path";
 import { rules as tenancyRules } from "../policies/rules/index.ts";
 import type { AuditResult } from "./audit.ts";
-import { CLASS_LEVEL, DESCRIPTIONS, FindingClass, type Finding, type FindingId } from "./findings.ts";
+import { CLASS_LEVEL, DESCRIPTIONS, levelOf, FindingClass, type Finding, type FindingId } from "./findings.ts";
 import { grantOf } from "./remediation.ts";
 
 export const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -22,7 +22,7 @@ export const SRCROOT = "%SRCROOT%";
 
 /** GitHub maps these to critical (> 9.0), high (7.0-8.9), medium (4.0-6.9), low (< 4.0). */
 const SECURITY_SEVERITY: Readonly<Record<FindingClass, string>> = {
-  boundary: "9.1", rule: "7.5", unexpected: "6.0", missing: "5.0", changed: "5.0", info: "2.0",
+  boundary: "9.1", rule: "7.5", unexpected: "6.0", missing: "5.0", changed: "5.0", server: "4.0", info: "2.0",
 };
 
 const CLASS_MEANING: Readonly<Record<FindingClass, string>> = {
@@ -31,6 +31,7 @@ const CLASS_MEANING: Readonly<Record<FindingClass, string>> = {
   missing: "Declared, not found in the database.",
   unexpected: "Found in the database, not declared.",
   changed: "Found with another value than declared.",
+  server: "A server-wide setting or grant below what CIS PostgreSQL recommends; its severity says whether it fails the audit.",
   info: "Worth knowing; not a deviation.",
 };
 
@@ -112,7 +113,7 @@ export function toSarif(result: AuditResult, options: SarifOptions | string): un
       results: result.findings.map((f) => ({
         ruleId: f.id,
         ruleIndex: ids.indexOf(f.id),
-        level: CLASS_LEVEL[f.class],
+        level: levelOf(f),
         ...(f.excepted === undefined ? {} : { suppressions: [{ kind: "external", status: "accepted", justification: `${f.excepted.who}: ${f.excepted.reason} (until ${f.excepted.expires}, ${f.excepted.at})` }] }),
         message: { text: f.remediation === undefined ? f.message : `${f.message}. Remediation: ${f.remediation}` },
         locations: [{

@@ -57,6 +57,8 @@ export async function applyDirect(c: Client, model: TenancyModel, database: stri
   const quote = (n: string) => c.escapeIdentifier(n);
   await c.query("BEGIN");
   try {
+    // As the provider's ControlPlane does: nobody connects by default (provider/resources/control-plane.ts).
+    await c.query(`REVOKE ALL ON DATABASE ${quote(database)} FROM PUBLIC`);
     await migrateControlPlane(c);
     // The auditor role, as the provider's ControlPlane makes it.
     await convergeAuditor(c, database);

@@ -7,7 +7,7 @@ import pg from "pg";
 import { auditState, loadValidDeclaration, type AuditResult } from "../audit/audit.ts";
 import { declarationEvidence, packageFacts, readServerEvidence, withEvidence } from "../audit/evidence.ts";
 import { parseExceptions, type ExceptionsFile } from "../audit/exceptions.ts";
-import { CLASS_LEVEL, isDeviation } from "../audit/findings.ts";
+import { isDeviation, levelOf } from "../audit/findings.ts";
 import { readPostgres } from "../audit/read-postgres.ts";
 import { diffLogins, type LoginProbed } from "../audit/diff-logins.ts";
 import { deriveAppPassword } from "../components/credentials-crypto.ts";
@@ -41,7 +41,7 @@ export type FailOn = (typeof FAIL_ON)[number];
 
 /** The findings that make the audit exit 1: not excepted, not info, and at `failOn`'s level or above. */
 export function failingFindings(result: AuditResult, failOn: FailOn = "warning") {
-  return result.findings.filter((f) => isDeviation(f) && (failOn === "warning" || CLASS_LEVEL[f.class] === "error"));
+  return result.findings.filter((f) => isDeviation(f) && (failOn === "warning" || levelOf(f) === "error"));
 }
 
 /** A connection's settings; the password never travels on a command line. */

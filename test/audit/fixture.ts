@@ -5,6 +5,9 @@ import { readFileSync } from "node:fs";
 import { auditState, loadValidDeclaration, type AuditResult, type ValidDeclaration } from "../../audit/audit.ts";
 import type { AuditOptions } from "../../audit/audit.ts";
 import type { AclEntry, LiveState } from "../../audit/live-state.ts";
+import { catalogContext, type CatalogContext } from "../../audit/catalog/context.ts";
+import { expectedState } from "../../audit/expected.ts";
+import { compareFindings, type Finding } from "../../audit/findings.ts";
 
 export const DEV_FILE = "stacks/dev/tenancy.yaml";
 const root = new URL("../../", import.meta.url);
@@ -53,4 +56,20 @@ export function dropRole(s: MutableState, role: string): void {
   s.memberships = s.memberships.filter((m) => m.role !== role && m.member !== role);
 }
 
-export const summary = (r: AuditResult) => r.findings.map((f) => `${f.class} ${f.id} ${f.workspace ?? "-"}`);
+/**
+ * Findings as `class id workspace`, leaving out the server-level warnings and information the
+ * fixture's embedded server always has (no TLS, no connection logging, no pgaudit, PUBLIC CONNECT
+ * on template1): test/audit/catalog/server.test.ts asserts those.
+ */
+export const summary = (r: AuditResult) => r.findings.filter((f) => !(f.class === "server" && f.severity !== "error")).map((f) => `${f.class} ${f.id} ${f.workspace ?? "-"}`);
+
+/** One catalog check alone on the dev state with `change` applied: its findings, summarised and sorted. */
+export function checkTampered(check: (ctx: CatalogContext) => void, change: (s: MutableState) => void): { summary: string[]; findings: Finding[] } {
+  const state = devLive() as MutableState;
+  change(state);
+  const live = state as LiveState;
+  const ctx = catalogContext(expectedState(devDeclaration().model, live.database.name), live);
+  check(ctx);
+  const findings = [...ctx.findings].sort(compareFindings);
+  return { summary: findings.map((f) => `${f.class} ${f.id} ${f.workspace ?? "-"}`), findings };
+}

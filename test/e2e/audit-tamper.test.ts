@@ -12,6 +12,7 @@ import { Writable } from "node:stream";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.ts";
+import { ADMIN_DATABASE, ADMIN_ROLE } from "../../cli/local/postgres.ts";
 import { AUDITOR_ROLE } from "../../components/naming.ts";
 import { createHarness, root, type Harness } from "./harness.ts";
 
@@ -41,8 +42,19 @@ async function audit(user = h.server.user, password = h.server.password): Promis
   const url = `postgres://${user}@${h.server.host}:${h.server.port}/${h.server.database}`;
   const r = await cli(["audit", "--declaration", h.declaration, "--database-url", url, "--format", "json"], { PGPASSWORD: password });
   if (r.code === 2) return { code: 2, deviations: [], stderr: r.stderr };
-  const json = JSON.parse(r.stdout) as { findings: { class: string; id: string; workspace?: string }[] };
-  return { code: r.code, stderr: r.stderr, deviations: json.findings.filter((f) => f.class !== "info").map((f) => `${f.class} ${f.id} ${f.workspace ?? "-"}`).sort() };
+  const json = JSON.parse(r.stdout) as { findings: AuditFinding[] };
+  return { code: r.code, stderr: r.stderr, deviations: json.findings.filter((f) => f.severity === "error").map((f) => `${f.class} ${f.id} ${f.workspace ?? "-"}`).sort() };
+}
+
+interface AuditFinding { class: string; id: string; workspace?: string; severity: string; chain?: string; remediation?: string; message: string }
+interface AccessCell { row: string; column: string; privilege: string[]; path: string[]; declared: boolean; findings: string[] }
+interface AuditJson { findings: AuditFinding[]; accessMatrix: { rows: { id: string }[]; columns: { id: string; kind: string }[]; cells: AccessCell[] } }
+
+/** `tenancy audit --format json`, whole. */
+async function auditJson(user = h.server.user, password = h.server.password): Promise<{ code: number; stderr: string; json: AuditJson }> {
+  const url = `postgres://${user}@${h.server.host}:${h.server.port}/${h.server.database}`;
+  const r = await cli(["audit", "--declaration", h.declaration, "--database-url", url, "--format", "json"], { PGPASSWORD: password });
+  return { code: r.code, stderr: r.stderr, json: JSON.parse(r.stdout || "{\"findings\":[]}") as AuditJson };
 }
 
 const tamperings: Record<string, { apply: string; undo?: string; expect: string[] }> = {
@@ -182,5 +194,238 @@ describe("tenancy audit against the dev stack applied by the real engine", () =>
   it("is clean again once the orphan schema is dropped", async () => {
     await su.query("DROP SCHEMA acme__ghost");
     expect(await audit()).toEqual({ code: 0, deviations: [], stderr: "" });
+  });
+});
+
+// Issue 17: access from every role on the server, and the control plane's integrity. Each case
+// is planted by the superuser, found (class, chain, remediation), undone, and the audit is clean
+// again. `admin` is the harness's admin role (tenancy_admin, as in the demo).
+interface AccessTampering {
+  apply: string[];
+  undo: string[];
+  /** Findings that fail the audit, as `class id workspace`. */
+  expect: string[];
+  /** Warnings beyond the clean server's. */
+  warnings?: string[];
+  /** One finding's chain and remediation, by id. */
+  detail?: { id: string; chain?: string; remediation?: string; message?: RegExp };
+  /** Audit as the auditor pipeline login (when the admin cannot connect). */
+  asAuditor?: boolean;
+  /** The catalogs' own word that the access is real: one row, column `ok`, true. */
+  proof?: string;
+}
+
+const admin = ADMIN_ROLE;
+const db = ADMIN_DATABASE;
+const accessTamperings: Record<string, AccessTampering> = {
+  "a login role outside the tenancy holding the admin role, with CONNECT": {
+    apply: [`CREATE ROLE evil LOGIN PASSWORD 'evil-pw'`, `GRANT ${admin} TO evil`, `GRANT CONNECT ON DATABASE ${db} TO evil`],
+    undo: ["DROP OWNED BY evil", "DROP ROLE evil"],
+    expect: ["boundary access-to-every-workspace -"],
+    proof: `SELECT pg_has_role('evil', '${admin}', 'SET') AND has_database_privilege('evil', '${db}', 'CONNECT') AS ok`,
+    detail: { id: "access-to-every-workspace", chain: `evil → ${admin} (member)`, remediation: `REVOKE "${admin}" FROM "evil";` },
+  },
+  "a login role in pg_read_all_data": {
+    apply: ["CREATE ROLE reader LOGIN", "GRANT pg_read_all_data TO reader"],
+    undo: ["DROP ROLE reader"],
+    expect: ["boundary access-to-every-workspace -"],
+    proof: "SELECT has_table_privilege('reader', 'acme__us_sales.integration_credentials', 'SELECT') AS ok",
+    detail: { id: "access-to-every-workspace", chain: "reader → pg_read_all_data (member)", remediation: 'REVOKE "pg_read_all_data" FROM "reader";' },
+  },
+  "GRANT SELECT, UPDATE on a control-plane table to a role outside the tenancy": {
+    apply: ["CREATE ROLE analyst LOGIN", "GRANT SELECT, UPDATE ON tenancy_control.memberships TO analyst"],
+    undo: ["DROP OWNED BY analyst", "DROP ROLE analyst"],
+    expect: ["boundary control-plane-reachable -", "boundary control-plane-reachable -"],
+    proof: "SELECT has_table_privilege('analyst', 'tenancy_control.memberships', 'UPDATE') AS ok",
+    detail: { id: "control-plane-reachable", remediation: 'REVOKE SELECT ON TABLE "tenancy_control"."memberships" FROM "analyst";' },
+  },
+  "ALTER DATABASE … OWNER TO a role outside the tenancy": {
+    apply: ["CREATE ROLE evil_owner LOGIN", `ALTER DATABASE ${db} OWNER TO evil_owner`],
+    undo: [`ALTER DATABASE ${db} OWNER TO ${admin}`, "DROP ROLE evil_owner"],
+    expect: ["boundary database-owner-changed -"],
+    detail: { id: "database-owner-changed", message: /owned by role "evil_owner" \(outside the tenancy\), not by the admin "tenancy_admin"/, remediation: `ALTER DATABASE "${db}" OWNER TO "${admin}";` },
+    // The owner change hands the admin's own CONNECT to the new owner: the admin cannot connect.
+    asAuditor: true,
+  },
+  "GRANT CONNECT, TEMPORARY on the database TO PUBLIC": {
+    apply: [`GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO PUBLIC`],
+    undo: [`REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC`],
+    expect: ["boundary public-grant-on-database -"],
+    detail: { id: "public-grant-on-database", remediation: `REVOKE ALL ON DATABASE "${db}" FROM PUBLIC;` },
+  },
+  "a trigger setting NEW.role := 'admin' on the control plane's memberships": {
+    apply: [
+      "CREATE FUNCTION tenancy_control.promote() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.role := 'admin'; RETURN NEW; END $$",
+      "CREATE TRIGGER promote BEFORE INSERT OR UPDATE ON tenancy_control.memberships FOR EACH ROW EXECUTE FUNCTION tenancy_control.promote()",
+    ],
+    undo: ["DROP TRIGGER promote ON tenancy_control.memberships", "DROP FUNCTION tenancy_control.promote()"],
+    // The superuser made the function: not the admin's, and PUBLIC may execute it (the default).
+    expect: ["boundary control-plane-owner -", "boundary control-plane-reachable -", "boundary control-plane-trigger -"],
+    detail: { id: "control-plane-trigger", remediation: 'DROP TRIGGER "promote" ON "tenancy_control"."memberships";' },
+  },
+  "a rule on the control plane's workspaces": {
+    apply: ["CREATE RULE keep AS ON DELETE TO tenancy_control.workspaces DO INSTEAD NOTHING"],
+    undo: ["DROP RULE keep ON tenancy_control.workspaces"],
+    expect: ["boundary control-plane-rule -"],
+    detail: { id: "control-plane-rule", remediation: 'DROP RULE "keep" ON "tenancy_control"."workspaces";' },
+  },
+  "row-level security and a policy on a control-plane table": {
+    apply: ["ALTER TABLE tenancy_control.people ENABLE ROW LEVEL SECURITY", "CREATE POLICY everyone ON tenancy_control.people USING (true)"],
+    undo: ["DROP POLICY everyone ON tenancy_control.people", "ALTER TABLE tenancy_control.people DISABLE ROW LEVEL SECURITY"],
+    // Its rows are not read (the policy would run as the auditor); the policy is still reported.
+    expect: ["boundary control-plane-policy -", "boundary control-plane-unreadable -"],
+  },
+  "a control-plane table owned by a role outside the tenancy": {
+    apply: ["CREATE ROLE squatter NOLOGIN", "ALTER TABLE tenancy_control.invitations OWNER TO squatter"],
+    undo: [`ALTER TABLE tenancy_control.invitations OWNER TO ${admin}`, "DROP ROLE squatter"],
+    // The owner change took the admin's SELECT with it: the rows are not read, and the audit says why.
+    expect: ["boundary control-plane-owner -", "boundary control-plane-unreadable -"],
+    detail: { id: "control-plane-owner", remediation: `ALTER TABLE "tenancy_control"."invitations" OWNER TO "${admin}";` },
+  },
+  "<org>__<ws>__backdoor LOGIN holding the workspace's owner role": {
+    apply: ["CREATE ROLE acme__emea_support__backdoor LOGIN IN ROLE acme__emea_support__owner"],
+    undo: ["DROP ROLE acme__emea_support__backdoor"],
+    // An outside role named like ours, under the real workspace; no workspace "emea-support--backdoor".
+    expect: ["boundary access-beyond-declared emea-support", "boundary membership-crosses-boundary emea-support", "unexpected role-unexpected -"],
+    proof: "SELECT has_table_privilege('acme__emea_support__backdoor', 'acme__emea_support.integration_credentials', 'SELECT') AS ok",
+    detail: { id: "access-beyond-declared", chain: "acme__emea_support__backdoor → acme__emea_support__owner (member) → owner of schema acme__emea_support", remediation: 'REVOKE "acme__emea_support__owner" FROM "acme__emea_support__backdoor";' },
+  },
+  "a column grant on a workspace's sealed credentials to a role outside": {
+    apply: ["CREATE ROLE colpeek LOGIN", "GRANT SELECT (slug) ON acme__us_sales.integration_credentials TO colpeek"],
+    undo: ["DROP OWNED BY colpeek", "DROP ROLE colpeek"],
+    expect: ["boundary grant-crosses-boundary us-sales"],
+    proof: "SELECT has_column_privilege('colpeek', 'acme__us_sales.integration_credentials', 'slug', 'SELECT') AS ok",
+    detail: { id: "grant-crosses-boundary", remediation: 'REVOKE SELECT ("slug") ON TABLE "acme__us_sales"."integration_credentials" FROM "colpeek";' },
+  },
+  "a workspace role's large object granted to a role outside": {
+    apply: ["SET ROLE acme__internal__app", "SELECT lo_create(424242)", "RESET ROLE", "CREATE ROLE lothief LOGIN", "GRANT SELECT ON LARGE OBJECT 424242 TO lothief"],
+    undo: ["SELECT lo_unlink(424242)", "DROP ROLE lothief"],
+    expect: ["boundary large-object-crosses-boundary internal"],
+    proof: "SELECT has_largeobject_privilege('lothief', 424242, 'SELECT') AS ok",
+  },
+  "default privileges giving a role outside the tenancy a workspace's future tables": {
+    apply: ["CREATE ROLE futurepeek LOGIN", "ALTER DEFAULT PRIVILEGES FOR ROLE acme__us_sales__app IN SCHEMA acme__us_sales GRANT SELECT ON TABLES TO futurepeek"],
+    undo: ["ALTER DEFAULT PRIVILEGES FOR ROLE acme__us_sales__app IN SCHEMA acme__us_sales REVOKE SELECT ON TABLES FROM futurepeek", "DROP ROLE futurepeek"],
+    expect: ["boundary default-privilege-crosses-boundary us-sales"],
+    detail: { id: "default-privilege-crosses-boundary", remediation: 'ALTER DEFAULT PRIVILEGES FOR ROLE "acme__us_sales__app" IN SCHEMA "acme__us_sales" REVOKE SELECT ON TABLES FROM "futurepeek";' },
+  },
+  "a BYPASSRLS login role (a warning: the tenancy uses no row-level security)": {
+    apply: ["CREATE ROLE rlsbypass LOGIN BYPASSRLS"],
+    undo: ["DROP ROLE rlsbypass"],
+    expect: [],
+    warnings: ["server bypassrls-role -"],
+  },
+  "a login role reaching a workspace through a chain of two NOLOGIN roles": {
+    apply: ["CREATE ROLE hop1 NOLOGIN", "CREATE ROLE hop2 NOLOGIN", "CREATE ROLE chained LOGIN", "GRANT acme__us_sales__ro TO hop2", "GRANT hop2 TO hop1", "GRANT hop1 TO chained"],
+    undo: ["DROP ROLE chained", "DROP ROLE hop1", "DROP ROLE hop2"],
+    expect: ["boundary access-beyond-declared us-sales", "boundary membership-crosses-boundary us-sales"],
+    proof: "SELECT has_schema_privilege('chained', 'acme__us_sales', 'USAGE') AS ok",
+    detail: { id: "access-beyond-declared", chain: "chained → hop1 (member) → hop2 (member) → acme__us_sales__ro (member) → USAGE on schema acme__us_sales", remediation: 'REVOKE "acme__us_sales__ro" FROM "hop2";' },
+  },
+  "another database a workspace role may connect to": {
+    apply: ["CREATE DATABASE side", "REVOKE ALL ON DATABASE side FROM PUBLIC", "GRANT CONNECT ON DATABASE side TO acme__us_sales__app"],
+    undo: ["DROP DATABASE side"],
+    expect: ["unexpected database-reachable us-sales"],
+    proof: "SELECT has_database_privilege('acme__us_sales__app', 'side', 'CONNECT') AS ok",
+    detail: { id: "database-reachable", remediation: 'REVOKE CONNECT ON DATABASE "side" FROM "acme__us_sales__app";' },
+  },
+  "SET ROLE into a workspace's app role by a NOINHERIT login": {
+    apply: ["CREATE ROLE setter LOGIN NOINHERIT", "GRANT acme__us_sales__app TO setter"],
+    undo: ["DROP ROLE setter"],
+    expect: ["boundary access-beyond-declared us-sales", "boundary membership-crosses-boundary us-sales"],
+    proof: "SELECT pg_has_role('setter', 'acme__us_sales__app', 'SET') AND NOT pg_has_role('setter', 'acme__us_sales__app', 'USAGE') AS ok",
+    detail: { id: "access-beyond-declared", chain: "setter → acme__us_sales__app (SET ROLE only) → CREATE on schema acme__us_sales" },
+  },
+  "a SECURITY DEFINER function in a workspace schema owned by the admin": {
+    apply: ["CREATE FUNCTION acme__internal.peek() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1'", `ALTER FUNCTION acme__internal.peek() OWNER TO ${admin}`],
+    undo: ["DROP FUNCTION acme__internal.peek()"],
+    // Made by the superuser, whose default privileges let PUBLIC execute it.
+    expect: ["boundary public-grant-in-workspace internal", "boundary security-definer-function internal"],
+    detail: { id: "security-definer-function", remediation: 'DROP FUNCTION "acme__internal"."peek"();' },
+  },
+  "PUBLIC CREATE on schema public": {
+    apply: ["GRANT CREATE ON SCHEMA public TO PUBLIC"],
+    undo: ["REVOKE CREATE ON SCHEMA public FROM PUBLIC"],
+    expect: ["server public-create-on-public-schema -"],
+  },
+  "a second superuser": {
+    apply: ["CREATE ROLE root2 SUPERUSER NOLOGIN"],
+    undo: ["DROP ROLE root2"],
+    expect: ["boundary superuser-unexpected -"],
+    detail: { id: "superuser-unexpected", remediation: 'ALTER ROLE "root2" NOSUPERUSER;' },
+  },
+};
+
+describe("tenancy audit: access from every role on the server, and the control plane's integrity", () => {
+  const baseline: string[] = [];
+  const summary = (f: AuditFinding) => `${f.class} ${f.id} ${f.workspace ?? "-"}`;
+
+  it("on the clean demo, reports the embedded server's hardening gaps as warnings and information only, and draws the access matrix", async () => {
+    const { code, stderr, json } = await auditJson();
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(json.findings.filter((f) => f.severity === "error")).toEqual([]);
+    const server = json.findings.filter((f) => f.class === "server");
+    expect(server.map((f) => `${f.severity} ${f.id} ${f.message.split(":")[0]}`).sort()).toEqual([
+      "info pgaudit-not-loaded pgaudit is not loaded",
+      "warning logging-incomplete log_connections is \"\"",
+      "warning logging-incomplete log_disconnections is \"off\"",
+      "warning logging-incomplete log_statement is \"none\"",
+      "warning public-connect-on-database PUBLIC may connect to database \"postgres\"",
+      "warning public-connect-on-database PUBLIC may connect to database \"template1\"",
+      "warning ssl-off ssl is off",
+    ]);
+    baseline.push(...json.findings.filter((f) => f.severity === "warning").map(summary));
+    // Every workspace, then the control plane; every cell declared; the admin reaches each.
+    const m = json.accessMatrix;
+    expect(m.rows.map((r) => r.id)).toEqual(["emea-support", "us-sales", "internal", "control plane"]);
+    expect(m.cells.filter((c) => !c.declared)).toEqual([]);
+    const usSales = m.cells.filter((c) => c.row === "us-sales");
+    expect(new Set(usSales.map((c) => c.column))).toEqual(new Set(["(own roles)", admin, "postgres"]));
+    expect(usSales.some((c) => c.path.some((r) => r.startsWith("acme__internal__") || r === AUDITOR_ROLE))).toBe(false);
+    expect(m.cells.find((c) => c.row === "control plane" && c.column === AUDITOR_ROLE)?.privilege).toEqual(expect.arrayContaining(["USAGE", "SELECT"]));
+  });
+
+  for (const [name, t] of Object.entries(accessTamperings)) {
+    it(`finds "${name}" with class, chain and remediation; clean once undone`, async () => {
+      for (const sql of t.apply) await su.query(sql);
+      if (t.proof) expect((await su.query(t.proof)).rows).toEqual([{ ok: true }]);
+      const [user, password] = t.asAuditor ? ["audit_pipeline", "audit-pipeline-pw"] : [h.server.user, h.server.password];
+      try {
+        const { code, stderr, json } = await auditJson(user, password);
+        expect(stderr).toBe("");
+        expect(json.findings.filter((f) => f.severity === "error").map(summary).sort()).toEqual([...t.expect].sort());
+        expect(json.findings.filter((f) => f.severity === "warning").map(summary).filter((w) => !baseline.includes(w)).sort()).toEqual(t.warnings ?? []);
+        expect(code).toBe(t.expect.length > 0 ? 1 : 0);
+        if (t.detail) {
+          const f = json.findings.find((x) => x.id === t.detail!.id);
+          expect(f, JSON.stringify(json.findings)).toBeDefined();
+          if (t.detail.chain) expect(f!.chain).toBe(t.detail.chain);
+          if (t.detail.remediation) expect(f!.remediation).toBe(t.detail.remediation);
+          if (t.detail.message) expect(f!.message).toMatch(t.detail.message);
+        }
+        // Every failing finding says how to undo it; the unreadable control plane's message names its cause instead.
+        for (const f of json.findings.filter((x) => x.severity === "error" && x.id !== "control-plane-unreadable")) expect(f.remediation, f.message).toBeTruthy();
+      } finally {
+        for (const sql of t.undo) await su.query(sql);
+      }
+      expect(await audit(user, password)).toEqual({ code: 0, deviations: [], stderr: "" });
+    });
+  }
+
+  it("names the login role and the chain in the access matrix", async () => {
+    await su.query(`CREATE ROLE evil LOGIN; GRANT ${admin} TO evil`);
+    try {
+      const { json } = await auditJson();
+      const cells = json.accessMatrix.cells.filter((c) => c.row === "emea-support" && c.column === "evil");
+      expect(cells.length).toBeGreaterThan(0);
+      for (const cell of cells) {
+        expect(cell).toMatchObject({ declared: false, findings: ["access-to-every-workspace"] });
+        expect(cell.path.slice(0, 2)).toEqual(["evil", admin]);
+      }
+      expect(json.accessMatrix.columns.find((c) => c.id === "evil")).toEqual({ id: "evil", kind: "role" });
+    } finally {
+      await su.query("DROP ROLE evil");
+    }
   });
 });
