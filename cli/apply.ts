@@ -19,6 +19,8 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { planStack, PlanInputError, type SideText } from "../policies/plan/plan.ts";
+import { checkpointChoice } from "./checkpoints.ts";
+import { escapeLines } from "./engine-errors.ts";
 import { Exit, ExitError } from "./errors.ts";
 import { fileRefusals, readPlanFile, short, shown, type PlanFile, type PlannedStack } from "./plan-file.ts";
 import { codeDigest, commitOf, declarationRead, digestOf, engineError, identityOf, stateVersion, toolkitVersion, withUpdatePlanFile } from "./plan-facts.ts";
@@ -39,6 +41,8 @@ export interface AppliedStack {
   readonly stack: string;
   readonly changes: Readonly<Record<string, number>>;
   readonly heldToUpdatePlan: boolean;
+  /** The plan only created: applied without per-step checkpoints. */
+  readonly checkpointsSkipped: boolean;
 }
 
 export async function apply(options: ApplyOptions, cwd: string, log: (line: string) => void = () => {}): Promise<AppliedStack[]> {
@@ -67,12 +71,19 @@ export async function apply(options: ApplyOptions, cwd: string, log: (line: stri
   const applied: AppliedStack[] = [];
   for (const { planned, stack } of opened) {
     const policyPacks = [join(cwd, "policies")];
-    const onOutput = (out: string) => log(out.trimEnd());
+    const onOutput = (out: string) => log(escapeLines(out.trimEnd()));
+    // A plan of creates only runs without per-step checkpoints (cli/checkpoints.ts): the state is
+    // written once at the end instead of after every step, and a killed run is simply run again.
+    const checkpoints = checkpointChoice(planned.updatePlan);
+    log(`tenancy: ${shown(planned.stack)}: ${checkpoints.reason}`);
+    if (checkpoints.skip) stack.workspace.envVars.PULUMI_SKIP_CHECKPOINTS = "true";
     try {
       const result = await withUpdatePlanFile(planned.updatePlan, (file) => stack.up({ plan: file, policyPacks, onOutput, color: "never" }));
-      applied.push({ stack: planned.stack, changes: result.summary.resourceChanges ?? {}, heldToUpdatePlan: true });
+      applied.push({ stack: planned.stack, changes: result.summary.resourceChanges ?? {}, heldToUpdatePlan: true, checkpointsSkipped: checkpoints.skip });
     } catch (error) {
       throw new ExitError(`pulumi up of stack ${shown(planned.stack)} failed: ${shown(engineError(error))}`, Exit.Violations);
+    } finally {
+      delete stack.workspace.envVars.PULUMI_SKIP_CHECKPOINTS;
     }
   }
   return applied;

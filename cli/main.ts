@@ -86,7 +86,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const applied = await apply(options, io.cwd, (line) => io.stderr.write(`${line}\n`));
       for (const a of applied) {
         const changes = Object.entries(a.changes).map(([op, n]) => `${n} ${op}`).join(", ") || "none";
-        io.stdout.write(`applied ${escapeText(a.stack)}: ${changes}${a.heldToUpdatePlan ? " (held to the reviewed update plan)" : ""}\n`);
+        io.stdout.write(`applied ${escapeText(a.stack)}: ${changes}${a.checkpointsSkipped ? " (creates only: checkpoints skipped)" : ""}${a.heldToUpdatePlan ? " (held to the reviewed update plan)" : ""}\n`);
       }
     });
 

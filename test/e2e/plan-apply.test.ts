@@ -157,7 +157,7 @@ describe("tenancy plan --out / tenancy apply --plan on the real engine, a stack 
     for (const secret of [h.server.password, DEMO_PASSPHRASE, "xoxb-rotated-for-review"]) expect(text).not.toContain(secret);
 
     const applied = await applyPlan("reviewed.json");
-    expect(applied).toMatchObject([{ stack: h.stack.name, heldToUpdatePlan: true }]);
+    expect(applied).toMatchObject([{ stack: h.stack.name, heldToUpdatePlan: true, checkpointsSkipped: false }]);
     expect(await memberships()).toContain("alpha ben@reviewed.test admin");
     const after = await credentialRows();
     // The rotated credential was sealed anew; the other row is untouched, byte for byte.
