@@ -23,6 +23,7 @@ const BENCHES: readonly { name: string; load: () => Promise<{ bench: BenchModule
   { name: "policy-pack", load: () => import("./policy-pack.bench.ts") },
   { name: "audit", load: () => import("./audit.bench.ts") },
   { name: "preview", load: () => import("./preview.bench.ts") },
+  { name: "stacks", load: () => import("./stacks.bench.ts") },
 ];
 
 const { values } = parseArgs({

@@ -86,6 +86,19 @@ export function firstDeclaration(org: string): Declared {
 }
 
 /**
+ * The first declaration grown by `extra` active workspaces (ws-30, ws-31, …; every third with a
+ * Slack integration): applied over the first, a plan of creates only.
+ */
+export function grownDeclaration(org: string, extra: number): Declared {
+  const doc = generated(WORKSPACES + extra);
+  doc.workspaces.forEach((w, i) => {
+    if (i % 3 !== 0) w.integrations = [];
+    if (i >= WORKSPACES - 3 && i < WORKSPACES) w.decommissioned = true;
+  });
+  return declared(org, doc);
+}
+
+/**
  * The change applied over the first: the three decommissioned workspaces removed (their boundary,
  * rows and credentials deleted), three new ones, every member list changed (a role flipped, a
  * person added), and integrations moved (Slack swapped for a CRM in every sixth, a CRM added to
@@ -201,14 +214,14 @@ export interface Interrupted {
   readonly interruptResult?: unknown;
 }
 
-export async function upInterruptedAt<T>(stack: Stack, at: number, interrupt: () => T | Promise<T>): Promise<Interrupted> {
+export async function upInterruptedAt<T>(stack: Stack, at: number, interrupt: () => T | Promise<T>, upOptions: { plan?: string } = {}): Promise<Interrupted> {
   let events = 0;
   let fired: Promise<T> | undefined;
   const onEvent = (event: EngineEvent) => {
     if (event.resourcePreEvent || event.resOutputsEvent) events++;
     if (events >= at && !fired) fired = Promise.resolve().then(interrupt);
   };
-  const outcome = await stack.up({ onEvent }).then((result) => ({ result }), (error: Error) => ({ error }));
+  const outcome = await stack.up({ ...upOptions, onEvent }).then((result) => ({ result }), (error: Error) => ({ error }));
   const interruptResult = fired ? await fired : undefined;
   return { events, interrupted: fired !== undefined, interruptResult, ...outcome };
 }
