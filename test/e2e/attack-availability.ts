@@ -19,6 +19,7 @@ import { auditState, loadValidDeclaration } from "../../audit/audit.ts";
 import { formatMarkdown, formatText } from "../../audit/format.ts";
 import { readPostgres } from "../../audit/read-postgres.ts";
 import { firstErrorLine } from "../../cli/engine-errors.ts";
+import { escapeText } from "../../components/escape.ts";
 import { CREDENTIALS_TABLE } from "../../components/naming.ts";
 import { boundaryOf, type Boundary, type Sql } from "./attack-catalog.ts";
 import { allCases, KNOWN_BREACHES, PHASES, type AttackClass, type Case, type Env, type Phase } from "./attack-cases-availability.ts";
@@ -149,6 +150,11 @@ export function describeAvailabilityAndIntegrity(): void {
         try { await (await connect(user, password, h.server.database)).end(); return true; } catch { return false; }
       },
       printed: () => printed,
+      async boundaryState(slug) {
+        const state = await h.stack.exportStack();
+        const resources = (state.deployment.resources ?? []) as { type: string; outputs?: Record<string, unknown> }[];
+        return resources.find((r) => r.type === "tenancy:postgres:WorkspaceBoundary" && r.outputs?.workspace === slug)?.outputs;
+      },
       async audit() {
         const loaded = loadValidDeclaration(yaml(d), "tenancy.yaml");
         if ("errors" in loaded) throw new Error(loaded.errors.join("; "));
@@ -229,8 +235,10 @@ export function describeAvailabilityAndIntegrity(): void {
       const waitedMs = await dog.stop();
       const line = error === undefined ? undefined : firstErrorLine(error) ?? "(no error line)";
       printed = `${output.join("")}\n${error ?? ""}`;
+      // Every distinct error line, escaped, for the report (the first is what `tenancy apply` prints).
+      if (error !== undefined) for (const l of [...new Set(error.split("\n").filter((x) => /error:/i.test(x)).map((x) => x.trim()))].slice(0, 10)) console.log(`  | ${escapeText(l.slice(0, 600))}`);
       runs.push({ phase, ms, failed: error !== undefined, waitedMs, ...(line !== undefined ? { line } : {}) });
-      console.log(`availability/integrity ${phase} (${change.what}): ${error === undefined ? "succeeded" : "FAILED"} in ${(ms / 1000).toFixed(1)} s${line ? `\n  ${JSON.stringify(line)}` : ""}`);
+      console.log(`availability/integrity ${phase} (${change.what}): ${error === undefined ? "succeeded" : "FAILED"} in ${(ms / 1000).toFixed(1)} s${line ? `\n  ${escapeText(line)}` : ""}`);
 
       // The planted sessions end first: the checks log in (the audit as the admin, probes as the app).
       for (const [pid] of held) await server.su.query("SELECT pg_terminate_backend($1)", [pid]).catch(() => {});
@@ -262,11 +270,14 @@ export function describeAvailabilityAndIntegrity(): void {
       for (const c of [...cases, ...standing]) {
         const p = planted.get(c.id) ?? "planted";
         const problems = p === "planted" || p === "denied" ? [] : [p];
-        if (p !== "denied" || c.id.startsWith("I11")) problems.push(...(await c.check(env)).map((x) => `${phase}: ${x}`));
+        // A check that throws is a problem of its case, not the end of the phase (the cleanup must run).
+        const found = await c.check(env).catch((e: Error) => [`the check failed: ${e.message.split("\n")[0]}`]);
+        if (p !== "denied" || c.id.startsWith("I11")) problems.push(...found.map((x) => `${phase}: ${x}`));
         problems.push(...(waits.get(c.id) ?? []), ...global);
         for (const t of c.targets) problems.push(...(perWorkspace.get(t) ?? []));
         const prior = verdicts.get(c.id);
-        const all = [...(prior?.problems ?? []), ...problems];
+        // Problems quote catalog names (some planted to forge output): escaped like every printed name.
+        const all = [...(prior?.problems ?? []), ...problems.map(escapeText)];
         const outcome: Outcome = p === "denied" && all.length === 0 ? "denied when planted" : all.length > 0 ? "breached"
           : line !== undefined && c.names.some((n) => line.includes(n)) ? "refused" : prior?.outcome ?? "held";
         verdicts.set(c.id, { id: c.id, cls: c.cls, phase: c.phase, outcome, problems: all });
