@@ -5,7 +5,7 @@
 // SQL as the superuser:
 // - nothing half-applied: each workspace a case targets is, in tenancy_control, its schema, its
 //   roles (with LOGIN) and its credentials rows, either exactly as declared now, or (only when
-//   the run failed) exactly as before the run;
+//   the run failed) exactly as before the run (the app role also with LOGIN and CONNECT);
 // - no wait longer than the bound: a watchdog polls pg_locks every second; an admin session
 //   waiting more than LOCK_BOUND_MS on a lock held by a planted session is a breach of that case,
 //   and the session is then ended so the run can finish (on code that would wait forever);
@@ -73,8 +73,9 @@ async function stateOf(sql: Sql, slug: string): Promise<Record<string, string>> 
       coalesce((SELECT CASE WHEN decommissioned THEN 'decommissioned' ELSE 'active' END FROM tenancy_control.workspaces WHERE organization_slug = $1 AND slug = $2), 'absent') AS record,
       coalesce((SELECT string_agg(email || ':' || role, ',' ORDER BY email) FROM tenancy_control.memberships WHERE organization_slug = $1 AND workspace_slug = $2), '') AS members,
       coalesce((SELECT pg_get_userbyid(nspowner)::text FROM pg_namespace WHERE nspname = $3), 'absent') AS schema,
-      coalesce((SELECT string_agg(rolname || CASE WHEN rolcanlogin THEN '+LOGIN' ELSE '' END, ',' ORDER BY rolname) FROM pg_roles WHERE rolname = ANY($4)), '') AS roles`,
-    [ORG, slug, b.schema, b.roles]);
+      coalesce((SELECT string_agg(rolname || CASE WHEN rolcanlogin THEN '+LOGIN' ELSE '' END
+        || CASE WHEN rolname = $5 AND has_database_privilege(oid, current_database(), 'CONNECT') THEN '+CONNECT' ELSE '' END, ',' ORDER BY rolname) FROM pg_roles WHERE rolname = ANY($4)), '') AS roles`,
+    [ORG, slug, b.schema, b.roles, b.app]);
   const table = `${id(b.schema)}.${id(CREDENTIALS_TABLE)}`;
   const [t] = await sql<{ ok: boolean }>("SELECT to_regclass($1) IS NOT NULL AS ok", [table]);
   // The toolkit's own table (its owner role, no hooks: attack-catalog checks that elsewhere), read as the superuser.
@@ -90,7 +91,7 @@ function expectedOf(d: Declared, slug: string): Record<string, string> {
     record: d.decommissioned.includes(slug) ? "decommissioned" : "active",
     members: Object.entries(members).sort(([a], [c]) => a.localeCompare(c)).map(([e, r]) => `${e}:${r}`).join(","),
     schema: b.owner,
-    roles: [`${b.app}+LOGIN`, b.owner, b.readonly].join(","),
+    roles: [`${b.app}+LOGIN+CONNECT`, b.owner, b.readonly].join(","),
     credentials: (d.integrations[slug] ?? []).map((i) => i[0]).sort().join(",") || "(none)",
   };
 }
@@ -170,7 +171,7 @@ export function describeAvailabilityAndIntegrity(): void {
     };
 
     /** Polls the admin's lock waits during a run; ends a planted session the admin waited on too long. */
-    function watchdog(phase: Phase, waits: Map<string, string[]>): { stop(): Promise<number> } {
+    function watchdog(phase: Phase, waits: Map<string, string[]>, blockers: Set<string>): { stop(): Promise<number> } {
       const since = new Map<string, number>();
       let waitedMs = 0;
       let busy = Promise.resolve();
@@ -185,6 +186,7 @@ export function describeAvailabilityAndIntegrity(): void {
           for (const blocker of r.blockers) {
             const planted = held.get(blocker);
             if (!planted) continue;
+            blockers.add(planted.caseId);
             const key = `${r.pid}:${blocker}`;
             const start = since.get(key) ?? now;
             since.set(key, start);
@@ -219,7 +221,10 @@ export function describeAvailabilityAndIntegrity(): void {
       await h.writeDeclaration(yaml(d));
       await h.stack.setAllConfig(Object.fromEntries(Object.entries(d.secrets).map(([k, v]) => [k, { value: v, secret: true }])));
       const waits = new Map<string, string[]>();
-      const dog = watchdog(phase, waits);
+      // Cases whose planted sessions the admin waited on (any time): a failure or a half-applied
+      // workspace is theirs when they aim at it; otherwise it is every aiming case's.
+      const blockers = new Set<string>();
+      const dog = watchdog(phase, waits, blockers);
       const output: string[] = [];
       const onOutput = (s: string) => { output.push(s); };
       const started = Date.now();
@@ -248,11 +253,12 @@ export function describeAvailabilityAndIntegrity(): void {
 
       // The judgements every case of the phase shares.
       const global: string[] = [];
+      let unnamed: string | undefined;
       if (ms - waitedMs > RUN_BOUND_MS) global.push(`${phase}: the run took ${Math.round(ms / 1000)} s (bound ${RUN_BOUND_MS / 1000} s)`);
       if (line !== undefined) {
         if (CONTROL.test(line)) global.push(`${phase}: the error line carries a raw control character: ${JSON.stringify(line)}`);
         const named = cases.some((c) => planted.get(c.id) === "planted" && c.names.some((n) => line.includes(n)));
-        if (!named) global.push(`${phase}: the run failed without naming what a planted case did: ${JSON.stringify(line.slice(0, 300))}`);
+        if (!named) unnamed = `${phase}: the run failed without naming what a planted case did: ${JSON.stringify(line.slice(0, 300))}`;
       }
       const perWorkspace = new Map<string, string[]>();
       for (const slug of ALL) {
@@ -267,14 +273,19 @@ export function describeAvailabilityAndIntegrity(): void {
         else global.push(problem);
       }
 
+      const blamed = (c: Case, aimsAt: (x: Case) => boolean) => aimsAt(c) && (!cases.some((x) => blockers.has(x.id) && aimsAt(x)) || blockers.has(c.id));
       for (const c of [...cases, ...standing]) {
         const p = planted.get(c.id) ?? "planted";
+        const earlier = c.phase !== phase; // a standing case of an earlier phase: only its own check
         const problems = p === "planted" || p === "denied" ? [] : [p];
         // A check that throws is a problem of its case, not the end of the phase (the cleanup must run).
         const found = await c.check(env).catch((e: Error) => [`the check failed: ${e.message.split("\n")[0]}`]);
         if (p !== "denied" || c.id.startsWith("I11")) problems.push(...found.map((x) => `${phase}: ${x}`));
-        problems.push(...(waits.get(c.id) ?? []), ...global);
-        for (const t of c.targets) problems.push(...(perWorkspace.get(t) ?? []));
+        if (!earlier) {
+          problems.push(...(waits.get(c.id) ?? []), ...global);
+          if (unnamed !== undefined && blamed(c, () => true)) problems.push(unnamed);
+          for (const t of c.targets) if (blamed(c, (x) => x.targets.includes(t))) problems.push(...(perWorkspace.get(t) ?? []));
+        }
         const prior = verdicts.get(c.id);
         // Problems quote catalog names (some planted to forge output): escaped like every printed name.
         const all = [...(prior?.problems ?? []), ...problems.map(escapeText)];
