@@ -13,11 +13,32 @@ import { CREDENTIALS_TABLE } from "../../components/naming.ts";
 import type { Boundary, Sql } from "./attack-catalog.ts";
 
 /**
- * Cases that still breach on main merged with `boundary` and `sessions` (see the report on
- * issue 16). The test asserts that each of them STILL breaches: when one stops, remove it here.
- * Nothing is skipped.
+ * Cases that still breach on main merged with `boundary` and `sessions` (checked 2026-12-04 on
+ * boundary 3a1d2f5 + sessions 751d527). The test asserts that each of them STILL breaches: when
+ * one stops, remove it here. Nothing is skipped.
+ * - I4: postgres and template1 keep PUBLIC CONNECT (postgres also TEMPORARY); the admin, not their
+ *   owner, cannot revoke it; the boundary lists them in its state (otherDatabases) but
+ *   `tenancy audit` reports no boundary finding about it.
+ * - A3: a workspace's creation refused on the lock timeout (an app holds its boundary key) leaves
+ *   its control-plane record and members in tenancy_control without schema or roles: the
+ *   WorkspaceRecord does not wait for the WorkspaceBoundary.
  */
-export const KNOWN_BREACHES: readonly string[] = [];
+export const KNOWN_BREACHES: readonly string[] = ["I4 other databases reachable", "A3 lock boundary key of a future workspace"];
+
+/**
+ * Cases that breached on the merged code in some runs and held in others, by which admin session
+ * got one of the provider's pooled connections first (POOL_SIZE 4, all of them can sit out a 30 s
+ * lock_timeout; a resource that gets none fails with "cannot connect ... timeout exceeded", which
+ * refuses it whole by chance). The test prints their outcome and accepts either; what they show
+ * when they breach:
+ * - A2: like A3, foxtrot's record created while its boundary gave up on the database key.
+ * - A14, A20, A21, A22: charlie's deletion is not all-or-nothing under a lock timeout: its
+ *   control-plane record is deleted, then its boundary's DROP gives up (on the role lock A20's
+ *   open GRANT holds, or on the database key a blocked delete of delta holds): schema and LOGIN
+ *   role stay. Planted by A20; the others aim at the same deletion.
+ */
+export const TIMING_DEPENDENT: readonly string[] = ["A2 lock database key", "A14 large object in postgres granted to another workspace",
+  "A20 open transaction granting to another workspace at delete", "A21 procedure to a workspace being deleted", "A22 procedure of its own before own deletion"];
 
 export type AttackClass = "availability" | "integrity";
 export const PHASES = ["create", "create-locked", "update", "rotation", "refresh", "decommission", "delete"] as const;
@@ -227,10 +248,12 @@ export function allCases(database: string): Case[] {
       },
     },
   );
+  // A workspace's boundary takes its own key first, then the database's: a key of echo's here (in
+  // the create phase) leaves foxtrot's creation below to reach the database key.
+  cases.push(advisoryCase("A3 lock boundary key of a future workspace", "create", "alpha", ["echo"], (env) => `tenancy:boundary:${env.b("echo").schema}`, "tenancy:boundary:<schema> of echo, not created yet"));
   // ---- create under locks: foxtrot created, bravo's first integration, alpha's credential rotated ----
   cases.push(
-    advisoryCase("A2 lock database key", "create-locked", "alpha", ["foxtrot", "bravo", "alpha"], (env) => `tenancy:database:${env.database}`, "tenancy:database:<db> (every boundary apply)"),
-    advisoryCase("A3 lock boundary key of a future workspace", "create-locked", "alpha", ["foxtrot"], (env) => `tenancy:boundary:${env.b("foxtrot").schema}`, "tenancy:boundary:<schema> of foxtrot, not created yet"),
+    advisoryCase("A2 lock database key", "create-locked", "alpha", ["foxtrot"], (env) => `tenancy:database:${env.database}`, "tenancy:database:<db> (every boundary apply)"),
     advisoryCase("A4 lock credentials key of another workspace", "create-locked", "alpha", ["bravo"], (env) => `tenancy:credentials:${env.b("bravo").schema}`, "tenancy:credentials:<schema> of bravo"),
     advisoryCase("A5 lock own credentials key", "create-locked", "alpha", ["alpha"], (env) => `tenancy:credentials:${env.b("alpha").schema}`, "tenancy:credentials:<schema> of its own"),
   );
