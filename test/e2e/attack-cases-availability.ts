@@ -202,12 +202,12 @@ export function allCases(database: string): Case[] {
   // ---- create: an integration added to alpha (its own), a new workspace echo (another's) ----
   cases.push(
     grantCase({
-      id: "A1 procedure to PUBLIC", cls: "availability", phase: "create", attacker: "alpha", targets: ["alpha", "echo"], marker: "attack_av_proc",
-      description: "(16.1) a procedure of alpha's with EXECUTE granted to PUBLIC, before alpha's integration is created and echo is created",
+      id: "A1 procedure to PUBLIC", cls: "availability", phase: "create", attacker: "alpha", targets: ["alpha"], marker: "attack_av_proc",
+      description: "(16.1) a procedure of alpha's with EXECUTE granted to PUBLIC, before alpha's integration is created",
       sql: (a) => [`CREATE PROCEDURE ${q(a, "attack_av_proc")}() LANGUAGE sql AS $$SELECT 1$$`, `GRANT EXECUTE ON PROCEDURE ${q(a, "attack_av_proc")}() TO PUBLIC`],
     }),
     grantCase({
-      id: "I1 function to another workspace", phase: "create", attacker: "alpha", targets: ["alpha", "echo"], marker: "attack_in_fn",
+      id: "I1 function to another workspace", phase: "create", attacker: "alpha", targets: ["alpha"], marker: "attack_in_fn",
       description: "(16.6) a function of alpha's with EXECUTE granted to bravo's roles",
       sql: (a, env) => [`CREATE FUNCTION ${q(a, "attack_in_fn")}() RETURNS int LANGUAGE sql AS $$SELECT 1$$`, `GRANT EXECUTE ON FUNCTION ${q(a, "attack_in_fn")}() TO ${env.b("bravo").roles.map(id).join(", ")}`],
     }),
