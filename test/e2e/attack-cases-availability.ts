@@ -32,12 +32,15 @@ export const KNOWN_BREACHES: readonly string[] = ["I4 other databases reachable"
  * refuses it whole by chance). The test prints their outcome and accepts either; what they show
  * when they breach:
  * - A2: like A3, foxtrot's record created while its boundary gave up on the database key.
+ * - A2, A4, A5 (create under locks): when the lock waits hold every pooled connection, the first
+ *   error line is "cannot connect to PostgreSQL ... timeout exceeded when trying to connect",
+ *   which names neither the lock nor its holder (the lock lines that follow do).
  * - A14, A20, A21, A22: charlie's deletion is not all-or-nothing under a lock timeout: its
  *   control-plane record is deleted, then its boundary's DROP gives up (on the role lock A20's
  *   open GRANT holds, or on the database key a blocked delete of delta holds): schema and LOGIN
  *   role stay. Planted by A20; the others aim at the same deletion.
  */
-export const TIMING_DEPENDENT: readonly string[] = ["A2 lock database key", "A14 large object in postgres granted to another workspace",
+export const TIMING_DEPENDENT: readonly string[] = ["A2 lock database key", "A4 lock credentials key of another workspace", "A5 lock own credentials key", "A14 large object in postgres granted to another workspace",
   "A20 open transaction granting to another workspace at delete", "A21 procedure to a workspace being deleted", "A22 procedure of its own before own deletion"];
 
 export type AttackClass = "availability" | "integrity";
