@@ -16,6 +16,7 @@ import { attackerBase, readCanary, shadowBuiltins, type CanaryEntry } from "./at
 import { credentialsPlantings, credentialsShape, deniedPlantings, decommissionTraps, eventFunction, existingTableAttempts, scrub, settingKey, type Shape } from "./attack-cases.ts";
 import { appPasswords, attempt, declaration, serverOf, type Server } from "./attack-harness.ts";
 import { createHarness, type Harness } from "./harness.ts";
+import { describeAvailabilityAndIntegrity } from "./attack-availability.ts";
 import { CREDENTIALS_TABLE } from "../../components/naming.ts";
 
 const ORG = "acme";
@@ -341,3 +342,6 @@ describe("a hostile workspace against every path the toolkit acts in its schema"
     expect(problems).toEqual([]);
   });
 });
+
+// Issue 16: the availability and integrity classes, on a stack of their own (attack-availability.ts).
+describeAvailabilityAndIntegrity();
