@@ -142,7 +142,7 @@ describe("the pipeline loop on a throwaway repository", () => {
     const body = readFileSync(join(result.dir, "comment.md"), "utf8");
     expect(body.startsWith(`<!-- tenancy-plan-comment -->\nPlanned at \`${head.slice(0, 12)}\``)).toBe(true);
     expect(body).toContain("[pipeline run](https://github.example/acme/infra/actions/runs/100)");
-    expect(body).toContain("- **admin**: ben@alpha.test becomes admin of Main (main)");
+    expect(body).toContain("- **admin**: ben&#64;alpha.test becomes admin of Main (main)");
     expect(body).toContain("- engine plan, `pulumi preview --policy-pack policies` (alpha): passed");
     expect(body).not.toContain("<code>beta</code>");
     expect(body).not.toContain(server.password);
