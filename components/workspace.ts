@@ -58,7 +58,10 @@ export class Workspace extends pulumi.ComponentResource {
     this.boundary = new WorkspaceBoundary(`${name}-boundary`, { organization: org, workspace: ws.slug, names, database: args.database, passwordGeneration: generation, connectionLimit, grants }, child);
     new WorkspaceRecord(`${name}-record`,
       { ...workspaceRecordArgs(args.model, ws, { decommissioned: ws.decommissioned }), members: workspaceMembersArgs(args.model, ws).members },
-      { ...child, dependsOn: [args.organization.record] });
+      // After the boundary: a boundary refused (a lock a workspace role holds, a crossing it cannot
+      // take back) must leave no control-plane record and members behind for a workspace that has
+      // no schema or roles (attack A3 in test/e2e/attack-cases-availability.ts).
+      { ...child, dependsOn: [args.organization.record, this.boundary] });
 
     if (ws.integrations.length > 0 && args.aws) {
       new WorkspaceSecrets(`${name}-secrets`, { organization: org, workspace: ws.slug, integrations: ws.integrations, aws: true }, { parent: this, protect });

@@ -81,10 +81,10 @@ describe("Workspace", () => {
     }
   });
 
-  it("orders each workspace's record after the organization record, and its boundary after nothing", () => {
+  it("orders each workspace's record after the organization record and its own boundary (a refused boundary leaves no record), and its boundary after nothing", () => {
     const orgRecord = dev.named("acme-record").urn;
     for (const slug of ["emea-support", "us-sales", "internal"]) {
-      expect(dev.named(`acme-${slug}-record`).dependencies).toEqual([orgRecord]);
+      expect(dev.named(`acme-${slug}-record`).dependencies).toEqual([orgRecord, dev.named(`acme-${slug}-boundary`).urn]);
       expect(dev.named(`acme-${slug}-boundary`).dependencies).toEqual([]);
     }
   });
