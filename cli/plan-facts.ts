@@ -108,11 +108,14 @@ export async function stateVersion(stack: Stack): Promise<StateVersion> {
   return { resources: resources.length, sha256: sha256(`${resources.join("\n")}\n--\n${pending.join("\n")}`) };
 }
 
-function masked(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(masked);
+function masked(value: unknown, key?: string): unknown {
+  // A resource's dependencies are sets: the SDK resolves them concurrently, so a run that changes
+  // nothing may list two of them the other way round (seen once a record depended on its
+  // organization record and its boundary).
+  if (Array.isArray(value)) return key === "dependencies" || key === "propertyDependencies" ? [...value].map((v) => masked(v)).sort() : value.map((v) => masked(v));
   if (value && typeof value === "object") {
     if (SECRET_SIG in value) return "[secret]";
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, key === "propertyDependencies" ? masked(v, key) : masked(v, k)]));
   }
   return value;
 }

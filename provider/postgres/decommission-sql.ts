@@ -94,8 +94,15 @@ export async function dropBlockers(connection: PgConnection, n: WorkspaceNames):
     blockers.push(...left.map((what) => `database ${db.database}: ${what}`));
   }
   const here = await rehearse(connection, async (sql) => {
-    await clearHere(sql, n, connection.database);
-    return dependents(sql, n);
+    const roles = await clearHere(sql, n, connection.database);
+    const left = await dependents(sql, n);
+    // With nothing elsewhere, the rehearsal drops the roles too: DROP ROLE waits for the lock
+    // a session granting to one of them holds (an open GRANT transaction of another workspace),
+    // so such a lock refuses the delete here, before the record or credentials go, not halfway.
+    if (left.length === 0 && elsewhere.length === 0) {
+      for (const role of [n.app, n.readonly, n.owner]) if (roles.includes(role)) await sql.query(`DROP ROLE ${sql.escapeIdentifier(role)}`);
+    }
+    return left;
   }).catch((error) => [`cannot clear it: ${failed(error)}`]);
   blockers.push(...here.map((what) => `database ${connection.database}: ${what}`));
   return blockers;

@@ -144,7 +144,9 @@ describe("the pipeline loop on a throwaway repository", () => {
     expect(body).toContain("[pipeline run](https://github.example/acme/infra/actions/runs/100)");
     expect(body).toContain("- **admin**: ben&#64;alpha.test becomes admin of Main (main)");
     expect(body).toContain("- engine plan, `pulumi preview --policy-pack policies` (alpha): passed");
-    expect(body).not.toContain("<code>beta</code>");
+    // beta did not change: listed as unchanged, and no engine plan of it.
+    expect(body).toContain("### <code>beta</code>: unchanged");
+    expect(body).not.toMatch(/engine plan[^\n]*\(beta\)/);
     expect(body).not.toContain(server.password);
     // The comment job: posted through the (mock) API as the bot; a user's look-alike untouched.
     const comments = [{ id: 1, user: { login: "mallory" }, body: "<!-- tenancy-plan-comment -->\nall good, merge it" }];
