@@ -8,14 +8,33 @@
 //
 //   npx tsx bench/registrations.bench.ts --workspaces 100 [--rounds 2] [--profile DIR]
 //
-// --profile DIR: one more no-change preview of the full program with `node --cpu-prof`, the
+// --profile DIR: one more no-change preview of the full program under a V8 CPU profile, the
 // program's profile summarised (self time by function and by area) and left in DIR.
 //
 // Measured 2026-12-04, 100 workspaces × 10 members, 1 integration each (405 resources), 2 cores
-// at load average ~17, lowest of 2 rounds, CPU s per process for a no-change preview; the cost
-// of a kind is `full` minus the variant without it (see the report of issue #18 / BENCHMARKS.md):
-// RESULTS
-import { chmod, mkdtemp, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
+// at load average ~15, no-change preview, CPU s per process, lowest of 2 rounds; a kind's cost is
+// `full` minus the variant without it, per 100 workspaces (two runs of the bench: A, B):
+//
+//   registration (per workspace)        program      engine       provider
+//   full program (405 steps)            4.56 | 4.33  1.39 | 1.37  1.84 | 1.80
+//   Workspace component, all of it      0.43 | 0.26  0.06 | 0.09  0.04 | 0.00
+//     of which its registerOutputs      0.21 | 0.19  0.09 |~0     0.01 |~0
+//   WorkspaceRecord                     0.85 | 0.62  0.24 | 0.16  0.25 | 0.21
+//   WorkspaceCredentials                0.82 | 0.74  0.21 | 0.21  0.53 | 0.52
+//   WorkspaceBoundary                   1.12 | 0.87  0.53 | 0.53  0.52 | 0.47
+//   left: startup, tsx, validation,     1.34 | 1.84
+//     the 5 organization-level resources
+//
+// A custom resource costs the program 6–11 ms per workspace, the component 3–4 ms; the provider
+// pays for check+diff of each custom resource, nothing for the component. The Workspace component
+// cannot go without a change to applied stacks: `flat-aliased` (aliases to the old parent) keeps
+// the 300 custom resources' URNs (0 changes to them) but plans 100 deletes of the components, which
+// are protected; it would need a one-time unprotect + state-only delete migration, and the policy
+// pack reads the components' registered outputs. It saves ~0.3–0.4 s of ~7.8 s CPU: not done.
+// The program's CPU profile (--profile) put a sixth of it in formatting the SDK's stack capture of
+// every output property (debuggablePromise, kept only for the leaked-promise report): now formatted
+// lazily by scripts/toolchain/program-preload.cjs.
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -53,6 +72,7 @@ async function measurePreview(stack: Stack, variant: string): Promise<Cpu> {
     },
   });
   const tree = sampler.stop();
+  if (process.env.TENANCY_BENCH_LABELS) process.stderr.write(`  ${[...tree.byLabel].map(([l, v]) => `${l} ${v.cpuSeconds.toFixed(2)}`).join(", ")}\n`);
   const cpu = { program: 0, engine: 0, provider: 0, changes, steps, ops };
   for (const [label, part] of PARTS) cpu[part] += tree.byLabel.get(label)?.cpuSeconds ?? 0;
   return cpu;
@@ -125,8 +145,9 @@ export async function registrationRows(options: { workspaces: number; rounds: nu
 /** A no-change preview of the full program under `node --cpu-prof`; the program's profile summarised. */
 async function profileFull(stack: Stack, out: string, log: (line: string) => void): Promise<void> {
   const before = new Set(await readdir(out).catch(() => [] as string[]));
-  stack.workspace.envVars.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${out}`;
-  try { await measurePreview(stack, "full"); } finally { delete stack.workspace.envVars.NODE_OPTIONS; }
+  await mkdir(out, { recursive: true });
+  stack.workspace.envVars.TENANCY_BENCH_CPU_PROFILE = out;
+  try { await measurePreview(stack, "full"); } finally { delete stack.workspace.envVars.TENANCY_BENCH_CPU_PROFILE; }
   for (const name of (await readdir(out)).filter((n) => n.endsWith(".cpuprofile") && !before.has(n))) {
     const summary = summariseProfile(JSON.parse(await readFile(join(out, name), "utf8")) as Profile);
     if (!summary.program) continue;
