@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 const root = join(import.meta.dirname, "..", "..");
 const fixture = join(import.meta.dirname, "program-preload.fixture.ts");
 
-interface Seen { file?: string; line?: number; debugWrapped: string; errorStack: string[] }
+interface Seen { file?: string; line?: number; debugWrapped: string; errorStack: string[]; leakReport: string[] }
 
 function run(env: Record<string, string> = {}): Seen {
   // cmd/run is what loads the SDK's log module in a real program; here the fixture does.
@@ -40,6 +40,14 @@ describe("the stack program's preload", () => {
   it("leaves the SDK as it is with TENANCY_PROGRAM_PRELOAD=off", () => {
     expect(off.debugWrapped).toBe("debug");
     expect(off.line).not.toBe(8); // source-map-support cannot read the map tsx registers
+  });
+
+  it("formats an output's capture when the leaked-promise report reads it, at the real TypeScript line", () => {
+    expect(on.leakReport[0]).toMatch(/^CONTEXT\(\d+\): a leaked output$/);
+    expect(on.leakReport[1]).toBe("STACK_TRACE:");
+    expect(on.leakReport[2]).toBe("Error");
+    expect(on.leakReport.some((l) => l.includes(`${fixture}:15:`))).toBe(true);
+    expect(off.leakReport.some((l) => l.includes(`${fixture}:15:`))).toBe(false);
   });
 
   it("still formats an error a person reads with the message first", () => {
