@@ -63,7 +63,8 @@ const cell = escapeMarkdown;
 /** Names and SQL in <code>, not backticks: a code span would show escapeMarkdown's references. */
 const code = (s: string) => `<code>${escapeMarkdown(s)}</code>`;
 
-const TITLES: Record<FindingClass, string> = {
+/** Each class of finding as a heading, in text, markdown and HTML alike. */
+export const TITLES: Record<FindingClass, string> = {
   boundary: "Boundary: a workspace can be reached from outside it",
   rule: "Rules failing on the tenancy as found",
   missing: "Missing: declared, not found",

@@ -6,7 +6,8 @@
 import { escapeHtml } from "../components/escape.ts";
 import type { AccessCell, AccessMatrix } from "./access-matrix.ts";
 import type { AuditResult } from "./audit.ts";
-import { CLASS_ORDER, isDeviation, type FindingClass, type LocatedFinding } from "./findings.ts";
+import { TITLES } from "./format.ts";
+import { CLASS_ORDER, isDeviation, type LocatedFinding } from "./findings.ts";
 
 const h = escapeHtml;
 
@@ -28,15 +29,6 @@ tr.excepted{opacity:.6}code{font:12px ui-monospace,SFMono-Regular,Menlo,monospac
 .evidence td:first-child{font-weight:600;white-space:nowrap}
 `;
 
-const TITLES: Record<FindingClass, string> = {
-  boundary: "Boundary: a workspace can be reached from outside it",
-  rule: "Rules failing on the tenancy as found",
-  missing: "Missing: declared, not found",
-  unexpected: "Unexpected: found, not declared",
-  changed: "Changed: found with another value",
-  server: "Server: settings and server-wide grants (CIS PostgreSQL)",
-  info: "Information",
-};
 
 function cellHtml(cells: readonly AccessCell[]): string {
   if (cells.length === 0) return `<td class="cell empty"></td>`;

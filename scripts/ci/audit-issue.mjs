@@ -13,6 +13,7 @@
 // Plain Node (fetch), no dependencies.
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { args, github } from "./github-api.mjs";
 
 export const MARKER = "<!-- tenancy-audit-drift -->";
 export const TITLE = "Tenancy audit: the live tenancy differs from its declaration";
@@ -22,11 +23,6 @@ const SECTION_LIMIT = 15_000;
 const open = (stack) => `<!-- stack:${stack} -->`;
 const close = (stack) => `<!-- /stack:${stack} -->`;
 
-function args(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) if (argv[i].startsWith("--")) out[argv[i].slice(2)] = argv[++i];
-  return out;
-}
 
 /** One stack's section: its verdict line, then its report folded. */
 export function section(stack, exit, report, runUrl) {
@@ -52,20 +48,6 @@ export function allClean(body) {
   return verdicts.length > 0 && verdicts.every((v) => v === "clean");
 }
 
-async function github(path, init = {}) {
-  const api = process.env.GITHUB_API_URL ?? "https://api.github.com";
-  const response = await fetch(`${api}${path}`, {
-    ...init,
-    headers: {
-      Accept: "application/vnd.github+json",
-      Authorization: `Bearer ${process.env.GITHUB_TOKEN}`,
-      "X-GitHub-Api-Version": "2022-11-28",
-      ...(init.body ? { "Content-Type": "application/json" } : {}),
-    },
-  });
-  if (!response.ok) throw new Error(`GitHub API ${init.method ?? "GET"} ${path}: ${response.status} ${response.statusText}`);
-  return response.json();
-}
 
 /** The open drift issue: the marker in its body and the expected author; pull requests skipped. */
 async function findIssue(repo, author) {

@@ -19,6 +19,7 @@
 // shape before it is written; anything else is left out.
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { args, github } from "./github-api.mjs";
 
 export const MARKERS = { plan: "<!-- tenancy-plan-comment -->", apply: "<!-- tenancy-apply-comment -->" };
 export const MARKER = MARKERS.plan;
@@ -29,15 +30,6 @@ const SHA = /^[0-9a-f]{40}$/;
 const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
 const ACK = /^[a-z0-9]+(?:-[a-z0-9]+)*(?::[a-z0-9]+(?:-[a-z0-9]+)*)?$/;
 const SAFE_PATH = /^[A-Za-z0-9._/-]{1,200}$/;
-
-function args(argv) {
-  const out = { _: [] };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i].startsWith("--")) out[argv[i].slice(2)] = argv[++i];
-    else out._.push(argv[i]);
-  }
-  return out;
-}
 
 async function text(file) {
   return readFile(file, "utf8").catch(() => undefined);
@@ -131,23 +123,6 @@ function engineStatus(meta, disabled) {
   if (meta?.engine === "code-changed") return "skipped: code outside `stacks/` changed (no secrets for this pull request)";
   if (disabled) return "not run (TENANCY_PREVIEW=0)";
   return "no stack changed";
-}
-
-async function github(path, init = {}) {
-  const api = process.env.GITHUB_API_URL ?? "https://api.github.com";
-  const response = await fetch(`${api}${path}`, {
-    ...init,
-    headers: {
-      Accept: "application/vnd.github+json",
-      Authorization: `Bearer ${process.env.GITHUB_TOKEN}`,
-      "X-GitHub-Api-Version": "2022-11-28",
-      ...(init.body ? { "Content-Type": "application/json" } : {}),
-    },
-  });
-  if (!response.ok) {
-    throw Object.assign(new Error(`GitHub API ${init.method ?? "GET"} ${path}: ${response.status} ${response.statusText}`), { status: response.status });
-  }
-  return response.json();
 }
 
 /**

@@ -12,19 +12,7 @@
 //       `pull_request` workflow uploaded under the same name, is not taken.
 //       Prints pr=, head=, artifact=, run-id= ; or refused=<why> (exit 0: the apply refuses).
 
-const api = () => process.env.GITHUB_API_URL ?? "https://api.github.com";
-
-async function github(path) {
-  const response = await fetch(`${api()}${path}`, {
-    headers: {
-      Accept: "application/vnd.github+json",
-      Authorization: `Bearer ${process.env.GITHUB_TOKEN}`,
-      "X-GitHub-Api-Version": "2022-11-28",
-    },
-  });
-  if (!response.ok) throw new Error(`GitHub API GET ${path}: ${response.status} ${response.statusText}`);
-  return response.json();
-}
+import { args, github } from "./github-api.mjs";
 
 async function* pages(path, pick = (x) => x) {
   for (let page = 1; ; page++) {
@@ -73,15 +61,6 @@ export async function reviewed(sha, workflow) {
     }
   }
   return { pr: pr.number, head, refused: `no plan artifact of ${workflow} for head ${head.slice(0, 12)} of #${pr.number}: the last push was never planned (or its artifact expired)` };
-}
-
-function args(argv) {
-  const out = { _: [] };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i].startsWith("--")) out[argv[i].slice(2)] = argv[++i];
-    else out._.push(argv[i]);
-  }
-  return out;
 }
 
 async function main(argv) {
