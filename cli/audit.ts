@@ -8,9 +8,11 @@ import { auditState, loadValidDeclaration, type AuditResult } from "../audit/aud
 import { declarationEvidence, packageFacts, readServerEvidence, withEvidence } from "../audit/evidence.ts";
 import { parseExceptions, type ExceptionsFile } from "../audit/exceptions.ts";
 import { isDeviation, levelOf } from "../audit/findings.ts";
+import { AUDIT_FORMATS, type AuditFormat } from "../audit/output.ts";
 import { readPostgres } from "../audit/read-postgres.ts";
 import { diffLogins, type LoginProbed } from "../audit/diff-logins.ts";
 import { deriveAppPassword } from "../components/credentials-crypto.ts";
+import { escapeText } from "../components/escape.ts";
 import { sessionParameters } from "../provider/postgres/client.ts";
 import { probeLogin } from "../provider/postgres/login-probe.ts";
 import { Exit, ExitError } from "./errors.ts";
@@ -45,6 +47,25 @@ export function failingFindings(result: AuditResult, failOn: FailOn = "warning")
 }
 
 /** A connection's settings; the password never travels on a command line. */
+/** `--also format=file`: the same audit result written in another format, to a file. */
+export interface AlsoOutput {
+  readonly format: AuditFormat;
+  readonly file: string;
+}
+
+/** Parses `--also` values (`markdown=audit.md`); a bad one is a usage error naming it. */
+export function parseAlso(values: readonly string[], cwd: string): AlsoOutput[] {
+  return values.map((value) => {
+    const at = value.indexOf("=");
+    const format = at < 0 ? value : value.slice(0, at);
+    const file = at < 0 ? "" : value.slice(at + 1);
+    if (!(AUDIT_FORMATS as readonly string[]).includes(format) || file === "") {
+      throw new ExitError(`--also ${escapeText(value)}: expected <format>=<file> with a format of ${AUDIT_FORMATS.join(", ")}`, Exit.Usage);
+    }
+    return { format: format as AuditFormat, file: resolve(cwd, file) };
+  });
+}
+
 export type Connection = pg.ClientConfig;
 
 export async function audit(options: AuditCommandOptions, cwd: string): Promise<AuditResult> {

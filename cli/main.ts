@@ -1,5 +1,6 @@
 // The command line, declared in one place. Commands return data; printing, formats and exit
 // codes happen here, at the edge.
+import { writeFile } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
 import { escapeText } from "../components/escape.ts";
 import { Exit, ExitError } from "./errors.ts";
@@ -117,11 +118,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--pending-invitation-days <days>", "report invitations pending longer than this", (v) => Number(v))
     .option("--admin-role <role>", "the role that manages the tenancy (default: the database's owner)")
     .option("--aws", "also audit KMS keys, Secrets Manager secrets (metadata only) and IAM policies (default with --stack: the stack's tenancy:aws)")
-    .action(async (options: { declaration?: string; databaseUrl?: string; stack?: string; format: "text" | "markdown" | "json" | "sarif" | "html"; failOn: "error" | "warning"; exceptions?: string; verbose: boolean; pendingInvitationDays?: number; adminRole?: string; aws?: boolean }) => {
-      const { audit, failingFindings } = await import("./audit.ts");
+    .option("--also <format=file...>", "also write the same audit (one snapshot) in another format to a file, e.g. --also markdown=audit.md sarif=audit.sarif")
+    .action(async (options: { declaration?: string; databaseUrl?: string; stack?: string; format: "text" | "markdown" | "json" | "sarif" | "html"; failOn: "error" | "warning"; exceptions?: string; verbose: boolean; pendingInvitationDays?: number; adminRole?: string; aws?: boolean; also?: string[] }) => {
+      const { audit, failingFindings, parseAlso } = await import("./audit.ts");
       const { formatAudit } = await import("../audit/output.ts");
+      // Parsed before the audit runs: a typo fails in one line without touching the database.
+      const also = parseAlso(options.also ?? [], io.cwd);
       const result = await audit(options, io.cwd);
-      io.stdout.write(formatAudit(result, options.format, { verbose: options.verbose, ...(options.stack === undefined ? {} : { stack: options.stack }) }));
+      const formatOptions = { verbose: options.verbose, ...(options.stack === undefined ? {} : { stack: options.stack }) };
+      for (const { format, file } of also) await writeFile(file, formatAudit(result, format, formatOptions));
+      io.stdout.write(formatAudit(result, options.format, formatOptions));
       exitCode = failingFindings(result, options.failOn).length === 0 ? Exit.Ok : Exit.Violations;
     });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Scheduled audit of one stack (.github/workflows/audit.yml): `tenancy audit --stack` as SARIF
-# for code scanning and as markdown for the drift issue, with the stack's exceptions file when
+# Scheduled audit of one stack (.github/workflows/audit.yml): `tenancy audit --stack` once, as SARIF
+# for code scanning and (the same snapshot) as markdown for the drift issue, with the stack's exceptions file when
 # it has one (stacks/<stack>/audit-exceptions.yaml).
 #
 # Environment:
@@ -27,11 +27,9 @@ if ! use_engine; then
 fi
 log "audit $STACK"
 code=0
-tenancy audit "${options[@]}" --format sarif > "$OUT/audit.sarif" 2> "$OUT/audit.err" || code=$?
-if [[ $code -le 1 ]]; then
-  code=0
-  tenancy audit "${options[@]}" --format markdown > "$OUT/audit.md" 2>> "$OUT/audit.err" || code=$?
-fi
+# One audit, one snapshot: the SARIF and the markdown show the same read.
+rm -f "$OUT/audit.md"
+tenancy audit "${options[@]}" --format sarif --also "markdown=$OUT/audit.md" > "$OUT/audit.sarif" 2> "$OUT/audit.err" || code=$?
 if [[ $code -gt 1 ]]; then
   { echo '```text'; sed 's/```/'"'''"'/g' "$OUT/audit.err"; echo '```'; } > "$OUT/audit.md"
   rm -f "$OUT/audit.sarif"

@@ -107,6 +107,28 @@ describe("audit report features against a real PostgreSQL", () => {
     }
   });
 
+  it("--also writes the same snapshot in other formats (one audit, not one per format); a bad --also audits nothing", async () => {
+    await su.query(GRANT);
+    try {
+      const md = join(dir, "also.md");
+      const sarif = join(dir, "also.sarif");
+      const r = await cli("--format", "json", "--also", `markdown=${md}`, `sarif=${sarif}`);
+      expect(r.code).toBe(1);
+      const result = JSON.parse(r.stdout) as AuditResult;
+      // The markdown's evidence line carries the JSON's snapshot time: the same read, not a second one.
+      expect(readFileSync(md, "utf8")).toContain(`evidence: ${result.evidence!.at} `);
+      const runs = (JSON.parse(readFileSync(sarif, "utf8")) as { runs: { results: { ruleId: string }[] }[] }).runs;
+      expect(runs[0]!.results.map((x) => x.ruleId).sort()).toEqual(result.findings.map((f) => f.id).sort());
+      expect(runs[0]!.results.map((x) => x.ruleId)).toContain("grant-crosses-boundary");
+    } finally {
+      await su.query(UNGRANT);
+    }
+    const bad = await cli("--format", "json", "--also", "pdf=x.pdf");
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe("");
+    expect(bad.stderr).toMatch(/--also pdf=x\.pdf: expected <format>=<file> with a format of text, markdown, json, sarif, html/);
+  });
+
   it("draws the planted grant red in the HTML, and its SARIF passes the Multitool's GitHub rules", { timeout: 300_000 }, async () => {
     await su.query(GRANT);
     try {
