@@ -153,8 +153,10 @@ describe("take-back", () => {
     // The embedded default's postgres and template1 are closed: nothing is left.
     expect(state.otherDatabases).toEqual([]);
     // Where PUBLIC may still connect (an operator's server), the state lists it.
-    const open = await withPublicPostgres(() => boundaryKind.update("acme/b", state, boundary("b"), ctx));
+    const warned: string[] = [];
+    const open = await withPublicPostgres(() => boundaryKind.update("acme/b", state, boundary("b"), { ...ctx, warn: async (m) => { warned.push(m); } }));
     expect(open.otherDatabases).toEqual(["postgres: acme__b__app has CONNECT (through PUBLIC or a grant the admin cannot revoke; owner postgres)"]);
+    expect(warned).toEqual(["acme/b: its app role can still connect to another database of the server, outside its boundary: postgres: acme__b__app has CONNECT (through PUBLIC or a grant the admin cannot revoke; owner postgres); that database's owner or a superuser must revoke it (README: What only a superuser can close)"]);
   });
 });
 
