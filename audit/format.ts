@@ -65,7 +65,7 @@ const code = (s: string) => `<code>${escapeMarkdown(s)}</code>`;
 
 /** Each class of finding as a heading, in text, markdown and HTML alike. */
 export const TITLES: Record<FindingClass, string> = {
-  boundary: "Boundary: a workspace can be reached from outside it",
+  boundary: "Boundary: a workspace can be reached from outside it, or reach out of it",
   rule: "Rules failing on the tenancy as found",
   missing: "Missing: declared, not found",
   unexpected: "Unexpected: found, not declared",

@@ -43,6 +43,18 @@ export interface LiveDatabase {
   readonly owner: string;
   /** Effective ACL (the built-in default when none was set). */
   readonly acl: readonly AclEntry[];
+  /**
+   * The organization's roles (named `<org>__`) that may
+   * CONNECT, TEMPORARY or CREATE there, as has_database_privilege says (directly, through PUBLIC
+   * or a membership). Absent: not read.
+   */
+  readonly reach?: readonly DatabaseReach[];
+}
+
+export interface DatabaseReach {
+  readonly role: string;
+  /** CONNECT, TEMPORARY, CREATE: those the role holds. */
+  readonly privileges: readonly string[];
 }
 
 export interface LiveSchema {

@@ -72,7 +72,8 @@ const roleName = (oid: string) => `CASE WHEN ${oid} = 0 THEN 'PUBLIC' ELSE pg_ca
  * Server-wide facts, as columns of the summary statement (no statement of their own): the
  * settings a CIS PostgreSQL review reads (each visible to any role; pgaudit counts as loaded
  * when its `pgaudit.log` setting exists, which only a loaded library registers), the bootstrap
- * superuser (oid 10), every database that accepts connections with its effective ACL, large
+ * superuser (oid 10), every database that accepts connections with its effective ACL and the
+ * privileges the organization's roles ($2, `<org>__`) hold on it (has_database_privilege), large
  * objects' grants counted per owner, grantee and privilege, event triggers, and the triggers,
  * rules and policies on the control plane's tables ($1).
  */
@@ -82,7 +83,13 @@ const SERVER = `(SELECT pg_catalog.json_object_agg(s.name, s.setting) FROM pg_ca
     EXISTS (SELECT 1 FROM pg_catalog.pg_settings s WHERE s.name = 'pgaudit.log') AS pgaudit,
     (SELECT r.rolname::pg_catalog.text FROM pg_catalog.pg_roles r WHERE r.oid = 10) AS bootstrap,
     (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('name', d.datname::pg_catalog.text, 'owner', pg_catalog.pg_get_userbyid(d.datdba)::pg_catalog.text,
-        'acl', ${aclJson("d.datacl", "'d'", "d.datdba")}) ORDER BY d.datname COLLATE pg_catalog."C"), '[]'::pg_catalog.json)
+        'acl', ${aclJson("d.datacl", "'d'", "d.datdba")},
+        'reach', (SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('role', x.rolname, 'privileges', x.privileges)
+          ORDER BY x.rolname COLLATE pg_catalog."C"), '[]'::pg_catalog.json) FROM (
+            SELECT r.rolname::pg_catalog.text AS rolname, ARRAY(SELECT p FROM pg_catalog.unnest(ARRAY['CONNECT', 'TEMPORARY', 'CREATE']) p
+                WHERE pg_catalog.has_database_privilege(r.oid, d.oid, p)) AS privileges
+              FROM pg_catalog.pg_roles r WHERE pg_catalog.starts_with(r.rolname::pg_catalog.text, $2)) x WHERE pg_catalog.cardinality(x.privileges) > 0))
+        ORDER BY d.datname COLLATE pg_catalog."C"), '[]'::pg_catalog.json)
       FROM pg_catalog.pg_database d WHERE d.datallowconn) AS databases,
     (SELECT COALESCE(pg_catalog.json_agg(x ORDER BY x.owner COLLATE pg_catalog."C", x.grantee COLLATE pg_catalog."C", x.privilege COLLATE pg_catalog."C"), '[]'::pg_catalog.json) FROM (
       SELECT pg_catalog.pg_get_userbyid(l.lomowner)::pg_catalog.text AS owner, ${roleName("a.grantee")} AS grantee, a.privilege_type::pg_catalog.text AS privilege,
@@ -230,7 +237,7 @@ export async function readPostgres(client: Queryable, organization: string): Pro
   await q("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   try {
     await q("SET LOCAL search_path = pg_catalog, pg_temp");
-    const [meta] = await q<MetaRow>(META, [CONTROL_SCHEMA]);
+    const [meta] = await q<MetaRow>(META, [CONTROL_SCHEMA, prefix]);
     if (!meta) throw new Error("the server returned no row for the catalog summary");
     if (meta.version < 160000) throw new Error(`PostgreSQL ${Math.floor(meta.version / 10000)} is not supported; the audit needs 16 or newer`);
     const scope = [prefix, CONTROL_SCHEMA, AUDITOR_ROLE];

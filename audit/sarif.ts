@@ -26,7 +26,7 @@ const SECURITY_SEVERITY: Readonly<Record<FindingClass, string>> = {
 };
 
 const CLASS_MEANING: Readonly<Record<FindingClass, string>> = {
-  boundary: "A workspace can be reached from outside it: its data boundary is open.",
+  boundary: "A workspace can be reached from outside it, or reach out of it: its data boundary is open.",
   rule: "A rule of the declaration fails on the tenancy as found in the database.",
   missing: "Declared, not found in the database.",
   unexpected: "Found in the database, not declared.",

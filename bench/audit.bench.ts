@@ -14,7 +14,7 @@ import pg from "pg";
 import { auditState, loadValidDeclaration } from "../audit/audit.ts";
 import { readPostgres } from "../audit/read-postgres.ts";
 import { freePort } from "../cli/local/net.ts";
-import { ensureLocalPostgres, stopLocalPostgres } from "../cli/local/postgres.ts";
+import { closeOtherDatabases, ensureLocalPostgres, stopLocalPostgres } from "../cli/local/postgres.ts";
 import { applyDirect } from "./audit-fixture.ts";
 import { benchAuditVsRefresh, formatRefreshFigures, type RefreshFigures } from "./audit-refresh.ts";
 import { generateDeclaration } from "./generate.ts";
@@ -52,6 +52,9 @@ export async function benchAudit(sizes: readonly number[] = [10, 100, 1000], run
   };
   const figures: AuditFigures[] = [];
   try {
+    // As the embedded default's setup does: no workspace role may reach postgres or template1.
+    const closing = await connect("postgres");
+    try { for (const statement of closeOtherDatabases()) await closing.query(statement); } finally { await closing.end(); }
     for (const size of sizes) {
       const organization = `bench-${size}`;
       const yaml = generateDeclaration({ workspaces: size, membersPerWorkspace: 10, people: size * 5 }).replace(/^  slug: acme$/m, `  slug: ${organization}`);

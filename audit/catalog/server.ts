@@ -1,9 +1,10 @@
 // Server-wide checks an auditor expects (CIS PostgreSQL-style): superusers, BYPASSRLS, PUBLIC on
 // the other databases and on the public schema, password encryption, TLS, logging, pgaudit,
 // large objects' compatibility privileges. Severity says which fail the audit: those the
-// embedded demo server cannot meet (TLS, logging, pgaudit, the default PUBLIC CONNECT on its
-// `postgres` and `template1` databases) are warnings or information, so an audit of the demo
-// stays clean while saying what a production server should change.
+// embedded demo server cannot meet (TLS, logging, pgaudit) are warnings or information, so an
+// audit of the demo stays clean while saying what a production server should change. PUBLIC
+// CONNECT on another database is a warning here only while it lets no workspace role in (no
+// workspace yet); once it does, each workspace gets a boundary finding instead (database.ts).
 import { FindingClass as C, FindingId as Id, Severity } from "../findings.ts";
 import { PUBLIC_GRANTEE } from "../live-state.ts";
 import { ident, q, type CatalogContext } from "./context.ts";
@@ -29,6 +30,8 @@ export function checkServer({ live, admin, roleOwner, add }: CatalogContext): vo
     if (d.name === live.database.name) continue; // the audited database: database.ts
     const held = d.acl.filter((e) => e.grantee === PUBLIC_GRANTEE && e.privilege === "CONNECT");
     if (held.length === 0) continue;
+    // The workspaces' roles it lets in are a boundary finding of each (database.ts), which names PUBLIC as their path.
+    if ((d.reach ?? []).some((r) => roleOwner(r.role).kind === "workspace")) continue;
     add(C.server, Id.publicConnectOnDatabase, org, `database ${q(d.name)}`, `PUBLIC may connect to database ${q(d.name)}: every login on the server, the workspaces' app roles included, can`,
       { severity: Severity.warning, remediation: `REVOKE CONNECT ON DATABASE ${ident(d.name)} FROM PUBLIC;` });
   }

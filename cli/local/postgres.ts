@@ -165,8 +165,28 @@ export async function ensureAdminRole(root: string, server: LocalPostgres): Prom
     await client.query(`${exists.rowCount ? "ALTER" : "CREATE"} ROLE ${role} LOGIN CREATEROLE NOSUPERUSER PASSWORD ${client.escapeLiteral(scramVerifier(password))}`);
     const db = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [ADMIN_DATABASE]);
     if (!db.rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(ADMIN_DATABASE)} OWNER ${role}`);
+    for (const statement of closeOtherDatabases(ADMIN_ROLE)) await client.query(statement);
   });
   return { ...server, user: ADMIN_ROLE, password, database: ADMIN_DATABASE };
+}
+
+/** The databases initdb makes that every role may connect to (PUBLIC CONNECT; `postgres` also TEMPORARY). */
+export const INITDB_DATABASES = ["postgres", "template1"] as const;
+
+/**
+ * The superuser statements that close the server's own databases to every login but the
+ * superuser and the admin: initdb gives PUBLIC CONNECT on `postgres` and `template1` (and
+ * TEMPORARY on `postgres`), so a workspace's app role could log in there, outside any boundary,
+ * and plant large objects or temporary tables; only their owner (the superuser) can revoke it.
+ * The admin (when given) keeps CONNECT to take back what its workspaces' roles left there before. Idempotent;
+ * the README's admin-rights section prints the same statements for operators' own servers.
+ */
+export function closeOtherDatabases(admin?: string): string[] {
+  const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+  return INITDB_DATABASES.flatMap((db) => [
+    `REVOKE CONNECT, TEMPORARY ON DATABASE ${quote(db)} FROM PUBLIC`,
+    ...(admin === undefined ? [] : [`GRANT CONNECT ON DATABASE ${quote(db)} TO ${quote(admin)}`]),
+  ]);
 }
 
 /**

@@ -169,8 +169,10 @@ export async function databasesOwnedIn(sql: Sql, n: WorkspaceNames): Promise<{ d
 /**
  * Databases other than its own the workspace's roles can still connect to or make temporary
  * tables in. The admin revokes what was granted to the roles themselves where it may; PUBLIC's
- * CONNECT and TEMPORARY on a database it does not own (`postgres`, `template1`) only the owner or
- * a superuser can take away, so those stay and are returned as findings.
+ * CONNECT and TEMPORARY on another database it leaves alone (only the owner or a superuser can
+ * take it away from `postgres` and `template1`, which the embedded setup does: cli/local/postgres.ts
+ * closeOtherDatabases; on a database the admin owns, others may rely on it): those stay, are
+ * returned by otherDatabaseReach, and the audit reports them (workspace-reaches-other-database).
  */
 export async function revokeOtherDatabases(sql: Sql, n: WorkspaceNames, database: string): Promise<void> {
   const direct = await sql.query(`SELECT pg_catalog.format('REVOKE %s ON DATABASE %I FROM %I CASCADE', x.privilege_type, d.datname, r.rolname) AS revoke,

@@ -74,6 +74,12 @@ async function converge(inputs: BoundaryInputs, ctx: Context): Promise<BoundaryS
     const message = escapeText(`${inputs.organization}/${inputs.workspace}: could not take back a privilege crossing its boundary, ${line} (granted by a role the admin cannot act for, or in a database it cannot reach; a superuser must revoke it)`);
     await (ctx.warn ? ctx.warn(message) : Promise.resolve(void process.stderr.write(`warning: ${message}\n`)));
   }
+  // What only the other database's owner or a superuser can close (PUBLIC CONNECT on an operator's
+  // `postgres`, say): said on every apply, kept in the state, and a boundary finding of the audit.
+  for (const line of done.otherDatabases) {
+    const message = escapeText(`${inputs.organization}/${inputs.workspace}: its app role can still connect to another database of the server, outside its boundary: ${line}; that database's owner or a superuser must revoke it (README: What only a superuser can close)`);
+    await (ctx.warn ? ctx.warn(message) : Promise.resolve(void process.stderr.write(`warning: ${message}\n`)));
+  }
   rememberLogin({ ...ctx.connection, database: inputs.database }, inputs.names.app, appPassword);
   return stateOf(inputs, appPassword, left, done.otherDatabases);
 }

@@ -34,6 +34,18 @@ export function auditTampered(change: (s: MutableState) => void, options: AuditO
 
 export const entry = (grantee: string, privilege: string, grantor = "postgres"): AclEntry => ({ grantee, privilege, grantable: false, grantor });
 
+/**
+ * Another database of the server letting `roles` in, as the reader would find it: `grantee`
+ * (PUBLIC, one of the roles, or a role they are members of) holds `privileges` on it, and
+ * has_database_privilege says each of `roles` holds them.
+ */
+export function reachOther(s: MutableState, database: string, grantee: string, privileges: string[], roles: string[]): void {
+  const d = s.server.databases.find((x) => x.name === database);
+  if (!d) throw new Error(`no database ${database} in the fixture`);
+  d.acl.push(...privileges.map((p) => entry(grantee, p)));
+  d.reach = [...(d.reach ?? []), ...roles.map((role) => ({ role, privileges: [...privileges] }))];
+}
+
 export function schemaOf(s: MutableState, name: string) {
   const found = s.schemas.find((x) => x.name === name);
   if (!found) throw new Error(`no schema ${name} in the fixture`);
@@ -58,8 +70,8 @@ export function dropRole(s: MutableState, role: string): void {
 
 /**
  * Findings as `class id workspace`, leaving out the server-level warnings and information the
- * fixture's embedded server always has (no TLS, no connection logging, no pgaudit, PUBLIC CONNECT
- * on template1): test/audit/catalog/server.test.ts asserts those.
+ * fixture's embedded server always has (no TLS, no connection logging, no pgaudit):
+ * test/audit/catalog/server.test.ts asserts those.
  */
 export const summary = (r: AuditResult) => r.findings.filter((f) => !(f.class === "server" && f.severity !== "error")).map((f) => `${f.class} ${f.id} ${f.workspace ?? "-"}`);
 

@@ -6,7 +6,7 @@ import { micromark } from "micromark";
 import { gfm, gfmHtml } from "micromark-extension-gfm";
 import { formatAudit } from "../../audit/output.ts";
 import { AUDIT_SCHEMA_FILE, auditResultJsonSchema } from "../../audit/result-schema.ts";
-import { auditTampered, dropRole, entry, relationOf, schemaOf } from "./fixture.ts";
+import { auditTampered, dropRole, entry, reachOther, relationOf, schemaOf } from "./fixture.ts";
 
 const root = new URL("../../", import.meta.url);
 // CommonJS packages whose default export NodeNext types do not see as constructable.
@@ -23,6 +23,7 @@ const tampered = () => auditTampered((s) => {
   s.schemas.push({ name: "acme__ghost", owner: "postgres", acl: [] });
   s.controlPlane.memberships.push({ workspace_slug: "internal", email: "ben@acme.test", role: "viewer" });
   s.controlPlane.memberships.find((m) => m.workspace_slug === "us-sales" && m.email === "ben@acme.test")!.role = "viewer";
+  reachOther(s, "template1", "PUBLIC", ["CONNECT"], ["acme__internal__app", "acme__internal__owner", "acme__internal__ro"]);
 }, { pendingInvitationDays: 7 });
 
 const withStats = () => ({ ...tampered(), stats: { queries: 11, durationMs: 41.6 } });

@@ -15,15 +15,13 @@ import type { Boundary, Sql } from "./attack-catalog.ts";
 /**
  * Cases that still breach on main (checked 2026-12-04 after merging boundary, sessions and
  * audit-access). The test asserts that each of them STILL breaches: when one stops, remove it
- * here. Nothing is skipped.
- * - I4: postgres and template1 keep PUBLIC CONNECT (postgres also TEMPORARY); the admin, not their
- *   owner, cannot revoke it; the boundary lists them in its state (otherDatabases) and the audit
- *   reports PUBLIC CONNECT on them as a server warning (public-connect-on-database), not as a
- *   boundary finding naming the workspace's roles.
+ * here. Nothing is skipped. None left.
  * (A3, a refused creation leaving a record without schema or roles, stopped breaching once the
- * record waits for the boundary.)
+ * record waits for the boundary. I4, postgres and template1 open to every login through PUBLIC,
+ * stopped once the embedded setup revoked PUBLIC's CONNECT and TEMPORARY there and the audit
+ * reported what a workspace's roles still reach as a boundary finding.)
  */
-export const KNOWN_BREACHES: readonly string[] = ["I4 other databases reachable"];
+export const KNOWN_BREACHES: readonly string[] = [];
 
 /**
  * Cases that breached on the merged code in some runs and held in others, by which admin session
@@ -97,9 +95,18 @@ export interface Case {
 const id = (s: string) => `"${s.replace(/"/g, '""')}"`;
 const q = (b: Boundary, name: string) => `${id(b.schema)}.${id(name)}`;
 
-/** Runs statements as the app; 42501 (insufficient privilege) means denied. */
+/** PostgreSQL refused the login for want of CONNECT on the database (42501). */
+const refusedLogin = (error: unknown) => (error as { code?: string }).code === "42501";
+
+/** Runs statements as the app; 42501 (insufficient privilege, the login to `database` included) means denied. */
 async function asApp(env: Env, slug: string, statements: readonly string[], database?: string): Promise<"planted" | "denied"> {
-  const c = await env.login(slug, database);
+  let c: pg.Client;
+  try {
+    c = await env.login(slug, database);
+  } catch (error) {
+    if (refusedLogin(error)) return "denied"; // the embedded default closes postgres and template1 (I4)
+    throw error;
+  }
   try {
     for (const s of statements) await c.query(s);
     return "planted";
@@ -236,21 +243,30 @@ export function allCases(database: string): Case[] {
         return problems;
       },
     },
-    {
+    ((loggedIn: string[]) => ({
       id: "I4 other databases reachable", cls: "integrity", phase: "create", attacker: "alpha", targets: ["alpha"], names: ["postgres", "template1"],
-      description: "the app role connects to the server's other databases (postgres, template1: PUBLIC CONNECT, TEMP) where no boundary applies: taken away, or reported by the audit as a boundary finding naming the database",
-      async plant(env) {
-        for (const db of ["postgres", "template1"]) await (await env.login("alpha", db)).end();
-        return "planted";
+      description: "the app role logs in to the server's other databases (postgres, template1: initdb gives PUBLIC CONNECT, TEMP on postgres) where no boundary applies: refused on the embedded default, and anything still reachable reported by the audit as a boundary finding naming the database",
+      async plant(env: Env) {
+        // Tried whatever happens: a refused login is the attack blocked, which the check confirms in the catalogs.
+        for (const db of ["postgres", "template1"]) {
+          const c = await env.login("alpha", db).catch((e: unknown) => { if (refusedLogin(e)) return undefined; throw e; });
+          if (c) { loggedIn.push(db); await c.end(); }
+        }
+        return "planted" as const;
       },
-      async check(env) {
-        const rows = await env.sql<{ line: string }>(`SELECT r.rolname || ' may ' || p || ' on database ' || d.datname AS line
+      async check(env: Env) {
+        const rows = await env.sql<{ database: string; line: string }>(`SELECT d.datname AS database, r.rolname || ' may ' || p || ' on database ' || d.datname AS line
           FROM pg_database d CROSS JOIN unnest(ARRAY['CONNECT', 'TEMPORARY', 'CREATE']) p CROSS JOIN pg_roles r
-          WHERE r.rolname = ANY($1) AND d.datname <> $2 AND d.datallowconn AND has_database_privilege(r.oid, d.oid, p) ORDER BY 1`, [env.b("alpha").roles, env.database]);
+          WHERE r.rolname = ANY($1) AND d.datname <> $2 AND d.datallowconn AND has_database_privilege(r.oid, d.oid, p) ORDER BY 2`, [env.b("alpha").roles, env.database]);
+        const problems = loggedIn.map((db) => `${env.b("alpha").app} logged in to database ${db}`);
+        // The embedded setup revokes PUBLIC's CONNECT and TEMPORARY on these two: nothing may reach them.
+        problems.push(...rows.filter((r) => r.database === "postgres" || r.database === "template1").map((r) => `${r.line} on the embedded default`));
+        // Any other database: reported by the audit as a boundary finding naming it.
         const { findings } = await env.audit();
-        return rows.filter((r) => !findings.some((f) => f.startsWith("boundary:") && f.includes(r.line.split(" on database ")[1]!))).map((r) => `${r.line}, and the audit reports no boundary finding about it`);
+        problems.push(...rows.filter((r) => !findings.some((f) => f.startsWith("boundary:") && f.includes(`database "${r.database}"`))).map((r) => `${r.line}, and the audit reports no boundary finding about it`));
+        return problems;
       },
-    },
+    }) satisfies Case)([]),
   );
   // A workspace's boundary takes its own key first, then the database's: a key of echo's here (in
   // the create phase) leaves foxtrot's creation below to reach the database key.
@@ -467,7 +483,8 @@ export function allCases(database: string): Case[] {
       id: "A17 temporary table in postgres", cls: "availability", phase: "delete", attacker: "delta", targets: ["delta"], names: ["postgres", "delta__app", "temp"],
       description: "a live session of delta's app keeps a temporary table in database postgres through its own deletion",
       async plant(env) {
-        const c = await env.login("delta", "postgres");
+        const c = await env.login("delta", "postgres").catch((e: unknown) => { if (refusedLogin(e)) return undefined; throw e; });
+        if (!c) return "denied"; // the embedded default closes postgres (I4)
         const r = await c.query("CREATE TEMP TABLE attack_tmp (x int)").then(() => "planted" as const, (e: { code?: string }) => { if (e.code === "42501") return "denied" as const; throw e; });
         if (r === "planted") await env.hold("A17 temporary table in postgres", c);
         else await c.end();

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadValidDeclaration } from "../../audit/audit.ts";
 import { applyDirect } from "../../bench/audit-fixture.ts";
 import { freePort } from "../../cli/local/net.ts";
-import { ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
+import { closeOtherDatabases, ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
 import { main } from "../../cli/main.ts";
 import { createHarness, root, type Harness } from "./harness.ts";
 
@@ -43,6 +43,8 @@ describe("tenancy import on both example stacks in one database (applied directl
     server = await ensureLocalPostgres({ root: dir, port });
     const client = new pg.Client({ host: server.host, port, user: server.user, password: server.password, database: server.database });
     await client.connect();
+    // As the embedded default's setup does: no workspace role may reach postgres (here the tenancy's own) or template1.
+    for (const statement of closeOtherDatabases()) await client.query(statement);
     for (const file of Object.values(stacks)) {
       const d = loadValidDeclaration(readFileSync(join(root, file), "utf8"), file);
       if ("errors" in d) throw new Error(d.errors.join("\n"));

@@ -12,7 +12,7 @@ import { readPostgres } from "../../audit/read-postgres.ts";
 import { applyDirect } from "../../bench/audit-fixture.ts";
 import { generateDeclaration } from "../../bench/generate.ts";
 import { freePort } from "../../cli/local/net.ts";
-import { ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
+import { closeOtherDatabases, ensureLocalPostgres, stopLocalPostgres, type LocalPostgres } from "../../cli/local/postgres.ts";
 import { AUDITOR_ROLE } from "../../components/naming.ts";
 import { devDeclaration, devLive } from "../audit/fixture.ts";
 import { loadValidDeclaration } from "../../audit/audit.ts";
@@ -49,6 +49,8 @@ beforeAll(async () => {
   port = await freePort();
   server = await ensureLocalPostgres({ root: dir, port });
   admin = await connect(server.user, server.password);
+  // As the embedded default's setup does (the tenancy lives in postgres here; its control plane revokes PUBLIC there too).
+  for (const statement of closeOtherDatabases()) await admin.query(statement);
   await applyDirect(admin, devDeclaration().model, "postgres");
   await admin.query("UPDATE tenancy_control.invitations SET invited_at = '2026-01-22T09:00:00Z'");
 });

@@ -325,9 +325,9 @@ const accessTamperings: Record<string, AccessTampering> = {
   "another database a workspace role may connect to": {
     apply: ["CREATE DATABASE side", "REVOKE ALL ON DATABASE side FROM PUBLIC", "GRANT CONNECT ON DATABASE side TO acme__us_sales__app"],
     undo: ["DROP DATABASE side"],
-    expect: ["unexpected database-reachable us-sales"],
+    expect: ["boundary workspace-reaches-other-database us-sales"],
     proof: "SELECT has_database_privilege('acme__us_sales__app', 'side', 'CONNECT') AS ok",
-    detail: { id: "database-reachable", remediation: 'REVOKE CONNECT ON DATABASE "side" FROM "acme__us_sales__app";' },
+    detail: { id: "workspace-reaches-other-database", remediation: 'REVOKE CONNECT ON DATABASE "side" FROM "acme__us_sales__app";', message: /"acme__us_sales__app" CONNECT \(granted to it\)/ },
   },
   "SET ROLE into a workspace's app role by a NOINHERIT login": {
     apply: ["CREATE ROLE setter LOGIN NOINHERIT", "GRANT acme__us_sales__app TO setter"],
@@ -371,8 +371,6 @@ describe("tenancy audit: access from every role on the server, and the control p
       "warning logging-incomplete log_connections is \"\"",
       "warning logging-incomplete log_disconnections is \"off\"",
       "warning logging-incomplete log_statement is \"none\"",
-      "warning public-connect-on-database PUBLIC may connect to database \"postgres\"",
-      "warning public-connect-on-database PUBLIC may connect to database \"template1\"",
       "warning ssl-off ssl is off",
     ]);
     baseline.push(...json.findings.filter((f) => f.severity === "warning").map(summary));
@@ -412,6 +410,30 @@ describe("tenancy audit: access from every role on the server, and the control p
       expect(await audit(user, password)).toEqual({ code: 0, deviations: [], stderr: "" });
     });
   }
+
+  it("reports PUBLIC CONNECT on postgres, re-granted by the superuser, as a boundary finding of every workspace naming its roles; --fail-on error fails; clean once revoked", async () => {
+    const connectNow = async () => (await su.query<{ ok: boolean }>("SELECT has_database_privilege('acme__emea_support__app', 'postgres', 'CONNECT') AS ok")).rows[0]!.ok;
+    // The embedded setup closed it: an app role cannot log in there.
+    expect(await connectNow()).toBe(false);
+    await su.query("GRANT CONNECT ON DATABASE postgres TO PUBLIC");
+    try {
+      expect(await connectNow()).toBe(true);
+      const url = `postgres://${h.server.user}@${h.server.host}:${h.server.port}/${h.server.database}`;
+      const r = await cli(["audit", "--declaration", h.declaration, "--database-url", url, "--format", "json", "--fail-on", "error"], { PGPASSWORD: h.server.password });
+      expect(r.code).toBe(1);
+      const found = (JSON.parse(r.stdout) as AuditJson).findings.filter((f) => f.id === "workspace-reaches-other-database");
+      expect(found.map((f) => `${f.class} ${f.severity} ${f.workspace}`).sort()).toEqual(["boundary error emea-support", "boundary error internal", "boundary error us-sales"]);
+      const emea = found.find((f) => f.workspace === "emea-support")!;
+      for (const role of ["acme__emea_support__app", "acme__emea_support__owner", "acme__emea_support__ro"]) expect(emea.message).toContain(`"${role}" CONNECT (through PUBLIC)`);
+      expect(emea.message).toMatch(/^roles of workspace "emea-support" reach database "postgres"/);
+      expect(emea.remediation).toBe('REVOKE CONNECT ON DATABASE "postgres" FROM PUBLIC;');
+      // The same fact is not reported again as a server warning.
+      expect((JSON.parse(r.stdout) as AuditJson).findings.filter((f) => f.id === "public-connect-on-database")).toEqual([]);
+    } finally {
+      await su.query("REVOKE CONNECT ON DATABASE postgres FROM PUBLIC");
+    }
+    expect(await audit()).toEqual({ code: 0, deviations: [], stderr: "" });
+  });
 
   it("names the login role and the chain in the access matrix", async () => {
     await su.query(`CREATE ROLE evil LOGIN; GRANT ${admin} TO evil`);

@@ -65,6 +65,15 @@ async function apply(ws: string, inputs = boundary(ws)): Promise<{ changed: bool
   if (changed) states.set(ws, await boundaryKind.update(`acme/${ws}`, states.get(ws)!, inputs, ctx));
   return { changed, state: states.get(ws)! };
 }
+/**
+ * Runs `body` on a server as an operator's may be, where the superuser statements of the README
+ * were not run: PUBLIC may connect to `postgres` again (the embedded setup revoked it). The
+ * provider's take-back in other databases is for such servers.
+ */
+async function withPublicPostgres<T>(body: () => Promise<T>): Promise<T> {
+  await su("GRANT CONNECT ON DATABASE postgres TO PUBLIC", "postgres");
+  try { return await body(); } finally { await su("REVOKE CONNECT ON DATABASE postgres FROM PUBLIC", "postgres"); }
+}
 const roleCount = async (ws: string) => (await su<{ n: number }>("SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE $1", admin.database, [`acme\\_\\_${ws}\\_\\_%`]))[0]!.n;
 
 describe("take-back", () => {
@@ -102,9 +111,17 @@ describe("take-back", () => {
     expect((await apply("a")).changed).toBe(false);
   });
 
-  it("takes back a large-object grant a workspace made in the postgres database", async () => {
-    await asApp("a", "SELECT lo_create(424242); GRANT SELECT ON LARGE OBJECT 424242 TO acme__b__app, acme__b__owner, acme__b__ro, PUBLIC", "postgres");
-    expect((await apply("a")).changed).toBe(true);
+  it("keeps the app out of postgres and template1 on the embedded default (the setup revoked PUBLIC's CONNECT)", async () => {
+    for (const db of ["postgres", "template1"]) await expect(asApp("a", "SELECT 1", db)).rejects.toThrow(/permission denied for database/);
+    expect(await su("SELECT has_database_privilege('acme__a__app', 'postgres', 'CONNECT') AS connect, has_database_privilege('acme__a__app', 'postgres', 'TEMPORARY') AS temp, has_database_privilege($1, 'postgres', 'CONNECT') AS admin",
+      admin.database, [admin.user])).toEqual([{ connect: false, temp: false, admin: true }]);
+  });
+
+  it("takes back a large-object grant a workspace made in the postgres database (a server where PUBLIC may connect there)", async () => {
+    await withPublicPostgres(async () => {
+      await asApp("a", "SELECT lo_create(424242); GRANT SELECT ON LARGE OBJECT 424242 TO acme__b__app, acme__b__owner, acme__b__ro, PUBLIC", "postgres");
+      expect((await apply("a")).changed).toBe(true);
+    });
     expect(await su("SELECT lomacl::text AS acl FROM pg_largeobject_metadata WHERE oid = 424242", "postgres")).toEqual([{ acl: "{acme__a__app=rw/acme__a__app}" }]);
   });
 
@@ -127,23 +144,26 @@ describe("take-back", () => {
     expect((await apply("a", boundary("a", "2"))).state.notTakenBack).toEqual([]);
   });
 
-  it("takes CONNECT and TEMPORARY on another database back from the workspace's roles, and lists what only PUBLIC's owner could take", async () => {
+  it("takes CONNECT and TEMPORARY on another database back from the workspace's roles, and lists what only the database's owner could take (PUBLIC's)", async () => {
     await su(`CREATE DATABASE side OWNER ${admin.user}`);
     const c = await connect(admin.user, admin.password, "side");
     try { await c.query("REVOKE ALL ON DATABASE side FROM PUBLIC; GRANT CONNECT, TEMPORARY ON DATABASE side TO acme__b__app"); } finally { await c.end(); }
     const state = await boundaryKind.update("acme/b", states.get("b")!, boundary("b"), ctx);
     expect(await su("SELECT has_database_privilege('acme__b__app', 'side', 'CONNECT') AS connect, has_database_privilege('acme__b__app', 'side', 'TEMPORARY') AS temp")).toEqual([{ connect: false, temp: false }]);
-    expect(state.otherDatabases).toEqual([
-      "postgres: acme__b__app has CONNECT, TEMPORARY (through PUBLIC or a grant the admin cannot revoke; owner postgres)",
-      "template1: acme__b__app has CONNECT (through PUBLIC or a grant the admin cannot revoke; owner postgres)",
-    ]);
+    // The embedded default's postgres and template1 are closed: nothing is left.
+    expect(state.otherDatabases).toEqual([]);
+    // Where PUBLIC may still connect (an operator's server), the state lists it.
+    const warned: string[] = [];
+    const open = await withPublicPostgres(() => boundaryKind.update("acme/b", state, boundary("b"), { ...ctx, warn: async (m) => { warned.push(m); } }));
+    expect(open.otherDatabases).toEqual(["postgres: acme__b__app has CONNECT (through PUBLIC or a grant the admin cannot revoke; owner postgres)"]);
+    expect(warned).toEqual(["acme/b: its app role can still connect to another database of the server, outside its boundary: postgres: acme__b__app has CONNECT (through PUBLIC or a grant the admin cannot revoke; owner postgres); that database's owner or a superuser must revoke it (README: What only a superuser can close)"]);
   });
 });
 
 describe("delete, all or nothing", () => {
   it("deletes a workspace whose roles another workspace granted a large object in postgres (the admin clears it first)", async () => {
     const { outs } = await boundaryKind.create(boundary("e"), ctx);
-    await asApp("a", "SELECT lo_create(434343); GRANT SELECT ON LARGE OBJECT 434343 TO acme__e__app, acme__e__owner, acme__e__ro", "postgres", "2");
+    await withPublicPostgres(() => asApp("a", "SELECT lo_create(434343); GRANT SELECT ON LARGE OBJECT 434343 TO acme__e__app, acme__e__owner, acme__e__ro", "postgres", "2"));
     await boundaryKind.delete("acme/e", outs, ctx);
     expect(await roleCount("e")).toBe(0);
     expect(await su("SELECT lomacl::text AS acl FROM pg_largeobject_metadata WHERE oid = 434343", "postgres")).toEqual([{ acl: "{acme__a__app=rw/acme__a__app}" }]);
