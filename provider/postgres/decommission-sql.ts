@@ -66,22 +66,39 @@ export function keyHeldLockTimeoutMs(limits: SessionLimits = sessionLimits()): n
   return Math.min(limits.lockTimeoutMs, Math.max(2_000, Math.floor(limits.lockTimeoutMs / 6)));
 }
 
+/** Locks found held past lock_timeout by a workspace's session: "what|pid" -> the line that said so (per process). */
+const outlasted = new Map<string, string>();
+
 /**
- * Waits (up to lock_timeout, polling) until no other session holds a lock on one of `roles`:
- * a session that granted something to one of them keeps one until it ends, and DROP ROLE waits
- * for it. Throws one line naming the holders.
+ * Waits (up to lock_timeout, polling, holding no key) until no session of another role than the
+ * admin holds a lock on what deleting the workspace locks exclusively: its schema, the tables in
+ * it, and its roles (a session that granted something to one of them keeps a lock on it until it
+ * ends, and DROP ROLE waits for it). Throws one line naming the holders; a lock that already
+ * outlasted lock_timeout once in this process, still held by the same session, fails at once.
  */
-async function waitForRoleLocks(sql: Sql, roles: readonly string[]): Promise<void> {
-  const deadline = Date.now() + sessionLimits().lockTimeoutMs;
+async function waitForWorkspaceLocks(sql: Sql, n: WorkspaceNames): Promise<void> {
+  const bound = sessionLimits().lockTimeoutMs;
+  const deadline = Date.now() + bound;
   for (;;) {
-    const held = await sql.query(`SELECT r.rolname AS target, a.usename AS role, a.pid, a.application_name AS app
-        FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_roles r ON r.oid = l.objid JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_catalog.pg_authid'::pg_catalog.regclass AND l.granted
-          AND r.rolname = ANY($1::text[]) AND l.pid <> pg_catalog.pg_backend_pid() ORDER BY a.pid`, [roles]);
-    if (held.rows.length === 0) return;
+    const held = (await sql.query(`WITH db AS (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()),
+        nsp AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $2)
+      SELECT coalesce(pg_catalog.pg_describe_object(l.classid, l.objid, l.objsubid), l.relation::pg_catalog.regclass::pg_catalog.text) AS what,
+          a.usename AS role, a.pid, a.application_name AS app
+        FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+        WHERE l.granted AND l.pid <> pg_catalog.pg_backend_pid() AND a.usename IS DISTINCT FROM CURRENT_USER AND (
+          (l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_catalog.pg_authid'::pg_catalog.regclass
+            AND l.objid IN (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])))
+          OR (l.locktype = 'object' AND l.database = (SELECT oid FROM db) AND l.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND l.objid = (SELECT oid FROM nsp))
+          OR (l.locktype = 'relation' AND l.database = (SELECT oid FROM db) AND l.relation IN (SELECT oid FROM pg_catalog.pg_class WHERE relnamespace = (SELECT oid FROM nsp))))
+        ORDER BY a.pid, 1`, [roleList(n), n.schema])).rows as (Holder & { what: string })[];
+    if (held.length === 0) return;
+    const known = held.map((h) => outlasted.get(`${h.what}|${h.pid}`)).find((m) => m !== undefined);
+    if (known !== undefined) throw new Error(known);
     if (Date.now() >= deadline) {
-      const targets = [...new Set(held.rows.map((h) => `"${escapeText(h.target as string)}"`))].join(", ");
-      throw new Error(`gave up waiting ${sessionLimits().lockTimeoutMs} ms (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS) for the lock on role ${targets} that DROP ROLE needs, ${describeHolders(held.rows as Holder[])}; nothing was applied: end that session (SELECT pg_terminate_backend(pid)) and apply again`);
+      const first = held[0]!;
+      const line = (tail: string) => `gave up waiting ${bound} ms (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS) for ${escapeText(first.what)}, which deleting the workspace locks, ${describeHolders(held.filter((h) => h.what === first.what))}${tail}; nothing was applied: end that session (SELECT pg_terminate_backend(pid)) and apply again`;
+      for (const h of held) outlasted.set(`${h.what}|${h.pid}`, line(", found held that long by an earlier change of this run (gave up at once)"));
+      throw new Error(line(""));
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -92,19 +109,20 @@ async function waitForRoleLocks(sql: Sql, roles: readonly string[]): Promise<voi
  * passes to the owner, then (under the database key: DROP OWNED revokes the roles' database
  * privileges, a catalog row every workspace changes) what is left of all three goes.
  *
- * Order matters for availability (issue #16): every lock a workspace's roles can hold (on the
- * schema and its objects, on their own objects elsewhere, on the roles themselves) is waited for
- * BEFORE the database key, so a workspace whose own sessions block its deletion is refused
- * without holding up another workspace's deletion or creation on that key.
+ * Order matters for availability (issue #16): the locks a workspace's sessions can hold on what
+ * this drops (its schema, the tables in it, its roles) are waited for before any key, and the
+ * rest (their objects elsewhere) before the database key, so a workspace whose own sessions
+ * block its deletion is refused without holding up its other resources on the boundary key, or
+ * another workspace's deletion or creation on the database key.
  */
 async function clearHere(sql: Sql, n: WorkspaceNames, database: string): Promise<string[]> {
+  await waitForWorkspaceLocks(sql, n);
   await lock(sql, `boundary:${n.schema}`);
   const roles = await findRoles(sql, roleList(n));
   for (const role of roles.keys()) await manage(sql, role);
   const owner = roles.has(n.owner) ? sql.escapeIdentifier(n.owner) : "CURRENT_USER";
   await sql.query(`DROP SCHEMA IF EXISTS ${sql.escapeIdentifier(n.schema)} CASCADE`);
   for (const role of [n.app, n.readonly]) if (roles.has(role)) await sql.query(`REASSIGN OWNED BY ${sql.escapeIdentifier(role)} TO ${owner}`);
-  await waitForRoleLocks(sql, [...roles.keys()]);
   await lock(sql, `database:${database}`);
   await sql.query(`SET LOCAL lock_timeout = ${keyHeldLockTimeoutMs()}`);
   await underKey(async () => {

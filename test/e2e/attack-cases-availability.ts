@@ -37,9 +37,9 @@ export const KNOWN_BREACHES: readonly string[] = ["I4 other databases reachable"
  *   fails a second wait on it at once, so that line cannot come first.)
  * - A19, A20 (and A14, A21, A22, which aim at the same deletions): delta's deletion waited on
  *   A19's lock in its schema while holding the database key, so charlie's deletion gave up on
- *   that key naming the admin's own session. A deletion now waits for every lock a workspace's
- *   roles can hold (its schema, their objects, the roles themselves) before it takes the database
- *   key, and under the key waits at most a sixth of lock_timeout (decommission-sql.ts): delta's
+ *   that key naming the admin's own session. A deletion now waits for the locks a workspace's
+ *   sessions hold on its schema, its tables and its roles before it takes any key, and under the
+ *   database key waits at most a sixth of lock_timeout (decommission-sql.ts): delta's
  *   deletion is refused naming A19's session, and charlie's is refused only by what aims at it
  *   (A20's open GRANT to charlie's role, named).
  */
