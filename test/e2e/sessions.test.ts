@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { audit } from "../../cli/audit.ts";
 import { CONTROL_SCHEMA, workspaceNames } from "../../components/naming.ts";
 import { migrationInputs } from "../../components/control-plane/migrations.ts";
+import { inTransaction } from "../../provider/postgres/client.ts";
+import { dropBlockers } from "../../provider/postgres/decommission-sql.ts";
 import { LOCK_SCHEMA, LOCK_TABLE } from "../../provider/postgres/locks.ts";
 import { controlPlaneKind } from "../../provider/resources/control-plane.ts";
 import { credentialsKind } from "../../provider/resources/credentials.ts";
@@ -185,6 +187,51 @@ describe("a workspace's app role against the admin's sessions", () => {
       await run();
       await app_.end();
     }
+  });
+
+  it("does not starve the pool: six deletion rehearsals of a workspace whose app holds its schema each fail in one line naming the holder, none on connecting", async () => {
+    const { server } = h;
+    const connection = { host: server.host, port: server.port, user: server.user, password: server.password, database: server.database };
+    const holder = await app("emea");
+    await holder.query("BEGIN");
+    await holder.query("CREATE TABLE acme__emea.held_by_the_app (x int)");
+    try {
+      const t0 = Date.now();
+      // POOL_SIZE 4: two of the six wait for a connection while four wait on the lock.
+      const results = await Promise.all(Array.from({ length: 6 }, () => dropBlockers(connection, workspaceNames("acme", "emea"))));
+      const ms = Date.now() - t0;
+      for (const blockers of results) {
+        expect(blockers.join(" | ")).toContain('which deleting the workspace locks, held by role "acme__emea__app" (pid ');
+        expect(blockers.join(" | ")).not.toMatch(/cannot connect|timeout exceeded/);
+      }
+      // One lock_timeout, then the rest fail at once on the lock found held (not one lock_timeout each).
+      expect(results.filter((b) => b.join(" ").includes("gave up at once")).length).toBeGreaterThanOrEqual(2);
+      expect(ms).toBeLessThan(LOCK_TIMEOUT_MS + 5000);
+    } finally {
+      await holder.end();
+    }
+    expect(await dropBlockers(connection, workspaceNames("acme", "emea"))).toEqual([]);
+  });
+
+  it("names the lock and its holder when any statement outwaits lock_timeout, and fails a second wait on it at once", async () => {
+    const { server } = h;
+    const connection = { host: server.host, port: server.port, user: server.user, password: server.password, database: server.database };
+    const holder = await app("emea");
+    await holder.query("BEGIN");
+    await holder.query("LOCK TABLE acme__emea.integration_credentials IN ACCESS SHARE MODE");
+    const pid = (await holder.query("SELECT pg_backend_pid() AS pid")).rows[0].pid as number;
+    const exclusive = () => inTransaction(connection, (sql) => sql.query("LOCK TABLE acme__emea.integration_credentials IN ACCESS EXCLUSIVE MODE"));
+    try {
+      let t0 = Date.now();
+      await expect(exclusive()).rejects.toThrow(`canceling statement due to lock timeout after ${LOCK_TIMEOUT_MS} ms (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS): waiting for a lock on acme__emea.integration_credentials (AccessExclusiveLock) held by role "acme__emea__app" (pid ${pid}); nothing was applied`);
+      expect(Date.now() - t0).toBeLessThan(LOCK_TIMEOUT_MS + 3000);
+      t0 = Date.now();
+      await expect(exclusive()).rejects.toThrow(`held by role "acme__emea__app" (pid ${pid}), for an earlier change of this run; gave up at once`);
+      expect(Date.now() - t0).toBeLessThan(LOCK_TIMEOUT_MS);
+    } finally {
+      await holder.end();
+    }
+    await exclusive();
   });
 
   it("sets the app password back when the app role changed its own, and the audit reports it first", async () => {
