@@ -1,5 +1,6 @@
 // The control-plane schema the SaaS reads, as an ordered list of versioned DDL migrations.
-// `ControlPlaneSchema` applies the ones a database lacks, under an advisory lock, and records each
+// `ControlPlaneSchema` applies the ones a database lacks, under the admin's migrations key (a row
+// lock no workspace role can take, provider/postgres/locks.ts), and records each
 // in `schema_migrations` with a checksum: a migration is never edited once released (a changed
 // checksum is refused), only followed by a new version.
 //

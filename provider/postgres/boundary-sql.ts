@@ -7,7 +7,8 @@
 // defines: the search_path is pinned to pg_catalog). Rows of the credentials table are written in
 // provider/resources/credentials.ts, as the owner role, after lockVerified.
 import { CREDENTIALS_TABLE, type WorkspaceNames } from "../../components/naming.ts";
-import { lock, type Sql } from "./client.ts";
+import type { Sql } from "./client.ts";
+import { lock } from "./locks.ts";
 import { ensureCredentialsTable, tableStatus } from "./credentials-table.ts";
 import { apply, inEffect, type Grant } from "./grants-sql.ts";
 import { databasesOwnedIn, describeCrossing, findCrossings, otherDatabaseReach, revokeOtherDatabases, takeBack, type Crossing } from "./crossings-sql.ts";

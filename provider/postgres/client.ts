@@ -3,6 +3,7 @@
 // to a function, operator or table a workspace planted in its own schema or in pg_temp.
 import pg from "pg";
 import { escapeText } from "../../components/escape.ts";
+import { describeWait, diagnosticsClient, rememberOutlasted, watchWaits, type Wait } from "./lock-waits.ts";
 
 export interface PgConnection {
   readonly host: string;
@@ -26,7 +27,7 @@ export const PINNED_SEARCH_PATH = "pg_catalog, pg_temp";
  * TENANCY_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS. 0 is refused: it means "wait forever".
  */
 export interface SessionLimits {
-  /** lock_timeout: the longest wait for any lock, advisory locks included. Default 30 s. */
+  /** lock_timeout: the longest wait for any one lock (the admin's keys included). Default 30 s. */
   readonly lockTimeoutMs: number;
   /** statement_timeout: the longest single statement. Default 120 s. */
   readonly statementTimeoutMs: number;
@@ -69,27 +70,39 @@ export function sessionParameters(limits: SessionLimits = sessionLimits()) {
   };
 }
 
-const pools = new Map<string, pg.Pool>();
+/**
+ * How long a resource waits for one of the pool's connections: longer than any one lock wait.
+ * Every pooled connection can sit in a lock wait for lock_timeout (a workspace's app role holding
+ * its own objects); a resource queued behind them must then fail on its own lock, in a line
+ * naming the lock and its holder (lock-waits.ts), not first with "timeout exceeded when trying
+ * to connect", which names neither. Waits on a lock already found held fail fast (lock-waits.ts),
+ * so the queue drains within a second per resource after the first lock_timeout.
+ */
+export function connectionTimeoutMs(limits: SessionLimits = sessionLimits()): number {
+  return Math.max(10_000, limits.lockTimeoutMs + 10_000);
+}
 
-function poolFor(c: PgConnection): pg.Pool {
+interface Pooled { readonly pool: pg.Pool; readonly diagnostics: () => Promise<pg.Client> }
+const pools = new Map<string, Pooled>();
+
+function poolFor(c: PgConnection): Pooled {
   const key = JSON.stringify([c.host, Number(c.port), c.database, c.user, c.password]);
-  let pool = pools.get(key);
-  if (!pool) {
-    pool = new pg.Pool({
-      host: c.host, port: Number(c.port), user: c.user, password: c.password, database: c.database,
-      max: POOL_SIZE, idleTimeoutMillis: 2_000, connectionTimeoutMillis: 10_000, allowExitOnIdle: true,
-      ...sessionParameters(),
-    });
+  let pooled = pools.get(key);
+  if (!pooled) {
+    const config = { host: c.host, port: Number(c.port), user: c.user, password: c.password, database: c.database, ...sessionParameters() };
+    const pool = new pg.Pool({ ...config, max: POOL_SIZE, idleTimeoutMillis: 2_000, connectionTimeoutMillis: connectionTimeoutMs(), allowExitOnIdle: true });
     // An idle client dropped by the server must not crash the provider process.
     pool.on("error", () => {});
-    pools.set(key, pool);
+    pooled = { pool, diagnostics: diagnosticsClient(key, { ...config, application_name: "tenancy-as-code lock diagnostics", statement_timeout: 5_000, connectionTimeoutMillis: 10_000 }) };
+    pools.set(key, pooled);
   }
-  return pool;
+  return pooled;
 }
 
 /** Runs `fn` in one transaction with the pinned search_path: all of it or nothing. */
 export async function inTransaction<T>(connection: PgConnection, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const client = await poolFor(connection).connect().catch((error: Error) => {
+  const { pool, diagnostics } = poolFor(connection);
+  const client = await pool.connect().catch((error: Error) => {
     throw new Error(`cannot connect to PostgreSQL at ${connection.host}:${connection.port} as ${connection.user}: ${error.message}`);
   });
   // A connection the server drops mid-transaction ("terminated unexpectedly") is reported by the
@@ -98,6 +111,7 @@ export async function inTransaction<T>(connection: PgConnection, fn: (sql: Sql) 
   const ignore = () => {};
   client.on("error", ignore);
   let broken: Error | undefined;
+  const watch = watchWaits((client as unknown as { processID?: number }).processID, diagnostics);
   try {
     await client.query("BEGIN");
     // Again per transaction: a session setting could have been changed by an earlier statement.
@@ -107,34 +121,19 @@ export async function inTransaction<T>(connection: PgConnection, fn: (sql: Sql) 
     return result;
   } catch (error) {
     // A client whose ROLLBACK fails is gone (server down, connection cut): not back to the pool.
+    await watch.stop();
     await client.query("ROLLBACK").catch((e: Error) => { broken = e; });
-    throw explainTimeout(error);
+    if (watch.failedFast !== undefined && (error as { code?: string }).code === QUERY_CANCELED) throw new Error(watch.failedFast);
+    const explained = explainTimeout(error, watch.last);
+    if (watch.last && (error as { code?: string }).code === LOCK_NOT_AVAILABLE) {
+      rememberOutlasted(watch.last, connection.user, `${(explained as Error).message.replace(/; nothing was applied.*$/, "")}, for an earlier change of this run; gave up at once; nothing was applied`);
+    }
+    throw explained;
   } finally {
+    await watch.stop();
     client.off("error", ignore);
     client.release(broken);
   }
-}
-
-/**
- * A transaction-scoped advisory lock: work on one object takes turns across processes.
- *
- * Any role can take any advisory key (there is no privilege on them), so a workspace's app role
- * can hold one of ours. The wait is bounded by the session's lock_timeout (advisory locks queue
- * in the lock manager like any other: first come, first served, and a deadlock is detected);
- * it runs in a savepoint so that on timeout the transaction can still read who holds the key
- * and fail in one line naming that role, with nothing of the transaction applied.
- */
-export async function lock(sql: Sql, key: string): Promise<void> {
-  const full = `tenancy:${key}`;
-  await sql.query("SAVEPOINT tenancy_lock");
-  try {
-    await sql.query("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1))", [full]);
-  } catch (error) {
-    if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
-    await sql.query("ROLLBACK TO SAVEPOINT tenancy_lock");
-    throw new Error(await heldMessage(sql, full));
-  }
-  await sql.query("RELEASE SAVEPOINT tenancy_lock");
 }
 
 /** SQLSTATE of "canceling statement due to lock timeout". */
@@ -143,35 +142,24 @@ const QUERY_CANCELED = "57014";
 const OUT_OF_SHARED_MEMORY = "53200";
 
 /** A server-side timeout says which bound it hit and how to change it; anything else as it was. */
-export function explainTimeout(error: unknown): unknown {
+export function explainTimeout(error: unknown, wait?: Wait): unknown {
   const code = (error as { code?: string }).code;
   const limits = sessionLimits();
   if (code === LOCK_NOT_AVAILABLE) {
-    return new Error(`${(error as Error).message} after ${limits.lockTimeoutMs} ms (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS): another session holds a lock this change needs; nothing was applied`);
+    const what = wait ? describeWait(wait) : "another session holds a lock this change needs";
+    // A wait bounded tighter than the session's (decommission-sql.ts, under the database key) says so.
+    const bound = (error as { boundMs?: number }).boundMs ?? limits.lockTimeoutMs;
+    return new Error(`${(error as Error).message} after ${bound} ms (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS): ${what}; nothing was applied${wait ? ": end that session (SELECT pg_terminate_backend(pid)) and apply again" : ""}`);
   }
   if (code === OUT_OF_SHARED_MEMORY) {
-    // Any role can fill the shared lock table with advisory locks it keeps (README, "Sessions are bounded").
+    // Any role can fill the shared lock table with advisory locks it keeps (README, "Sessions are bounded"):
+    // the admin's keys are rows (locks.ts), but every statement still takes heavyweight locks.
     return new Error(`${(error as Error).message}: the server's lock table is full, often one session holding thousands of advisory locks (SELECT pid, usename, count(*) FROM pg_locks JOIN pg_stat_activity USING (pid) GROUP BY 1, 2 ORDER BY 3 DESC); nothing was applied`);
   }
   if (code === QUERY_CANCELED && /statement timeout/.test((error as Error).message)) {
     return new Error(`${(error as Error).message} after ${limits.statementTimeoutMs} ms (statement_timeout, TENANCY_PG_STATEMENT_TIMEOUT_MS); nothing was applied`);
   }
   return error;
-}
-
-/** Who holds the advisory key `full` in this database (pg_locks + pg_stat_activity), as one line. */
-async function heldMessage(sql: Sql, full: string): Promise<string> {
-  const holders = await sql.query(`SELECT a.usename AS role, a.pid FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-    CROSS JOIN (SELECT pg_catalog.hashtext($1)::bigint AS k) key
-    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid <> pg_catalog.pg_backend_pid()
-      AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
-      AND l.classid = ((key.k >> 32) & 4294967295)::oid AND l.objid = (key.k & 4294967295)::oid
-    ORDER BY a.pid`, [full]);
-  const timeout = (await sql.query("SELECT pg_catalog.current_setting('lock_timeout') AS t")).rows[0]?.t as string;
-  const who = holders.rows.length > 0
-    ? `held by ${holders.rows.map((h) => `role "${escapeText(h.role ?? "(unknown)")}" (pid ${h.pid})`).join(", ")}`
-    : "held by a session that has since let go";
-  return `gave up waiting ${timeout} (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS) for advisory lock "${full}", ${who}; nothing was applied: end that session (SELECT pg_terminate_backend(pid)) and apply again`;
 }
 
 /** Runs `fn` as `role` (SET LOCAL ROLE) and returns to the admin afterwards. */

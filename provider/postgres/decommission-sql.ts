@@ -11,7 +11,9 @@
 // change catalogs only (event triggers, which could run code on DROP, need a superuser to create).
 import { escapeText } from "../../components/escape.ts";
 import type { WorkspaceNames } from "../../components/naming.ts";
-import { inTransaction, lock, type PgConnection, type Sql } from "./client.ts";
+import { inTransaction, sessionLimits, type PgConnection, type SessionLimits, type Sql } from "./client.ts";
+import { describeHolders, type Holder } from "./lock-waits.ts";
+import { lock } from "./locks.ts";
 import { findRoles, manage } from "./roles.ts";
 
 const roleList = (n: WorkspaceNames) => [n.owner, n.app, n.readonly];
@@ -54,21 +56,91 @@ async function clearElsewhere(sql: Sql, existing: readonly string[]): Promise<vo
   await sql.query(`DROP OWNED BY ${existing.map((r) => sql.escapeIdentifier(r)).join(", ")}`);
 }
 
-/** In the workspace's database: the app's and read-only role's objects pass to the owner, the schema goes, then what is left. */
+/**
+ * How long a statement may wait on a lock while this transaction holds the database key: short,
+ * so that another workspace's change queued on the key (its wait is lock_timeout) still gets it
+ * when something of this workspace's is held. The waits a workspace's roles can cause are sat out
+ * before the key (clearHere); this bound is for a lock taken in between.
+ */
+export function keyHeldLockTimeoutMs(limits: SessionLimits = sessionLimits()): number {
+  return Math.min(limits.lockTimeoutMs, Math.max(2_000, Math.floor(limits.lockTimeoutMs / 6)));
+}
+
+/** Locks found held past lock_timeout by a workspace's session: "what|pid" -> the line that said so (per process). */
+const outlasted = new Map<string, string>();
+
+/**
+ * Waits (up to lock_timeout, polling, holding no key) until no session of another role than the
+ * admin holds a lock on what deleting the workspace locks exclusively: its schema, the tables in
+ * it, and its roles (a session that granted something to one of them keeps a lock on it until it
+ * ends, and DROP ROLE waits for it). Throws one line naming the holders; a lock that already
+ * outlasted lock_timeout once in this process, still held by the same session, fails at once.
+ */
+async function waitForWorkspaceLocks(sql: Sql, n: WorkspaceNames): Promise<void> {
+  const bound = sessionLimits().lockTimeoutMs;
+  const deadline = Date.now() + bound;
+  for (;;) {
+    const held = (await sql.query(`WITH db AS (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()),
+        nsp AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $2)
+      SELECT coalesce(pg_catalog.pg_describe_object(l.classid, l.objid, l.objsubid), l.relation::pg_catalog.regclass::pg_catalog.text) AS what,
+          a.usename AS role, a.pid, a.application_name AS app
+        FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+        WHERE l.granted AND l.pid <> pg_catalog.pg_backend_pid() AND a.usename IS DISTINCT FROM CURRENT_USER AND (
+          (l.locktype = 'object' AND l.database = 0 AND l.classid = 'pg_catalog.pg_authid'::pg_catalog.regclass
+            AND l.objid IN (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])))
+          OR (l.locktype = 'object' AND l.database = (SELECT oid FROM db) AND l.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND l.objid = (SELECT oid FROM nsp))
+          OR (l.locktype = 'relation' AND l.database = (SELECT oid FROM db) AND l.relation IN (SELECT oid FROM pg_catalog.pg_class WHERE relnamespace = (SELECT oid FROM nsp))))
+        ORDER BY a.pid, 1`, [roleList(n), n.schema])).rows as (Holder & { what: string })[];
+    if (held.length === 0) return;
+    const known = held.map((h) => outlasted.get(`${h.what}|${h.pid}`)).find((m) => m !== undefined);
+    if (known !== undefined) throw new Error(known);
+    if (Date.now() >= deadline) {
+      const first = held[0]!;
+      const line = (tail: string) => `gave up waiting ${bound} ms (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS) for ${escapeText(first.what)}, which deleting the workspace locks, ${describeHolders(held.filter((h) => h.what === first.what))}${tail}; nothing was applied: end that session (SELECT pg_terminate_backend(pid)) and apply again`;
+      for (const h of held) outlasted.set(`${h.what}|${h.pid}`, line(", found held that long by an earlier change of this run (gave up at once)"));
+      throw new Error(line(""));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
+ * In the workspace's database: the schema goes, what the app and read-only roles own elsewhere
+ * passes to the owner, then (under the database key: DROP OWNED revokes the roles' database
+ * privileges, a catalog row every workspace changes) what is left of all three goes.
+ *
+ * Order matters for availability (issue #16): the locks a workspace's sessions can hold on what
+ * this drops (its schema, the tables in it, its roles) are waited for before any key, and the
+ * rest (their objects elsewhere) before the database key, so a workspace whose own sessions
+ * block its deletion is refused without holding up its other resources on the boundary key, or
+ * another workspace's deletion or creation on the database key.
+ */
 async function clearHere(sql: Sql, n: WorkspaceNames, database: string): Promise<string[]> {
+  await waitForWorkspaceLocks(sql, n);
   await lock(sql, `boundary:${n.schema}`);
-  await lock(sql, `database:${database}`);
   const roles = await findRoles(sql, roleList(n));
   for (const role of roles.keys()) await manage(sql, role);
   const owner = roles.has(n.owner) ? sql.escapeIdentifier(n.owner) : "CURRENT_USER";
-  for (const role of [n.app, n.readonly]) {
-    if (!roles.has(role)) continue;
-    await sql.query(`REASSIGN OWNED BY ${sql.escapeIdentifier(role)} TO ${owner}`);
-    await sql.query(`DROP OWNED BY ${sql.escapeIdentifier(role)}`);
-  }
   await sql.query(`DROP SCHEMA IF EXISTS ${sql.escapeIdentifier(n.schema)} CASCADE`);
-  if (roles.has(n.owner)) await sql.query(`DROP OWNED BY ${sql.escapeIdentifier(n.owner)}`);
+  for (const role of [n.app, n.readonly]) if (roles.has(role)) await sql.query(`REASSIGN OWNED BY ${sql.escapeIdentifier(role)} TO ${owner}`);
+  await lock(sql, `database:${database}`);
+  await sql.query(`SET LOCAL lock_timeout = ${keyHeldLockTimeoutMs()}`);
+  await underKey(async () => {
+    for (const role of [n.app, n.readonly, n.owner]) if (roles.has(role)) await sql.query(`DROP OWNED BY ${sql.escapeIdentifier(role)}`);
+  });
   return [...roles.keys()];
+}
+
+/** Runs `fn` (after clearHere, under its shorter lock_timeout); a lock timeout says that bound. */
+async function underKey(fn: () => Promise<void>): Promise<void> {
+  await fn().catch((error: Error) => { throw Object.assign(error, { boundMs: keyHeldLockTimeoutMs() }); });
+}
+
+/** Drops the roles clearHere left without dependents (still under the database key). */
+async function dropRoles(sql: Sql, n: WorkspaceNames, roles: readonly string[]): Promise<void> {
+  await underKey(async () => {
+    for (const role of [n.app, n.readonly, n.owner]) if (roles.includes(role)) await sql.query(`DROP ROLE ${sql.escapeIdentifier(role)}`);
+  });
 }
 
 const failed = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -100,7 +172,7 @@ export async function dropBlockers(connection: PgConnection, n: WorkspaceNames):
     // a session granting to one of them holds (an open GRANT transaction of another workspace),
     // so such a lock refuses the delete here, before the record or credentials go, not halfway.
     if (left.length === 0 && elsewhere.length === 0) {
-      for (const role of [n.app, n.readonly, n.owner]) if (roles.includes(role)) await sql.query(`DROP ROLE ${sql.escapeIdentifier(role)}`);
+      await dropRoles(sql, n, roles);
     }
     return left;
   }).catch((error) => [`cannot clear it: ${failed(error)}`]);
@@ -127,7 +199,6 @@ export async function dropBoundary(connection: PgConnection, n: WorkspaceNames, 
   // in its schema, dropped last, in one transaction with the roles.
   for (const db of elsewhere) await inTransaction({ ...connection, database: db.database }, (sql) => clearElsewhere(sql, existing));
   await inTransaction(connection, async (sql) => {
-    const roles = await clearHere(sql, n, database);
-    for (const role of [n.app, n.readonly, n.owner]) if (roles.includes(role)) await sql.query(`DROP ROLE ${sql.escapeIdentifier(role)}`);
+    await dropRoles(sql, n, await clearHere(sql, n, database));
   });
 }

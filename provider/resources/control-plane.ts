@@ -10,7 +10,8 @@ import { deleteWorkspace, readMembers, readWorkspace, writeMembers, writeWorkspa
 import { organizationRecordProblems, workspaceRecordProblems } from "../../components/control-plane/problems.ts";
 import { workspaceNames } from "../../components/naming.ts";
 import { auditorStatus, convergeAuditor } from "../postgres/auditor-sql.ts";
-import { inTransaction, lock, type Sql } from "../postgres/client.ts";
+import { inTransaction, type Sql } from "../postgres/client.ts";
+import { lock } from "../postgres/locks.ts";
 import { assertDroppable } from "../postgres/decommission-sql.ts";
 import type { DiffKind, ResourceKind } from "../server.ts";
 import { mapDiff, propertyDiff } from "./common.ts";

@@ -37,7 +37,8 @@
 //   diff can tell a changed value without keeping it.
 import { credentialAad, credentialDigest, dataKeyId, sealCredential } from "../../components/credentials-crypto.ts";
 import { workspaceNames } from "../../components/naming.ts";
-import { asRole, inTransaction, lock, type Sql } from "../postgres/client.ts";
+import { asRole, inTransaction, type Sql } from "../postgres/client.ts";
+import { lock } from "../postgres/locks.ts";
 import { assertDroppable } from "../postgres/decommission-sql.ts";
 import { lockVerified, qualified, tableStatus, type TableNames } from "../postgres/credentials-table.ts";
 import { dataKeyOf, GENERATION } from "../keys.ts";

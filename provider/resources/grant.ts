@@ -1,7 +1,8 @@
 // tenancy:postgres:Grant — one grant or revoke written by hand in a program, beside what the
 // boundaries declare (the policy pack checks it stays inside one workspace).
 import { grantProblems, type GrantDescriptor } from "../../components/grants.ts";
-import { inTransaction, lock } from "../postgres/client.ts";
+import { inTransaction } from "../postgres/client.ts";
+import { lock } from "../postgres/locks.ts";
 import { apply, held, inEffect, lockKey, statement, type Grant } from "../postgres/grants-sql.ts";
 import { UNKNOWN, type DiffKind, type ResourceKind } from "../server.ts";
 import { canonical } from "./common.ts";

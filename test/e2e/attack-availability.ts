@@ -7,7 +7,8 @@
 //   roles (with LOGIN) and its credentials rows, either exactly as declared now, or (only when
 //   the run failed) exactly as before the run (the app role also with LOGIN and CONNECT);
 // - no wait longer than the bound: a watchdog polls pg_locks every second; an admin session
-//   waiting more than LOCK_BOUND_MS on a lock held by a planted session is a breach of that case,
+//   waiting more than lockBoundMs (the lock_timeout the phase runs with, LOCK_TIMEOUT_MS or the
+//   default, plus a margin) on a lock held by a planted session is a breach of that case,
 //   and the session is then ended so the run can finish (on code that would wait forever);
 // - a failed run fails in one clear line (cli/engine-errors.ts firstErrorLine, what `tenancy
 //   apply` prints), with no raw control character, naming something a live case planted.
@@ -25,10 +26,19 @@ import { boundaryOf, type Boundary, type Sql } from "./attack-catalog.ts";
 import { allCases, KNOWN_BREACHES, PHASES, TIMING_DEPENDENT, type AttackClass, type Case, type Env, type Phase } from "./attack-cases-availability.ts";
 import { appPasswords, declaration, serverOf, type Server } from "./attack-harness.ts";
 import { createHarness, type Harness } from "./harness.ts";
+import { SESSION_DEFAULTS } from "../../provider/postgres/client.ts";
 
 const ORG = "acme";
-/** Longest an admin session may wait on a lock a workspace holds (the admin's lock_timeout must be below it). */
-export const LOCK_BOUND_MS = 45_000;
+/**
+ * The admin's lock_timeout in this stack's runs (TENANCY_PG_LOCK_TIMEOUT_MS, which the engine
+ * passes to the provider), short so that the refusals this test provokes take seconds, not
+ * lock_timeout after lock_timeout; DEFAULT_BOUND_PHASES run with the provider's default instead.
+ */
+export const LOCK_TIMEOUT_MS = 5_000;
+/** Phases run with the default lock_timeout (SESSION_DEFAULTS, 30 s), so the default stays exercised. */
+export const DEFAULT_BOUND_PHASES: readonly Phase[] = ["delete"];
+/** Longest an admin session may wait on a lock a workspace holds: the configured lock_timeout plus a margin for the watchdog's polling. */
+export const lockBoundMs = (lockTimeoutMs: number) => lockTimeoutMs + Math.max(5_000, lockTimeoutMs / 2);
 /** Longest one engine run may take, waits on planted locks not counted. */
 export const RUN_BOUND_MS = 240_000;
 const ALL = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"] as const;
@@ -151,6 +161,11 @@ export function describeAvailabilityAndIntegrity(): void {
         try { await (await connect(user, password, h.server.database)).end(); return true; } catch { return false; }
       },
       printed: () => printed,
+      async asDeclared(slug) {
+        const after = await stateOf(sql, slug);
+        const expected = expectedOf(d, slug);
+        return differs(after, expected).map((k) => `workspace ${slug} is not as declared after the apply: ${k} ${JSON.stringify(after[k])} (declared ${JSON.stringify(expected[k])})`);
+      },
       async boundaryState(slug) {
         const state = await h.stack.exportStack();
         const resources = (state.deployment.resources ?? []) as { type: string; outputs?: Record<string, unknown> }[];
@@ -171,7 +186,7 @@ export function describeAvailabilityAndIntegrity(): void {
     };
 
     /** Polls the admin's lock waits during a run; ends a planted session the admin waited on too long. */
-    function watchdog(phase: Phase, waits: Map<string, string[]>, blockers: Set<string>): { stop(): Promise<number> } {
+    function watchdog(phase: Phase, bound: number, waits: Map<string, string[]>, blockers: Set<string>): { stop(): Promise<number> } {
       let waitedMs = 0;
       let busy = Promise.resolve();
       const tick = async () => {
@@ -187,9 +202,9 @@ export function describeAvailabilityAndIntegrity(): void {
             const planted = held.get(blocker);
             if (!planted) continue;
             blockers.add(planted.caseId);
-            if (r.waited < LOCK_BOUND_MS) continue;
+            if (r.waited < bound) continue;
             const list = waits.get(planted.caseId) ?? [];
-            list.push(`${phase}: the admin waited over ${LOCK_BOUND_MS / 1000} s on ${r.what} held by ${planted.role} (ended by the test)`);
+            list.push(`${phase}: the admin waited over ${bound / 1000} s on ${r.what} held by ${planted.role} (ended by the test)`);
             waits.set(planted.caseId, list);
             waitedMs += r.waited;
             held.delete(blocker);
@@ -217,11 +232,14 @@ export function describeAvailabilityAndIntegrity(): void {
       change.change(d);
       await h.writeDeclaration(yaml(d));
       await h.stack.setAllConfig(Object.fromEntries(Object.entries(d.secrets).map(([k, v]) => [k, { value: v, secret: true }])));
+      const lockTimeoutMs = DEFAULT_BOUND_PHASES.includes(phase) ? SESSION_DEFAULTS.lockTimeoutMs : LOCK_TIMEOUT_MS;
+      if (DEFAULT_BOUND_PHASES.includes(phase)) delete h.stack.workspace.envVars.TENANCY_PG_LOCK_TIMEOUT_MS;
+      else h.stack.workspace.envVars.TENANCY_PG_LOCK_TIMEOUT_MS = String(LOCK_TIMEOUT_MS);
       const waits = new Map<string, string[]>();
       // Cases whose planted sessions the admin waited on (any time): a failure or a half-applied
       // workspace is theirs when they aim at it; otherwise it is every aiming case's.
       const blockers = new Set<string>();
-      const dog = watchdog(phase, waits, blockers);
+      const dog = watchdog(phase, lockBoundMs(lockTimeoutMs), waits, blockers);
       const output: string[] = [];
       const onOutput = (s: string) => { output.push(s); };
       const started = Date.now();
@@ -240,7 +258,7 @@ export function describeAvailabilityAndIntegrity(): void {
       // Every distinct error line, escaped, for the report (the first is what `tenancy apply` prints).
       if (error !== undefined) for (const l of [...new Set(error.split("\n").filter((x) => /error:/i.test(x)).map((x) => x.trim()))].slice(0, 10)) console.log(`  | ${escapeText(l.slice(0, 600))}`);
       runs.push({ phase, ms, failed: error !== undefined, waitedMs, ...(line !== undefined ? { line } : {}) });
-      console.log(`availability/integrity ${phase} (${change.what}): ${error === undefined ? "succeeded" : "FAILED"} in ${(ms / 1000).toFixed(1)} s${line ? `\n  ${escapeText(line)}` : ""}`);
+      console.log(`availability/integrity ${phase} (${change.what}, lock_timeout ${lockTimeoutMs / 1000} s): ${error === undefined ? "succeeded" : "FAILED"} in ${(ms / 1000).toFixed(1)} s${line ? `\n  ${escapeText(line)}` : ""}`);
 
       // The planted sessions end first: the checks log in (the audit as the admin, probes as the app).
       for (const [pid] of held) await server.su.query("SELECT pg_terminate_backend($1)", [pid]).catch(() => {});

@@ -1,7 +1,7 @@
 // Issue 16: the availability and integrity classes of the attack e2e test. A workspace's app
 // role (a real login, as the SaaS holds it) tries to jam, hijack or outlive the toolkit: routines,
 // types, columns, sequences and large objects granted across the boundary, advisory locks on the
-// toolkit's keys, open transactions holding locks the admin's DDL needs, connection exhaustion,
+// toolkit's former keys, open transactions holding locks the admin's DDL needs, connection exhaustion,
 // its own password and role settings, names carrying terminal and markdown sequences, and objects
 // in other databases that keep its roles alive. Each case is planted right before one engine
 // operation (create, update, rotation, refresh, decommission, delete; of the attacker's own
@@ -24,23 +24,24 @@ import type { Boundary, Sql } from "./attack-catalog.ts";
 export const KNOWN_BREACHES: readonly string[] = [];
 
 /**
- * Cases that breached on the merged code in some runs and held in others, by which admin session
- * got one of the provider's pooled connections first (POOL_SIZE 4, all of them can sit out a 30 s
- * lock_timeout; a resource that gets none fails with "cannot connect ... timeout exceeded", which
- * refuses it whole by chance), or by whether two deletions overlap. The test prints their outcome
- * and accepts either; what they show when they breach:
- * - A2, A4, A5 (create under locks): when the lock waits hold every pooled connection, the first
- *   error line is "cannot connect to PostgreSQL ... timeout exceeded when trying to connect",
- *   which names neither the lock nor its holder (the lock lines that follow do).
- * - A19, A20 (and A14, A21, A22, which aim at the same deletions): deletions are refused whole
- *   since the rehearsal drops the roles too (the record and credentials keep their rows), but
- *   delta's own deletion, waiting on the lock A19's open transaction holds in delta's schema,
- *   holds the database key meanwhile, so charlie's deletion in the same run gives up on that key
- *   after lock_timeout: the error line names the admin's waiting session, not a planted one.
- *   Before the rehearsal dropped roles, charlie's record was deleted and its boundary kept.
+ * Cases that breached on the merged code in some runs and held in others. None now; what the
+ * last ones were, and why they are deterministic since issue #16's lock work:
+ * - A2, A4, A5 (an app session holding the toolkit's advisory keys): the admin's keys are rows
+ *   of tenancy_locks.keys, which no workspace role can lock (provider/postgres/locks.ts), so
+ *   nothing waits on the app's advisory lock and the targets' changes apply: the cases check it.
+ *   (Before: the lock waits held every pooled connection and the first error line was "cannot
+ *   connect to PostgreSQL ... timeout exceeded", naming neither lock nor holder. The pool now
+ *   waits longer for a connection than for any one lock, and a lock found held past lock_timeout
+ *   fails a second wait on it at once, so that line cannot come first.)
+ * - A19, A20 (and A14, A21, A22, which aim at the same deletions): delta's deletion waited on
+ *   A19's lock in its schema while holding the database key, so charlie's deletion gave up on
+ *   that key naming the admin's own session. A deletion now waits for the locks a workspace's
+ *   sessions hold on its schema, its tables and its roles before it takes any key, and under the
+ *   database key waits at most a sixth of lock_timeout (decommission-sql.ts): delta's
+ *   deletion is refused naming A19's session, and charlie's is refused only by what aims at it
+ *   (A20's open GRANT to charlie's role, named).
  */
-export const TIMING_DEPENDENT: readonly string[] = ["A2 lock database key", "A4 lock credentials key of another workspace", "A5 lock own credentials key", "A14 large object in postgres granted to another workspace",
-  "A19 open transaction on own schema at delete", "A20 open transaction granting to another workspace at delete", "A21 procedure to a workspace being deleted", "A22 procedure of its own before own deletion"];
+export const TIMING_DEPENDENT: readonly string[] = [];
 
 export type AttackClass = "availability" | "integrity";
 export const PHASES = ["create", "create-locked", "update", "rotation", "refresh", "decommission", "delete"] as const;
@@ -65,6 +66,8 @@ export interface Env {
   canLogin(user: string, password: string): Promise<boolean>;
   /** Everything printed by the engine runs of this phase, and the one line a failure showed. */
   readonly printed: () => string;
+  /** What of `slug` differs from the declaration now, one line each (empty: as declared). */
+  asDeclared(slug: string): Promise<string[]>;
   /** The boundary resource of `slug` as the stack's state holds it (after a refresh: as found). */
   boundaryState(slug: string): Promise<Record<string, unknown> | undefined>;
   /** `tenancy audit` of the current declaration: its markdown and text, and its findings as "class: message". */
@@ -163,18 +166,23 @@ function grantCase(o: { id: string; phase: Phase; attacker: string; targets: str
   };
 }
 
-/** Holds `pg_advisory_lock(hashtext(key))` from an app session of the attacker until the watchdog or cleanup ends it. */
+/**
+ * Holds `pg_advisory_lock(hashtext(key))`, one of the keys the toolkit took before its keys were
+ * rows no workspace role can lock (provider/postgres/locks.ts), from an app session of the
+ * attacker until the watchdog or cleanup ends it. Blocked when the targets' changes are applied
+ * all the same (nothing waited on the session: the shared watchdog check).
+ */
 function advisoryCase(caseId: string, phase: Phase, attacker: string, targets: string[], key: (env: Env) => string, what: string): Case {
   return {
     id: caseId, cls: "availability", phase, attacker, targets, names: ["advisory", `${attacker}__app`],
-    description: `an app session of ${attacker} holds the toolkit's advisory lock ${what} during the apply`,
+    description: `an app session of ${attacker} holds the advisory lock ${what} during the apply`,
     async plant(env) {
       const c = await env.login(attacker);
       await c.query("SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext($1))", [key(env)]);
       await env.hold(caseId, c);
       return "planted";
     },
-    check: async () => [], // the watchdog reports a wait longer than the bound
+    check: async (env) => (await Promise.all(targets.map((t) => env.asDeclared(t)))).flat(),
   };
 }
 
@@ -268,8 +276,8 @@ export function allCases(database: string): Case[] {
       },
     }) satisfies Case)([]),
   );
-  // A workspace's boundary takes its own key first, then the database's: a key of echo's here (in
-  // the create phase) leaves foxtrot's creation below to reach the database key.
+  // The advisory keys the toolkit took before its keys were rows: a key of echo's here (in the
+  // create phase), the database's and the credentials' below.
   cases.push(advisoryCase("A3 lock boundary key of a future workspace", "create", "alpha", ["echo"], (env) => `tenancy:boundary:${env.b("echo").schema}`, "tenancy:boundary:<schema> of echo, not created yet"));
   // ---- create under locks: foxtrot created, bravo's first integration, alpha's credential rotated ----
   cases.push(

@@ -1,5 +1,6 @@
 // Availability and integrity of the admin's sessions against one workspace's app role (issue
-// #16): an advisory key the toolkit takes, held by an app session; the app role opening every
+// #16): the admin's serialisation keys (rows no workspace role can lock; one held by another admin
+// session fails in one line naming it), advisory keys held by an app session; the app role opening every
 // connection it can; the app role changing its own password. Real engine, real PostgreSQL; each
 // case is planted first, then the toolkit runs, then the test reads the catalogs itself.
 import { dirname } from "node:path";
@@ -9,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { audit } from "../../cli/audit.ts";
 import { CONTROL_SCHEMA, workspaceNames } from "../../components/naming.ts";
 import { migrationInputs } from "../../components/control-plane/migrations.ts";
+import { inTransaction } from "../../provider/postgres/client.ts";
+import { dropBlockers } from "../../provider/postgres/decommission-sql.ts";
+import { LOCK_SCHEMA, LOCK_TABLE } from "../../provider/postgres/locks.ts";
 import { controlPlaneKind } from "../../provider/resources/control-plane.ts";
 import { credentialsKind } from "../../provider/resources/credentials.ts";
 import { appPasswords, serverOf, type Server } from "./attack-harness.ts";
@@ -93,23 +97,67 @@ describe("a workspace's app role against the admin's sessions", () => {
     }
   });
 
-  for (const key of ["tenancy:database:tenancy", "tenancy:boundary:acme__emea"]) {
-    it(`fails within lock_timeout in one line naming the holder when an app session holds ${key}, applies nothing, and succeeds once it lets go`, async () => {
-      const holder = await app("apac");
-      await holder.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
+  it("jams nothing when an app session holds the advisory keys the toolkit used to take (its keys are rows no workspace role can lock)", async () => {
+    const holder = await app("apac");
+    try {
+      for (const key of ["tenancy:database:tenancy", "tenancy:boundary:acme__emea", "tenancy:credentials:acme__emea", "tenancy:control-plane-migrations"]) {
+        await holder.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
+      }
       const before = (await limitsOf()).acme__emea__app;
       await h.writeDeclaration(declaration({ org: 12, apac: 6, emea: before + 1 }));
+      const run = await up();
+      expect(run.outcome).toBe("ok");
+      expect((await limitsOf()).acme__emea__app).toBe(before + 1);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it("gives a workspace role no way to lock the admin's keys: no privilege on their table in any lock mode, no lock taken", async () => {
+    const attacker = await app("apac");
+    try {
+      const pid = (await attacker.query("SELECT pg_backend_pid() AS pid")).rows[0].pid as number;
+      await attacker.query("BEGIN");
+      const codes: string[] = [];
+      for (const statement of [
+        `SELECT key FROM ${LOCK_SCHEMA}.${LOCK_TABLE} FOR UPDATE`, `SELECT key FROM ${LOCK_SCHEMA}.${LOCK_TABLE} FOR NO KEY UPDATE`,
+        `SELECT key FROM ${LOCK_SCHEMA}.${LOCK_TABLE} FOR SHARE`, `SELECT key FROM ${LOCK_SCHEMA}.${LOCK_TABLE} FOR KEY SHARE`,
+        `SELECT key FROM ${LOCK_SCHEMA}.${LOCK_TABLE}`, `LOCK TABLE ${LOCK_SCHEMA}.${LOCK_TABLE} IN ACCESS SHARE MODE`,
+        `INSERT INTO ${LOCK_SCHEMA}.${LOCK_TABLE} VALUES ('tenancy:database:tenancy')`,
+      ]) {
+        await attacker.query("SAVEPOINT s");
+        codes.push(await attacker.query(statement).then(() => "ok", (e: { code?: string }) => e.code ?? "error"));
+        // Still inside the transaction: whatever a refused statement locked would show now.
+        const held = await s.su.query(`SELECT count(*)::int AS n FROM pg_locks WHERE pid = $1 AND (relation = to_regclass($2) OR locktype IN ('tuple', 'advisory'))`, [pid, `${LOCK_SCHEMA}.${LOCK_TABLE}`]);
+        expect(held.rows[0].n).toBe(0);
+        await attacker.query("ROLLBACK TO SAVEPOINT s");
+      }
+      // 42501: no USAGE on the schema, refused before the name is even looked up (so before any lock).
+      expect(codes).toEqual(Array(7).fill("42501"));
+      await attacker.query("ROLLBACK");
+    } finally {
+      await attacker.end();
+    }
+  });
+
+  for (const key of ["tenancy:database:tenancy", "tenancy:boundary:acme__emea"]) {
+    it(`fails within lock_timeout in one line naming the holder (role, pid, application) when another admin session holds ${key}, applies nothing, and succeeds once it lets go`, async () => {
+      const holder = await s.login(h.server.user, h.server.password);
+      await holder.query("SET application_name = 'held-by-the-test'");
+      await holder.query("BEGIN");
+      expect((await holder.query(`SELECT key FROM ${LOCK_SCHEMA}.${LOCK_TABLE} WHERE key = $1 FOR UPDATE`, [key])).rowCount).toBe(1);
+      const before = (await limitsOf()).acme__emea__app;
+      await h.writeDeclaration(declaration({ org: 12, apac: 6, emea: before + 2 }));
       const failed = await up();
-      expect(failed.outcome).toContain(`gave up waiting 3s (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS) for advisory lock "${key}", held by role "acme__apac__app" (pid `);
+      expect(failed.outcome).toContain(`gave up waiting 3s (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS) for the admin's lock "${key}", held by role "${h.server.user}" (pid `);
+      expect(failed.outcome).toContain(`application "held-by-the-test")`);
       // The engine's own start and stop take 10-40 s on a loaded machine; without a bound this never returned.
       expect(failed.ms).toBeLessThan(120_000);
       console.log(`held ${key}: the apply failed after ${failed.ms} ms`);
       expect((await limitsOf()).acme__emea__app).toBe(before);
-      // The admin can end the holder itself (it has the privileges of the workspace's roles).
-      const pid = Number(/held by role "acme__apac__app" \(pid (\d+)\)/.exec(failed.outcome)![1]);
-      expect(await h.query("SELECT pg_terminate_backend($1) AS ended", [pid])).toEqual([{ ended: true }]);
+      await holder.end();
       expect((await up()).outcome).toBe("ok");
-      expect((await limitsOf()).acme__emea__app).toBe(before + 1);
+      expect((await limitsOf()).acme__emea__app).toBe(before + 2);
     });
   }
 
@@ -125,14 +173,65 @@ describe("a workspace's app role against the admin's sessions", () => {
       ["tenancy:credentials:acme__emea", () => credentialsKind.update("acme/emea", undefined as never, credentials, ctx)],
     ];
     for (const [key, run] of cases) {
-      const holder = await app("apac");
-      await holder.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
+      await run(); // the key's row exists from here on
+      const holder = await s.login(server.user, server.password);
+      await holder.query("BEGIN");
+      expect((await holder.query(`SELECT key FROM ${LOCK_SCHEMA}.${LOCK_TABLE} WHERE key = $1 FOR UPDATE`, [key])).rowCount).toBe(1);
+      // The advisory key of the same name, held by the app, is no longer ours: it changes nothing.
+      const app_ = await app("apac");
+      await app_.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
       const t0 = Date.now();
-      await expect(run()).rejects.toThrow(`for advisory lock "${key}", held by role "acme__apac__app"`);
+      await expect(run()).rejects.toThrow(`for the admin's lock "${key}", held by role "${server.user}"`);
       expect(Date.now() - t0).toBeLessThan(LOCK_TIMEOUT_MS + 5000);
       await holder.end();
       await run();
+      await app_.end();
     }
+  });
+
+  it("does not starve the pool: six deletion rehearsals of a workspace whose app holds its schema each fail in one line naming the holder, none on connecting", async () => {
+    const { server } = h;
+    const connection = { host: server.host, port: server.port, user: server.user, password: server.password, database: server.database };
+    const holder = await app("emea");
+    await holder.query("BEGIN");
+    await holder.query("CREATE TABLE acme__emea.held_by_the_app (x int)");
+    try {
+      const t0 = Date.now();
+      // POOL_SIZE 4: two of the six wait for a connection while four wait on the lock.
+      const results = await Promise.all(Array.from({ length: 6 }, () => dropBlockers(connection, workspaceNames("acme", "emea"))));
+      const ms = Date.now() - t0;
+      for (const blockers of results) {
+        expect(blockers.join(" | ")).toContain('which deleting the workspace locks, held by role "acme__emea__app" (pid ');
+        expect(blockers.join(" | ")).not.toMatch(/cannot connect|timeout exceeded/);
+      }
+      // One lock_timeout, then the rest fail at once on the lock found held (not one lock_timeout each).
+      expect(results.filter((b) => b.join(" ").includes("gave up at once")).length).toBeGreaterThanOrEqual(2);
+      expect(ms).toBeLessThan(LOCK_TIMEOUT_MS + 5000);
+    } finally {
+      await holder.end();
+    }
+    expect(await dropBlockers(connection, workspaceNames("acme", "emea"))).toEqual([]);
+  });
+
+  it("names the lock and its holder when any statement outwaits lock_timeout, and fails a second wait on it at once", async () => {
+    const { server } = h;
+    const connection = { host: server.host, port: server.port, user: server.user, password: server.password, database: server.database };
+    const holder = await app("emea");
+    await holder.query("BEGIN");
+    await holder.query("LOCK TABLE acme__emea.integration_credentials IN ACCESS SHARE MODE");
+    const pid = (await holder.query("SELECT pg_backend_pid() AS pid")).rows[0].pid as number;
+    const exclusive = () => inTransaction(connection, (sql) => sql.query("LOCK TABLE acme__emea.integration_credentials IN ACCESS EXCLUSIVE MODE"));
+    try {
+      let t0 = Date.now();
+      await expect(exclusive()).rejects.toThrow(`canceling statement due to lock timeout after ${LOCK_TIMEOUT_MS} ms (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS): waiting for a lock on acme__emea.integration_credentials (AccessExclusiveLock) held by role "acme__emea__app" (pid ${pid}); nothing was applied`);
+      expect(Date.now() - t0).toBeLessThan(LOCK_TIMEOUT_MS + 3000);
+      t0 = Date.now();
+      await expect(exclusive()).rejects.toThrow(`held by role "acme__emea__app" (pid ${pid}), for an earlier change of this run; gave up at once`);
+      expect(Date.now() - t0).toBeLessThan(LOCK_TIMEOUT_MS);
+    } finally {
+      await holder.end();
+    }
+    await exclusive();
   });
 
   it("sets the app password back when the app role changed its own, and the audit reports it first", async () => {

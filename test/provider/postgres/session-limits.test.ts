@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { explainTimeout, SESSION_DEFAULTS, sessionLimits, sessionParameters } from "../../../provider/postgres/client.ts";
+import { connectionTimeoutMs, explainTimeout, SESSION_DEFAULTS, sessionLimits, sessionParameters } from "../../../provider/postgres/client.ts";
+import { keyHeldLockTimeoutMs } from "../../../provider/postgres/decommission-sql.ts";
+import { describeHolders } from "../../../provider/postgres/lock-waits.ts";
 import { loginProbeEnabled } from "../../../provider/postgres/login-probe.ts";
 
 describe("admin session limits", () => {
@@ -28,6 +30,23 @@ describe("admin session limits", () => {
     expect((explainTimeout(full) as Error).message).toMatch(/^out of shared memory: the server's lock table is full, .*FROM pg_locks JOIN pg_stat_activity.*; nothing was applied$/);
     const other = Object.assign(new Error("canceling statement due to user request"), { code: "57014" });
     expect(explainTimeout(other)).toBe(other);
+  });
+
+  it("names the lock a timed-out wait was for and its holders, escaped", () => {
+    const lock = Object.assign(new Error("canceling statement due to lock timeout"), { code: "55P03" });
+    const wait = { lock: "a lock on schema acme__e\u001b (AccessExclusiveLock)", holders: [{ role: "acme__e__app", pid: 42, app: "psql\r" }] };
+    expect((explainTimeout(lock, wait) as Error).message).toBe(`canceling statement due to lock timeout after ${sessionLimits().lockTimeoutMs} ms (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS): waiting for a lock on schema acme__e\\u{1B} (AccessExclusiveLock) held by role "acme__e__app" (pid 42, application "psql\\u{0D}"); nothing was applied: end that session (SELECT pg_terminate_backend(pid)) and apply again`);
+    expect(describeHolders([])).toBe("held by a session that has since let go");
+  });
+
+  it("waits longer for a pooled connection than for any one lock, and under the database key much shorter", () => {
+    for (const lockTimeoutMs of [1, 3_000, 5_000, 30_000, 600_000]) {
+      const limits = { ...SESSION_DEFAULTS, lockTimeoutMs };
+      expect(connectionTimeoutMs(limits)).toBeGreaterThanOrEqual(lockTimeoutMs + 10_000);
+      expect(keyHeldLockTimeoutMs(limits)).toBeLessThanOrEqual(lockTimeoutMs);
+    }
+    expect(keyHeldLockTimeoutMs(SESSION_DEFAULTS)).toBe(5_000);
+    expect(keyHeldLockTimeoutMs({ ...SESSION_DEFAULTS, lockTimeoutMs: 5_000 })).toBe(2_000);
   });
 });
 
