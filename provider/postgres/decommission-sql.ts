@@ -12,7 +12,7 @@
 import { escapeText } from "../../components/escape.ts";
 import type { WorkspaceNames } from "../../components/naming.ts";
 import { inTransaction, sessionLimits, type PgConnection, type SessionLimits, type Sql } from "./client.ts";
-import { describeHolders, type Holder } from "./lock-waits.ts";
+import { describeHolders, recallHeld, rememberHeld, type Holder } from "./lock-waits.ts";
 import { lock } from "./locks.ts";
 import { findRoles, manage } from "./roles.ts";
 
@@ -66,9 +66,6 @@ export function keyHeldLockTimeoutMs(limits: SessionLimits = sessionLimits()): n
   return Math.min(limits.lockTimeoutMs, Math.max(2_000, Math.floor(limits.lockTimeoutMs / 6)));
 }
 
-/** Locks found held past lock_timeout by a workspace's session: "what|pid" -> the line that said so (per process). */
-const outlasted = new Map<string, string>();
-
 /**
  * Waits (up to lock_timeout, polling, holding no key) until no session of another role than the
  * admin holds a lock on what deleting the workspace locks exclusively: its schema, the tables in
@@ -92,12 +89,12 @@ async function waitForWorkspaceLocks(sql: Sql, n: WorkspaceNames): Promise<void>
           OR (l.locktype = 'relation' AND l.database = (SELECT oid FROM db) AND l.relation IN (SELECT oid FROM pg_catalog.pg_class WHERE relnamespace = (SELECT oid FROM nsp))))
         ORDER BY a.pid, 1`, [roleList(n), n.schema])).rows as (Holder & { what: string })[];
     if (held.length === 0) return;
-    const known = held.map((h) => outlasted.get(`${h.what}|${h.pid}`)).find((m) => m !== undefined);
+    const known = held.map((h) => recallHeld(h.what, h.pid)).find((m) => m !== undefined);
     if (known !== undefined) throw new Error(known);
     if (Date.now() >= deadline) {
       const first = held[0]!;
       const line = (tail: string) => `gave up waiting ${bound} ms (lock_timeout, TENANCY_PG_LOCK_TIMEOUT_MS) for ${escapeText(first.what)}, which deleting the workspace locks, ${describeHolders(held.filter((h) => h.what === first.what))}${tail}; nothing was applied: end that session (SELECT pg_terminate_backend(pid)) and apply again`;
-      for (const h of held) outlasted.set(`${h.what}|${h.pid}`, line(", found held that long by an earlier change of this run (gave up at once)"));
+      for (const h of held) rememberHeld(h.what, h.pid, line(", found held that long by an earlier change of this run (gave up at once)"));
       throw new Error(line(""));
     }
     await new Promise((resolve) => setTimeout(resolve, 250));

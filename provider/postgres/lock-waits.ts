@@ -63,7 +63,7 @@ export function watchWaits(pid: number | undefined, diagnostics: () => Promise<p
     const rows = (await client.query<{ lock: string; role: string | null; pid: number; app: string | null }>(WAIT, [pid])).rows;
     if (rows.length === 0) return;
     last = { lock: rows[0]!.lock, holders: rows.map((r) => ({ role: r.role, pid: r.pid, app: r.app })) };
-    const known = rows.map((r) => outlasted.get(memoKey(r.lock, r.pid))).find((m) => m !== undefined);
+    const known = rows.map((r) => recallHeld(r.lock, r.pid)).find((m) => m !== undefined);
     if (known !== undefined && !stopped) {
       failedFast = known;
       await client.query("SELECT pg_catalog.pg_cancel_backend($1)", [pid]);
@@ -80,15 +80,19 @@ export function watchWaits(pid: number | undefined, diagnostics: () => Promise<p
 
 /** Remembers that `wait` outlasted lock_timeout; holders that are the admin's own sessions (`admin`) serialise on purpose and are not remembered. */
 export function rememberOutlasted(wait: Wait, admin: string, line: string): void {
-  for (const h of wait.holders) {
-    if (h.role === admin) continue;
-    if (outlasted.size > 1000) outlasted.clear();
-    outlasted.set(memoKey(wait.lock, h.pid), line);
-  }
+  for (const h of wait.holders) if (h.role !== admin) rememberHeld(wait.lock, h.pid, line);
 }
 
-/** Forgets every remembered lock (tests). */
-export function forgetOutlasted(): void { outlasted.clear(); }
+/** Remembers that session `pid` held `lock` past lock_timeout, with the line to fail a later wait on it with. */
+export function rememberHeld(lock: string, pid: number, line: string): void {
+  if (outlasted.size > 1000) outlasted.clear();
+  outlasted.set(memoKey(lock, pid), line);
+}
+
+/** The line a wait on `lock` still held by `pid` fails with at once, if it outlasted lock_timeout before. */
+export function recallHeld(lock: string, pid: number): string | undefined {
+  return outlasted.get(memoKey(lock, pid));
+}
 
 const diagnosticsClients = new Map<string, Promise<pg.Client>>();
 
