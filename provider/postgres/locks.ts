@@ -19,16 +19,20 @@ const TABLE = `${LOCK_SCHEMA}.${LOCK_TABLE}`;
 /** The only advisory key left: taken only while the lock table does not exist yet. */
 export const LOCK_BOOTSTRAP_KEY = "tenancy:locks-bootstrap";
 
-/** Creates the lock table when missing (in the caller's transaction); refuses one that is not the admin's own. */
-async function ensureTable(sql: Sql): Promise<void> {
-  const found = await sql.query(`SELECT n.nspowner = u.oid AS schema_ours, c.relowner = u.oid AS table_ours, c.relkind AS kind,
+/** What the catalogs say of the lock table: owners, kind, grants to others, hooks (nulls: missing). */
+async function tableFacts(sql: Sql) {
+  return (await sql.query(`SELECT n.nspowner = u.oid AS schema_ours, c.relowner = u.oid AS table_ours, c.relkind AS kind,
       n.nspacl IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(n.nspacl) a WHERE a.grantee <> n.nspowner) AS schema_private,
       c.relacl IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(c.relacl) a WHERE a.grantee <> c.relowner) AS table_private,
       c.relhastriggers OR c.relhasrules OR c.relrowsecurity AS hooked
     FROM pg_catalog.pg_roles u LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = $1
       LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = $2
-    WHERE u.rolname = CURRENT_USER`, [LOCK_SCHEMA, LOCK_TABLE]);
-  let row = found.rows[0];
+    WHERE u.rolname = CURRENT_USER`, [LOCK_SCHEMA, LOCK_TABLE])).rows[0];
+}
+
+/** Creates the lock table when missing (in the caller's transaction); refuses one that is not the admin's own. */
+async function ensureTable(sql: Sql): Promise<void> {
+  let row = await tableFacts(sql);
   // A schema of that name someone else made is refused below, never created into.
   if (row?.schema_ours !== false && row?.table_ours === null) {
     // First run in this database: one creator at a time (the advisory wait is bounded by lock_timeout).
@@ -37,9 +41,8 @@ async function ensureTable(sql: Sql): Promise<void> {
     await sql.query(`REVOKE ALL ON SCHEMA ${LOCK_SCHEMA} FROM PUBLIC`);
     await sql.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (key text PRIMARY KEY)`);
     await sql.query(`REVOKE ALL ON TABLE ${TABLE} FROM PUBLIC`);
-    row = (await sql.query(`SELECT n.nspowner = u.oid AS schema_ours, c.relowner = u.oid AS table_ours, c.relkind AS kind, true AS schema_private, true AS table_private, false AS hooked
-      FROM pg_catalog.pg_roles u, pg_catalog.pg_namespace n JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = $2
-      WHERE u.rolname = CURRENT_USER AND n.nspname = $1`, [LOCK_SCHEMA, LOCK_TABLE])).rows[0];
+    // Read again, not assumed: a schema that existed already keeps whatever it granted.
+    row = await tableFacts(sql);
   }
   const problems = [
     row?.schema_ours === false && `schema ${LOCK_SCHEMA} is not owned by the admin`,
