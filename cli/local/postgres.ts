@@ -12,6 +12,7 @@ import { access, chmod, chown, mkdir, readFile, stat, writeFile } from "node:fs/
 import { arch, platform, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
+import pg from "pg";
 import { withClient, type PgConnection } from "../../provider/postgres/client.ts";
 import { scramVerifier } from "../../provider/postgres/roles.ts";
 import { Exit, ExitError } from "../errors.ts";
@@ -182,10 +183,9 @@ export const INITDB_DATABASES = ["postgres", "template1"] as const;
  * the README's admin-rights section prints the same statements for operators' own servers.
  */
 export function closeOtherDatabases(admin?: string): string[] {
-  const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
   return INITDB_DATABASES.flatMap((db) => [
-    `REVOKE CONNECT, TEMPORARY ON DATABASE ${quote(db)} FROM PUBLIC`,
-    ...(admin === undefined ? [] : [`GRANT CONNECT ON DATABASE ${quote(db)} TO ${quote(admin)}`]),
+    `REVOKE CONNECT, TEMPORARY ON DATABASE ${pg.escapeIdentifier(db)} FROM PUBLIC`,
+    ...(admin === undefined ? [] : [`GRANT CONNECT ON DATABASE ${pg.escapeIdentifier(db)} TO ${pg.escapeIdentifier(admin)}`]),
   ]);
 }
 

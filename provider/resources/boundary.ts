@@ -65,6 +65,12 @@ function stateOf(inputs: BoundaryInputs, appPassword: string, left: readonly str
 }
 
 /** Converges the boundary, then takes back what its roles' objects in other databases grant; never throws for what it cannot take back. */
+/** A warning shown with the resource (the engine's Log service), or on stderr when there is none. */
+async function warn(ctx: Context, message: string): Promise<void> {
+  if (ctx.warn) await ctx.warn(message);
+  else process.stderr.write(`warning: ${message}\n`);
+}
+
 async function converge(inputs: BoundaryInputs, ctx: Context): Promise<BoundaryState> {
   const appPassword = await appPasswordOf(ctx, scope(inputs));
   const done: Converged = await inTransaction(ctx.connection, (sql) => convergeBoundary(sql, { ...inputs, appPassword }));
@@ -72,13 +78,13 @@ async function converge(inputs: BoundaryInputs, ctx: Context): Promise<BoundaryS
   // A warning on the resource in the engine's output; the state keeps the list (notTakenBack).
   for (const line of left) {
     const message = escapeText(`${inputs.organization}/${inputs.workspace}: could not take back a privilege crossing its boundary, ${line} (granted by a role the admin cannot act for, or in a database it cannot reach; a superuser must revoke it)`);
-    await (ctx.warn ? ctx.warn(message) : Promise.resolve(void process.stderr.write(`warning: ${message}\n`)));
+    await warn(ctx, message);
   }
   // What only the other database's owner or a superuser can close (PUBLIC CONNECT on an operator's
   // `postgres`, say): said on every apply, kept in the state, and a boundary finding of the audit.
   for (const line of done.otherDatabases) {
     const message = escapeText(`${inputs.organization}/${inputs.workspace}: its app role can still connect to another database of the server, outside its boundary: ${line}; that database's owner or a superuser must revoke it (README: What only a superuser can close)`);
-    await (ctx.warn ? ctx.warn(message) : Promise.resolve(void process.stderr.write(`warning: ${message}\n`)));
+    await warn(ctx, message);
   }
   rememberLogin({ ...ctx.connection, database: inputs.database }, inputs.names.app, appPassword);
   return stateOf(inputs, appPassword, left, done.otherDatabases);
