@@ -39,6 +39,8 @@ function declaration(limits: { org?: number; emea?: number; apac?: number } = {}
 let h: Harness, s: Server, passwords: Record<string, string>;
 const limitsOf = async () => Object.fromEntries((await s.su.query("SELECT rolname, rolconnlimit FROM pg_roles WHERE rolname LIKE 'acme\\_\\_%' ORDER BY 1")).rows.map((r) => [r.rolname, r.rolconnlimit]));
 const app = (ws: string, password = passwords[ws]!) => s.login(`acme__${ws}__app`, password);
+/** The admin's connection to the stack's database, as the provider opens it. */
+const admin = () => ({ host: h.server.host, port: h.server.port, user: h.server.user, password: h.server.password, database: h.server.database });
 /** Runs `up`; "ok", or the error lines that name the failure. */
 async function up(): Promise<{ outcome: string; ms: number }> {
   const t0 = Date.now();
@@ -164,7 +166,7 @@ describe("a workspace's app role against the admin's sessions", () => {
   it("bounds the control-plane migrations and the credentials locks the same way (the provider's kinds called directly)", async () => {
     const { server } = h;
     const masterKey = (await h.stack.getConfig("tenancy:credentialsMasterKey")).value;
-    const ctx = { connection: { host: server.host, port: server.port, user: server.user, password: server.password, database: server.database }, masterKey };
+    const ctx = { connection: admin(), masterKey };
     const inputs = { schema: CONTROL_SCHEMA, database: server.database, migrations: migrationInputs() };
     const names = workspaceNames("acme", "emea");
     const credentials = { organization: "acme", workspace: "emea", names: { schema: names.schema, owner: names.owner, app: names.app }, keyGeneration: "1", integrations: {} };
@@ -190,8 +192,7 @@ describe("a workspace's app role against the admin's sessions", () => {
   });
 
   it("does not starve the pool: six deletion rehearsals of a workspace whose app holds its schema each fail in one line naming the holder, none on connecting", async () => {
-    const { server } = h;
-    const connection = { host: server.host, port: server.port, user: server.user, password: server.password, database: server.database };
+    const connection = admin();
     const holder = await app("emea");
     await holder.query("BEGIN");
     await holder.query("CREATE TABLE acme__emea.held_by_the_app (x int)");
@@ -214,8 +215,7 @@ describe("a workspace's app role against the admin's sessions", () => {
   });
 
   it("names the lock and its holder when any statement outwaits lock_timeout, and fails a second wait on it at once", async () => {
-    const { server } = h;
-    const connection = { host: server.host, port: server.port, user: server.user, password: server.password, database: server.database };
+    const connection = admin();
     const holder = await app("emea");
     await holder.query("BEGIN");
     await holder.query("LOCK TABLE acme__emea.integration_credentials IN ACCESS SHARE MODE");
