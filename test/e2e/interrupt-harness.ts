@@ -185,11 +185,20 @@ export interface Settled {
  * provider plugin and the program must; a language host may not), then kills what is left and
  * says what it was, so no process outlives the test.
  */
+function whatItDoes(pid: number): string {
+  const now = readProc(pid);
+  const wchan = (() => { try { return readFileSync(`/proc/${pid}/wchan`, "utf8"); } catch { return "?"; } })();
+  const threads = (() => { try { return readdirSync(`/proc/${pid}/task`).length; } catch { return 0; } })();
+  return now ? `state ${now.state}, parent ${now.ppid}, waiting in ${wchan || "-"}, ${threads} threads` : "gone";
+}
+
 export async function settle(tree: readonly Proc[], timeoutMs = 15_000): Promise<Settled> {
   const started = Date.now();
   const waitingFor = () => tree.filter((p) => !isLanguageHost(p) && running(p));
   while (waitingFor().length > 0 && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 100));
-  const strays = tree.filter((p) => !isLanguageHost(p) && running(p));
+  // What a stray was doing when the wait ran out (state, parent, kernel wait channel), read
+  // before it is killed: "S 1 ep_poll" is an orphan idling in its event loop, "D" is stuck in I/O.
+  const strays = tree.filter((p) => !isLanguageHost(p) && running(p)).map((p) => ({ ...p, why: whatItDoes(p.pid) }));
   const hosts = tree.filter((p) => isLanguageHost(p) && running(p));
   // A language host, plugin or program started with the dead engine's address but missing from
   // the snapshot (forked as it was taken) counts too: the address is the engine's own port.
@@ -197,9 +206,9 @@ export async function settle(tree: readonly Proc[], timeoutMs = 15_000): Promise
   const late = processes().filter((p) => !tree.some((t) => t.pid === p.pid && t.start === p.start) &&
     (isLanguageHost(p) || p.cmd.includes(root)) && addresses.some((a) => p.cmd.includes(` ${a}`)));
   const lateHosts = late.filter(isLanguageHost);
-  const lateOthers = late.filter((p) => !isLanguageHost(p));
+  const lateOthers = late.filter((p) => !isLanguageHost(p)).map((p) => ({ ...p, why: `started late, ${whatItDoes(p.pid)}` }));
   for (const p of [...strays, ...hosts, ...late]) if (running(p)) { try { process.kill(p.pid, "SIGKILL"); } catch { /* gone meanwhile */ } }
-  return { strays: [...strays, ...lateOthers].map((p) => p.cmd.slice(0, 160)), languageHosts: hosts.length + lateHosts.length, waitedMs: Date.now() - started };
+  return { strays: [...strays, ...lateOthers].map((p) => `${p.cmd.slice(0, 160)} (${p.why})`), languageHosts: hosts.length + lateHosts.length, waitedMs: Date.now() - started };
 }
 
 // ---- an apply interrupted at its N-th resource event ----------------------------------------
