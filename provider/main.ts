@@ -12,12 +12,15 @@ export const PROVIDER_VERSION = "0.1.0";
 /** How often the plugin checks that the engine that started it is still there. */
 export const ENGINE_WATCH_MS = 500;
 
-// Who started us, read before anything else: read after the port is printed, a loaded machine
-// could let the engine be killed in between, and the plugin would take its new parent for the
-// engine and serve on forever (test/provider/plugin-process.test.ts caught it once in CI).
-const engine = process.ppid;
+// Who started us: the launcher's parent, which the launcher read before node started (it passes
+// it in TENANCY_ENGINE_PID). Read here, after the modules load, process.ppid could already be
+// whichever process adopted us after the engine was killed while we started (PID 1, or a
+// subreaper), and the plugin would serve that one forever (test/provider/plugin-process.test.ts
+// caught the late-read case once in CI). Started without the launcher, our own parent.
+const engine = Number(process.env.TENANCY_ENGINE_PID) || process.ppid;
+delete process.env.TENANCY_ENGINE_PID;
 // Already orphaned (the engine died while we started): nobody will ever connect.
-if (engine === 1) process.exit(1);
+if (process.ppid !== engine || engine === 1) process.exit(1);
 
 // The engine passes its own address last (after flags such as --logtostderr): warnings go there.
 const engineAddress = process.argv.slice(2).filter((a) => !a.startsWith("-")).pop();

@@ -41,4 +41,42 @@ describe("tenancy provider plugin process", () => {
     if (survived) process.kill(started.pid, "SIGKILL");
     expect(survived, "the plugin outlived its engine").toBe(false);
   }, 60_000);
+
+  it("exits when the engine is killed while the plugin is still starting and a subreaper adopts it", async () => {
+    // A subreaper (PR_SET_CHILD_SUBREAPER: systemd user sessions, some container inits) adopts
+    // orphans instead of PID 1, so an orphan's parent is not 1. The stand-in engine, under a
+    // Python subreaper, starts the plugin and is SIGKILLed 150 ms later: the launcher has read
+    // the engine's pid by then, the plugin is still loading its modules.
+    const reaper = spawn("python3", ["-c", `
+import ctypes, json, os, subprocess, sys, time
+assert ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+engine = subprocess.Popen([sys.argv[1], "-e", sys.argv[2]], stdout=subprocess.PIPE)
+plugin = int(engine.stdout.readline())
+engine.wait()
+print(json.dumps({"reaper": os.getpid(), "plugin": plugin}), flush=True)
+while True:  # reap adopted orphans until killed
+    try: os.waitpid(-1, 0)
+    except ChildProcessError: time.sleep(0.1)
+`, process.execPath, `
+      const { spawn } = require("node:child_process");
+      const plugin = spawn(${JSON.stringify(launcher)}, ["127.0.0.1:1"], { stdio: ["ignore", "ignore", "inherit"], detached: true });
+      console.log(plugin.pid);
+      setTimeout(() => process.kill(process.pid, "SIGKILL"), 150);
+    `], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const started = await new Promise<{ reaper: number; plugin: number }>((resolve, reject) => {
+        reaper.stdout.once("data", (line) => resolve(JSON.parse(String(line))));
+        reaper.once("exit", (code) => reject(new Error(`the subreaper exited early (${code})`)));
+      });
+      const parent = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ")[1]);
+      if (alive(started.plugin)) expect(parent(started.plugin), "the plugin must have been adopted by the subreaper").toBe(started.reaper);
+      const deadline = Date.now() + 30_000;
+      while (alive(started.plugin) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const survived = alive(started.plugin);
+      if (survived) process.kill(started.plugin, "SIGKILL");
+      expect(survived, "the plugin served on under the subreaper").toBe(false);
+    } finally {
+      reaper.kill("SIGKILL");
+    }
+  }, 60_000);
 });
