@@ -194,21 +194,27 @@ function whatItDoes(pid: number): string {
 
 export async function settle(tree: readonly Proc[], timeoutMs = 15_000): Promise<Settled> {
   const started = Date.now();
-  const waitingFor = () => tree.filter((p) => !isLanguageHost(p) && running(p));
+  // A language host, plugin or program started with the dead engine's address but missing from
+  // the snapshot (forked as it was taken) counts too: the address is the engine's own port. Such
+  // a process may still be starting when the engine dies (a plugin loading its modules on a busy
+  // machine), so it gets the same wait as the snapshot's processes: it is looked for on every turn.
+  const addresses = [...new Set(tree.map((p) => p.cmd.match(/127\.0\.0\.1:\d+/)?.[0]).filter((a): a is string => !!a))];
+  const late: Proc[] = [];
+  const lookForLate = () => {
+    for (const p of processes()) {
+      const known = [...tree, ...late].some((t) => t.pid === p.pid && t.start === p.start);
+      if (!known && (isLanguageHost(p) || p.cmd.includes(root)) && addresses.some((a) => p.cmd.includes(` ${a}`))) late.push(p);
+    }
+  };
+  const waitingFor = () => { lookForLate(); return [...tree, ...late].filter((p) => !isLanguageHost(p) && running(p)); };
   while (waitingFor().length > 0 && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 100));
   // What a stray was doing when the wait ran out (state, parent, kernel wait channel), read
   // before it is killed: "S 1 ep_poll" is an orphan idling in its event loop, "D" is stuck in I/O.
-  const strays = tree.filter((p) => !isLanguageHost(p) && running(p)).map((p) => ({ ...p, why: whatItDoes(p.pid) }));
-  const hosts = tree.filter((p) => isLanguageHost(p) && running(p));
-  // A language host, plugin or program started with the dead engine's address but missing from
-  // the snapshot (forked as it was taken) counts too: the address is the engine's own port.
-  const addresses = [...new Set(tree.map((p) => p.cmd.match(/127\.0\.0\.1:\d+/)?.[0]).filter((a): a is string => !!a))];
-  const late = processes().filter((p) => !tree.some((t) => t.pid === p.pid && t.start === p.start) &&
-    (isLanguageHost(p) || p.cmd.includes(root)) && addresses.some((a) => p.cmd.includes(` ${a}`)));
-  const lateHosts = late.filter(isLanguageHost);
-  const lateOthers = late.filter((p) => !isLanguageHost(p)).map((p) => ({ ...p, why: `started late, ${whatItDoes(p.pid)}` }));
-  for (const p of [...strays, ...hosts, ...late]) if (running(p)) { try { process.kill(p.pid, "SIGKILL"); } catch { /* gone meanwhile */ } }
-  return { strays: [...strays, ...lateOthers].map((p) => `${p.cmd.slice(0, 160)} (${p.why})`), languageHosts: hosts.length + lateHosts.length, waitedMs: Date.now() - started };
+  const strays = [...tree, ...late].filter((p) => !isLanguageHost(p) && running(p))
+    .map((p) => ({ ...p, why: `${late.includes(p) ? "started late, " : ""}${whatItDoes(p.pid)}` }));
+  const hosts = [...tree, ...late].filter((p) => isLanguageHost(p) && running(p));
+  for (const p of [...strays, ...hosts]) if (running(p)) { try { process.kill(p.pid, "SIGKILL"); } catch { /* gone meanwhile */ } }
+  return { strays: strays.map((p) => `${p.cmd.slice(0, 160)} (${p.why})`), languageHosts: hosts.length, waitedMs: Date.now() - started };
 }
 
 // ---- an apply interrupted at its N-th resource event ----------------------------------------
