@@ -123,7 +123,7 @@ describe("checkpoint-free applies (creates only), SIGKILL at 3 seeded points", (
       }
       expect(run.interrupted, `the apply ended after ${run.events} resource events, before the kill point ${at}`).toBe(true);
       expect(run.error, "a killed apply must fail").toBeDefined();
-      const settled = await settle((run.interruptResult as ReturnType<typeof engineOf>).tree);
+      const settled = await settle(run.interruptResult as ReturnType<typeof engineOf>);
       expect(settled.strays, "processes of the killed engine still running").toEqual([]);
 
       // Without checkpoints the killed run recorded nothing: no resource, no pending operation.

@@ -162,12 +162,36 @@ export function descendants(pid: number, all = processes()): Proc[] {
   return found;
 }
 
+/** One variable of a process's environment as it started, or undefined (unset, or the process is gone). */
+export function environOf(pid: number, name: string): string | undefined {
+  try {
+    const entry = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").find((l) => l.startsWith(`${name}=`));
+    return entry?.slice(name.length + 1);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface EngineRun {
+  readonly engine: Proc;
+  /** What the engine had started when it was found. */
+  readonly tree: Proc[];
+  /**
+   * The engine's PULUMI_BACKEND_URL, which everything it starts inherits: each test file has its
+   * own backend folder, so with e2e files running side by side it tells this file's processes
+   * from another file's (an engine's port alone may be reused by another engine once it is dead).
+   */
+  readonly backendUrl: string;
+}
+
 /** The `pulumi up` this process started for `stack`, and what it started. */
-export function engineOf(stackName: string): { engine: Proc; tree: Proc[] } {
+export function engineOf(stackName: string): EngineRun {
   const all = processes();
   const engine = all.find((p) => p.ppid === process.pid && / up /.test(p.cmd) && p.cmd.includes(`--stack ${stackName}`) && p.cmd.split(" ")[0]!.endsWith("/pulumi"));
   if (!engine) throw new Error(`no running \`pulumi up\` for stack ${stackName} among this process's children`);
-  return { engine, tree: descendants(engine.pid, all) };
+  const backendUrl = environOf(engine.pid, "PULUMI_BACKEND_URL");
+  if (!backendUrl) throw new Error(`the \`pulumi up\` for stack ${stackName} (pid ${engine.pid}) has no PULUMI_BACKEND_URL in its environment`);
+  return { engine, tree: descendants(engine.pid, all), backendUrl };
 }
 
 export const isLanguageHost = (p: Proc) => p.cmd.split(" ")[0]!.endsWith("/pulumi-language-nodejs");
@@ -192,18 +216,21 @@ function whatItDoes(pid: number): string {
   return now ? `state ${now.state}, parent ${now.ppid}, waiting in ${wchan || "-"}, ${threads} threads` : "gone";
 }
 
-export async function settle(tree: readonly Proc[], timeoutMs = 15_000): Promise<Settled> {
+export async function settle(killed: Pick<EngineRun, "tree" | "backendUrl">, timeoutMs = 15_000): Promise<Settled> {
+  const { tree, backendUrl } = killed;
   const started = Date.now();
   // A language host, plugin or program started with the dead engine's address but missing from
-  // the snapshot (forked as it was taken) counts too: the address is the engine's own port. Such
-  // a process may still be starting when the engine dies (a plugin loading its modules on a busy
-  // machine), so it gets the same wait as the snapshot's processes: it is looked for on every turn.
+  // the snapshot (forked as it was taken) counts too. Such a process may still be starting when
+  // the engine dies (a plugin loading its modules on a busy machine), so it gets the same wait as
+  // the snapshot's processes: it is looked for on every turn. Only this engine's: the address is
+  // its own port, and the backend URL it passed down is this test file's own folder, so a process
+  // of an e2e file running alongside (even one whose engine got the dead engine's port) never matches.
   const addresses = [...new Set(tree.map((p) => p.cmd.match(/127\.0\.0\.1:\d+/)?.[0]).filter((a): a is string => !!a))];
   const late: Proc[] = [];
   const lookForLate = () => {
     for (const p of processes()) {
       const known = [...tree, ...late].some((t) => t.pid === p.pid && t.start === p.start);
-      if (!known && (isLanguageHost(p) || p.cmd.includes(root)) && addresses.some((a) => p.cmd.includes(` ${a}`))) late.push(p);
+      if (!known && addresses.some((a) => p.cmd.includes(` ${a}`)) && environOf(p.pid, "PULUMI_BACKEND_URL") === backendUrl) late.push(p);
     }
   };
   const waitingFor = () => { lookForLate(); return [...tree, ...late].filter((p) => !isLanguageHost(p) && running(p)); };

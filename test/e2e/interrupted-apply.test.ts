@@ -171,7 +171,7 @@ describe("interrupted applies: 30 workspaces, SIGKILL at 10 seeded points and th
       lap("killed up");
 
       // What the dead engine started: the provider plugin and the program exit by themselves.
-      const settled = await settle(killed.tree);
+      const settled = await settle(killed);
       expect(settled.strays, "processes of the killed engine still running").toEqual([]);
 
       // Before any recovery: nothing is half-applied (each resource is one transaction).

@@ -304,9 +304,9 @@ describe("tenancy plan --out / tenancy apply --plan on the real engine, a stack 
       if (!line.startsWith("tenancy:") && /creat/i.test(line)) seen++; // engine output, not apply's own lines
       if (seen >= at && !killed) {
         killed = (async () => {
-          const { engine, tree } = engineOf(h.stack.name);
-          process.kill(engine.pid, "SIGKILL");
-          return settle(tree);
+          const found = engineOf(h.stack.name);
+          process.kill(found.engine.pid, "SIGKILL");
+          return settle(found);
         })();
       }
     }).then(() => "applied", (e: unknown) => e);
