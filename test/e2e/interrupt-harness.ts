@@ -204,11 +204,7 @@ export interface Settled {
   readonly waitedMs: number;
 }
 
-/**
- * After the engine is SIGKILLed: waits until everything it started has exited by itself (the
- * provider plugin and the program must; a language host may not), then kills what is left and
- * says what it was, so no process outlives the test.
- */
+/** A process's state, parent, kernel wait channel and thread count, for a stray's report. */
 function whatItDoes(pid: number): string {
   const now = readProc(pid);
   const wchan = (() => { try { return readFileSync(`/proc/${pid}/wchan`, "utf8"); } catch { return "?"; } })();
@@ -216,6 +212,11 @@ function whatItDoes(pid: number): string {
   return now ? `state ${now.state}, parent ${now.ppid}, waiting in ${wchan || "-"}, ${threads} threads` : "gone";
 }
 
+/**
+ * After the engine is SIGKILLed: waits until everything it started has exited by itself (the
+ * provider plugin and the program must; a language host may not), then kills what is left and
+ * says what it was, so no process outlives the test.
+ */
 export async function settle(killed: Pick<EngineRun, "tree" | "backendUrl">, timeoutMs = 15_000): Promise<Settled> {
   const { tree, backendUrl } = killed;
   const started = Date.now();

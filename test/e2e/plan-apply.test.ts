@@ -18,7 +18,7 @@ import { ExitError } from "../../cli/errors.ts";
 import { plan } from "../../cli/plan.ts";
 import { stateVersion } from "../../cli/plan-facts.ts";
 import { createHarness, root, type Harness } from "./harness.ts";
-import { engineOf, killSeed, seeded, settle } from "./interrupt-harness.ts";
+import { engineOf, killSeed, seeded, settle, type Settled } from "./interrupt-harness.ts";
 
 const run = promisify(execFile);
 
@@ -299,7 +299,7 @@ describe("tenancy plan --out / tenancy apply --plan on the real engine, a stack 
     await setSecretConfig(h.stack, { "tenancy:gammaDriveToken": "gamma-drive-credential", "tenancy:gammaSlackToken": "xoxb-gamma-credential" });
     await makePlan("gamma.json");
     let seen = 0;
-    let killed: Promise<unknown> | undefined;
+    let killed: Promise<Settled> | undefined;
     const outcome = await apply({ plan: join(dir, "gamma.json"), backendUrl }, project, (line) => {
       if (!line.startsWith("tenancy:") && /creat/i.test(line)) seen++; // engine output, not apply's own lines
       if (seen >= at && !killed) {
@@ -310,7 +310,8 @@ describe("tenancy plan --out / tenancy apply --plan on the real engine, a stack 
         })();
       }
     }).then(() => "applied", (e: unknown) => e);
-    if (killed) await killed;
+    const settled = killed ? await killed : undefined;
+    expect(settled?.strays ?? [], "processes of the killed engine still running").toEqual([]);
     console.log(`plan-apply kill: interrupted=${killed !== undefined}, apply ${outcome instanceof Error ? `failed: ${outcome.message}` : outcome}`);
     if (killed) {
       expect(outcome).toBeInstanceOf(ExitError);
