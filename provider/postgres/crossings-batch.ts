@@ -149,19 +149,24 @@ async function runBatch(connection: PgConnection, checks: readonly CrossingCheck
     .then((value): Settled<string[]> => ({ ok: true, value }), (error: unknown): Settled<string[]> => ({ ok: false, error }));
   if (checks.length === 1) return [await one(checks[0]!)];
   try {
-    return (await inTransaction(connection, async (sql) => {
-      // Large batches get a plan for their own arrays: after five runs the server switches the
-      // named statement to a generic plan, which guesses the arrays' sizes. Measured at 1,000
-      // workspaces (all checked, in one transaction): batches of 50 took 0.6 s custom against
-      // 1.7 s generic, of 200 0.6 s against 1.4 s; of 8 (the engine's default parallelism on 2
-      // cores) 4.7-5.2 s custom against 3.9-4.4 s generic, so small batches keep the default.
-      if (checks.length >= CUSTOM_PLAN_FROM) await sql.query("SET LOCAL plan_cache_mode = force_custom_plan");
-      return batchCrossingSignals(sql, checks);
-    })).map((value) => ({ ok: true, value }));
+    return (await checkTogether(connection, checks)).map((value) => ({ ok: true, value }));
   } catch {
     // One at a time, in turn: what failed the batch fails only the workspaces it concerns.
     const settled: Settled<string[]>[] = [];
     for (const c of checks) settled.push(await one(c));
     return settled;
   }
+}
+
+/** One batch in one transaction, without runBatch's fallback: its failure is the batch's. */
+export function checkTogether(connection: PgConnection, checks: readonly CrossingCheck[]): Promise<string[][]> {
+  return inTransaction(connection, async (sql) => {
+    // Large batches get a plan for their own arrays: after five runs the server switches the
+    // named statement to a generic plan, which guesses the arrays' sizes. Measured at 1,000
+    // workspaces (all checked, in one transaction): batches of 50 took 0.6 s custom against
+    // 1.7 s generic, of 200 0.6 s against 1.4 s; of 8 (the engine's default parallelism on 2
+    // cores) 4.7-5.2 s custom against 3.9-4.4 s generic, so small batches keep the default.
+    if (checks.length >= CUSTOM_PLAN_FROM) await sql.query("SET LOCAL plan_cache_mode = force_custom_plan");
+    return batchCrossingSignals(sql, checks);
+  });
 }

@@ -16,7 +16,7 @@ import { generateDataKey } from "../../components/credentials-crypto.ts";
 import { workspaceGrants } from "../../components/grants.ts";
 import { workspaceNames } from "../../components/naming.ts";
 import { inTransaction, type PgConnection } from "../../provider/postgres/client.ts";
-import { batchCrossingSignals, crossingSignalsBatched, type CrossingCheck } from "../../provider/postgres/crossings-batch.ts";
+import { batchCrossingSignals, checkTogether, crossingSignalsBatched, type CrossingCheck } from "../../provider/postgres/crossings-batch.ts";
 import { crossingSignals } from "../../provider/postgres/crossings-sql.ts";
 import { boundaryKind } from "../../provider/resources/boundary.ts";
 
@@ -104,6 +104,10 @@ describe("the batched crossing check", () => {
 
     const batched = await inTransaction(connection, (sql) => batchCrossingSignals(sql, CHECKS));
     expect(batched.map((l) => [...l].sort())).toEqual(alone);
+    // A batch large enough to be planned for its own arrays, six times: past the five runs after
+    // which the server would otherwise consider a generic plan for the named statement.
+    const many = Array.from({ length: 5 }, () => CHECKS).flat();
+    for (let run = 0; run < 6; run++) expect((await checkTogether(connection, many)).map((l) => [...l].sort())).toEqual(Array.from({ length: 5 }, () => alone).flat());
     // And through the batcher, every call of the moment at once, as the engine's diffs arrive.
     expect((await Promise.all(CHECKS.map((c) => crossingSignalsBatched(connection, c)))).map((l) => [...l].sort())).toEqual(alone);
   });
