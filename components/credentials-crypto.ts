@@ -2,8 +2,10 @@
 // three places that must agree byte for byte: the provider's WorkspaceCredentials (seals), the tests
 // and the SaaS runtime (open). No Pulumi, no SQL.
 //
-// Functions import node:crypto when called (a habit from when they ran inside serialised dynamic
-// providers); it costs nothing and keeps the module free of top-level imports.
+// node:crypto is imported once, statically: the functions used to import it when called (a habit
+// from serialised dynamic providers), which under the provider's loader (tsx) was a round trip
+// through the module loader on every call, several per workspace in each preview.
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
 
 /** Bytes of a data key (AES-256). */
 export const DATA_KEY_BYTES = 32;
@@ -41,7 +43,6 @@ function keyBytes(key: string): Buffer {
 
 /** A new random key (a master key, or a data key in tests), base64. */
 export async function generateDataKey(): Promise<string> {
-  const { randomBytes } = await import("node:crypto");
   return randomBytes(DATA_KEY_BYTES).toString("base64");
 }
 
@@ -51,7 +52,6 @@ export async function generateDataKey(): Promise<string> {
  * workspaces are independent: one tells nothing about another, nor about the master.
  */
 export async function deriveWorkspaceKey(masterKey: string, organization: string, workspace: string, generation = "1"): Promise<string> {
-  const { hkdfSync } = await import("node:crypto");
   for (const [what, part] of [["organization", organization], ["workspace", workspace], ["generation", generation]]) {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(part!)) throw new Error(`${what} ${JSON.stringify(part)} cannot name a data key`);
   }
@@ -64,7 +64,6 @@ export async function deriveWorkspaceKey(masterKey: string, organization: string
  * sealed a row after a rotation. An HMAC under the key: reveals nothing about it.
  */
 export async function dataKeyId(key: string): Promise<string> {
-  const { createHmac } = await import("node:crypto");
   return `dk1-${createHmac("sha256", keyBytes(key)).update("tenancy-as-code/data-key-id").digest("hex").slice(0, 16)}`;
 }
 
@@ -74,7 +73,6 @@ export async function dataKeyId(key: string): Promise<string> {
  * credential cannot be confirmed from the state by hashing candidates.
  */
 export async function credentialDigest(key: string, plaintext: string, aad: string): Promise<string> {
-  const { createHmac } = await import("node:crypto");
   const mac = createHmac("sha256", keyBytes(key)).update("tenancy-as-code/credential-digest\0").update(aad).update("\0");
   return mac.update(plaintext, "utf8").digest("hex");
 }
@@ -88,7 +86,6 @@ export async function credentialDigest(key: string, plaintext: string, aad: stri
  * for two different plaintexts or rows. Without a saved plan the engine's seed is random per run.
  */
 export async function sealCredential(key: string, plaintext: string, aad: string, seed?: Buffer): Promise<SealedCredential> {
-  const { createCipheriv, createHmac, randomBytes } = await import("node:crypto");
   const bytes = keyBytes(key);
   const nonce = seed === undefined
     ? randomBytes(NONCE_BYTES)
@@ -109,7 +106,6 @@ function lengthPrefixed(bytes: Buffer): Buffer {
 
 /** Decrypts and authenticates; throws on a wrong key, a wrong row (aad) or any tampering. */
 export async function openCredential(key: string, sealed: Pick<SealedCredential, "ciphertext" | "nonce">, aad: string): Promise<string> {
-  const { createDecipheriv } = await import("node:crypto");
   if (sealed.nonce.length !== NONCE_BYTES || sealed.ciphertext.length < TAG_BYTES) {
     throw new Error("sealed credential is malformed");
   }
@@ -131,7 +127,6 @@ export async function openCredential(key: string, sealed: Pick<SealedCredential,
  * so no response the engine logs ever holds it.
  */
 export async function deriveAppPassword(masterKey: string, organization: string, workspace: string, generation = "1"): Promise<string> {
-  const { hkdfSync } = await import("node:crypto");
   for (const [what, part] of [["organization", organization], ["workspace", workspace], ["generation", generation]]) {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(part!)) throw new Error(`${what} ${JSON.stringify(part)} cannot name an app password`);
   }

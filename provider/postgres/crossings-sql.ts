@@ -112,11 +112,19 @@ SELECT 'database', pg_catalog.current_database()::text, db.datname::text, o.roln
 export async function findCrossings(sql: Sql, n: WorkspaceNames, database: string, shared = true): Promise<Crossing[]> {
   // Named: prepared once per connection, so the diff of every boundary does not plan it again.
   const all = (await sql.query({ name: "tenancy-crossings", text: CROSSINGS, values: [roleList(n), n.schema, database, n.readonly] })).rows as Crossing[];
+  return settleCrossings(all, shared);
+}
+
+/** The rows of CROSSINGS as findCrossings returns them: shared kinds only when asked, no duplicates, sorted. */
+export function settleCrossings(all: readonly Crossing[], shared: boolean): Crossing[] {
   // Memberships are one catalog for the whole server: read once, in the workspace's own database.
   const rows = shared ? all : all.filter((c) => !SHARED_KINDS.includes(c.kind));
   const seen = new Map(rows.map((c) => [describeCrossing(c), c]));
   return [...seen.values()].sort((a, b) => describeCrossing(a).localeCompare(describeCrossing(b)));
 }
+
+/** crossingSignals' line for another database where the workspace's roles own objects that carry another role's privilege. */
+export const elsewhereSignal = (database: string, n: WorkspaceNames) => `${database}: objects owned by a role of ${n.schema} carry another role's privileges`;
 
 /**
  * Takes back every crossing it can, each under a savepoint (one that fails leaves the others and
@@ -153,7 +161,7 @@ export async function crossingSignals(sql: Sql, n: WorkspaceNames, database: str
     WHERE o.deptype = 'o' AND o.refobjid IN (SELECT oid FROM ours) AND d.datname <> pg_catalog.current_database()
       AND EXISTS (SELECT 1 FROM pg_catalog.pg_shdepend a WHERE a.dbid = o.dbid AND a.classid = o.classid AND a.objid = o.objid
         AND a.deptype = 'a' AND a.refobjid NOT IN (SELECT oid FROM ours))`, values: [roleList(n)] });
-  return [...here, ...elsewhere.rows.map((r) => `${r.database}: objects owned by a role of ${n.schema} carry another role's privileges`)];
+  return [...here, ...elsewhere.rows.map((r) => elsewhereSignal(r.database, n))];
 }
 
 /** Other databases where the workspace's roles own something (pg_shdepend), each with whether the admin can connect. */

@@ -5,7 +5,8 @@ import { grantProblems, namesIn, workspaceGrants } from "../../components/grants
 import { workspaceNames, type WorkspaceNames } from "../../components/naming.ts";
 import { inTransaction, type PgConnection } from "../postgres/client.ts";
 import { convergeBoundary, readBoundary, type Converged } from "../postgres/boundary-sql.ts";
-import { crossingSignals, describeCrossing, takeBackElsewhere } from "../postgres/crossings-sql.ts";
+import { describeCrossing, takeBackElsewhere } from "../postgres/crossings-sql.ts";
+import { crossingSignalsBatched } from "../postgres/crossings-batch.ts";
 import { dropBoundary } from "../postgres/decommission-sql.ts";
 import { escapeText } from "../../components/escape.ts";
 import type { Grant } from "../postgres/grants-sql.ts";
@@ -106,7 +107,7 @@ function known(found: string, olds: BoundaryState): boolean {
  */
 async function crossingsChanged(olds: BoundaryState, connection: PgConnection | undefined): Promise<boolean> {
   const found = !connection || !olds.names ? [...(olds.outsiders ?? [])]
-    : await inTransaction(connection, (sql) => crossingSignals(sql, olds.names, olds.database))
+    : await crossingSignalsBatched(connection, { names: olds.names, database: olds.database })
       .catch((error: Error) => [`(the crossing check failed: ${error.message})`]);
   // What was left in the workspace's own database is compared one by one; elsewhere, by database.
   const gone = (olds.notTakenBack ?? []).filter((l) => l.startsWith(`${olds.database}: `) && !found.includes(l));
@@ -162,12 +163,18 @@ export const boundaryKind: ResourceKind<BoundaryInputs, BoundaryState> = {
     // Reported as `appPassword`, what changes on the server, though only its generation is an input.
     // The password changed on the server (the app role can set its own) is the same update: the
     // verifier of the derived password is written again.
-    if (await passwordChanged(olds, news, keys) || await loginRefused(olds, keys)) detailedDiff.appPassword = "update";
+    // The login probe and the crossing check (read-only, on the live server) are independent:
+    // both run at once, and the crossing check joins the other boundaries' of the moment.
+    const [password, crossings] = await Promise.all([
+      passwordChanged(olds, news, keys).then((changed) => changed || loginRefused(olds, keys)),
+      crossingsChanged(olds, keys.connection),
+    ]);
+    if (password) detailedDiff.appPassword = "update";
     if (olds.connectionLimit !== connectionLimitOf(true, news.connectionLimit)) detailedDiff.connectionLimit = "update";
     if (olds.schemaOwner !== news.names.owner) detailedDiff.schemaOwner = "update";
     if (olds.credentialsTable !== "ok") detailedDiff.credentialsTable = "update";
     // Re-checked on every preview and apply, not only on refresh: one read-only query.
-    if (await crossingsChanged(olds, keys.connection)) detailedDiff.outsiders = "update";
+    if (crossings) detailedDiff.outsiders = "update";
     // Replacing a boundary drops the schema with its data: it must never happen silently, and
     // the old one goes first (the new one has the same names only if nothing changed).
     return { replaces, detailedDiff, deleteBeforeReplace: true } satisfies Diff;

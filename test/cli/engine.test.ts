@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_PASSPHRASE, openStack, stackPassphrase } from "../../cli/engine.ts";
+import { DEMO_PASSPHRASE, engineFlags, openStack, stackPassphrase } from "../../cli/engine.ts";
 import { Exit, ExitError } from "../../cli/errors.ts";
 import { main } from "../../cli/main.ts";
 
@@ -27,6 +27,13 @@ async function refused(run: Promise<unknown>): Promise<ExitError> {
   expect(error).toBeInstanceOf(ExitError);
   return error as ExitError;
 }
+
+describe("engineFlags", () => {
+  it("turns the engine's parallel diffs on, unless the environment says otherwise", () => {
+    expect(engineFlags({})).toEqual({ PULUMI_PARALLEL_DIFF: "true" });
+    expect(engineFlags({ PULUMI_PARALLEL_DIFF: "false" })).toEqual({ PULUMI_PARALLEL_DIFF: "false" });
+  });
+});
 
 describe("stackPassphrase", () => {
   it("refuses a stack that is not the demo's when no passphrase is set: exit 2, one line naming the stack and the variable", async () => {
