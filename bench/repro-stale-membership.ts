@@ -6,7 +6,7 @@
 // short transactions on its own schema while Y commits. Now and then X ends up with a stale
 // membership list (roles_is_member_of in src/backend/utils/adt/acl.c: an invalidation processed
 // while it reads pg_auth_members is overwritten when it caches what it read): X is denied Y's
-// schema in every later transaction, while pg_auth_members grants it and a new session is let in.
+// schema in later transactions too, while pg_auth_members grants it and a new session is let in.
 // Seen on PostgreSQL 18.4, about once in ten rounds. The admin is CREATEROLE, not superuser.
 //
 //   npx tsx bench/repro-stale-membership.ts [rounds, default 200]
