@@ -5,7 +5,7 @@ import { migrationInputs } from "./control-plane/migrations.ts";
 import { CONTROL_SCHEMA } from "./naming.ts";
 import { ControlPlane, OrganizationRecord, TenancyProvider, type PgConnectionInput } from "./resources.ts";
 import { Workspace } from "./workspace.ts";
-import { credentialValue } from "./workspace-secrets.ts";
+import { credentialValue, stackConfig } from "./workspace-secrets.ts";
 
 export const ORGANIZATION_TYPE = "tenancy:index:Organization";
 
@@ -51,8 +51,9 @@ export class Organization extends pulumi.ComponentResource {
     if (args.credentialsMasterKey === undefined) {
       throw new pulumi.InputPropertyError({ propertyPath: "credentialsMasterKey", reason: "set the secret config value tenancy:credentialsMasterKey (32 random bytes, base64): app-role passwords and credential keys are derived from it" });
     }
+    const config = stackConfig();
     for (const [w, ws] of args.model.workspaces.entries()) {
-      for (const [i, integration] of ws.integrations.entries()) credentialValue(integration.credentialsSecret, `model.workspaces[${w}].integrations[${i}].credentialsSecret`);
+      for (const [i, integration] of ws.integrations.entries()) credentialValue(integration.credentialsSecret, `model.workspaces[${w}].integrations[${i}].credentialsSecret`, config);
     }
 
     this.provider = new TenancyProvider(`${name}-provider`, args.postgres, args.credentialsMasterKey, { parent: this });
@@ -66,6 +67,7 @@ export class Organization extends pulumi.ComponentResource {
       workspace: ws,
       database,
       aws: args.aws ?? false,
+      config,
     }));
 
     this.registerOutputs({

@@ -6,7 +6,7 @@ import { workspaceGrants } from "./grants.ts";
 import { workspaceNames } from "./naming.ts";
 import type { Organization } from "./organization.ts";
 import { WorkspaceBoundary, WorkspaceCredentials, WorkspaceRecord } from "./resources.ts";
-import { credentialValue, WorkspaceSecrets } from "./workspace-secrets.ts";
+import { credentialValue, stackConfig, WorkspaceSecrets, type ConfigValues } from "./workspace-secrets.ts";
 
 export const WORKSPACE_TYPE = "tenancy:index:Workspace";
 
@@ -26,6 +26,8 @@ export interface WorkspaceArgs {
    * both from the stack's master key (see OrganizationArgs); neither ever reaches the program.
    */
   readonly keyGeneration?: string;
+  /** The stack's config, when the caller has read it already (stackConfig). Default: read here. */
+  readonly config?: ConfigValues;
 }
 
 /**
@@ -64,11 +66,12 @@ export class Workspace extends pulumi.ComponentResource {
       { ...child, dependsOn: [args.organization.record, this.boundary] });
 
     if (ws.integrations.length > 0 && args.aws) {
-      new WorkspaceSecrets(`${name}-secrets`, { organization: org, workspace: ws.slug, integrations: ws.integrations, aws: true }, { parent: this, protect });
+      new WorkspaceSecrets(`${name}-secrets`, { organization: org, workspace: ws.slug, integrations: ws.integrations, aws: true, ...(args.config ? { config: args.config } : {}) }, { parent: this, protect });
     } else if (!args.aws) {
       // Even with no integration: then removing a workspace's last integration is an update that
       // deletes its row, not the deletion of a protected resource (which the engine refuses).
-      const integrations = Object.fromEntries(ws.integrations.map((x, i) => [x.slug, { provider: x.provider, value: credentialValue(x.credentialsSecret, `integrations[${i}].credentialsSecret`) }]));
+      const config = args.config ?? stackConfig();
+      const integrations = Object.fromEntries(ws.integrations.map((x, i) => [x.slug, { provider: x.provider, value: credentialValue(x.credentialsSecret, `integrations[${i}].credentialsSecret`, config) }]));
       const tableNames = { schema: names.schema, owner: names.owner, app: names.app };
       new WorkspaceCredentials(`${name}-credentials`, { organization: org, workspace: ws.slug, names: tableNames, keyGeneration: generation, integrations }, { ...child, dependsOn: [this.boundary] });
     }

@@ -1,6 +1,6 @@
 // Organization under Pulumi mocks (no engine): what it registers, as the engine would receive it.
 import * as pulumi from "@pulumi/pulumi";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { organizationRecordArgs } from "../../components/control-plane/args.ts";
 import { migrationInputs } from "../../components/control-plane/migrations.ts";
 import { CONTROL_SCHEMA } from "../../components/naming.ts";
@@ -187,6 +187,24 @@ describe("Organization", () => {
     expect(error).toBeInstanceOf(pulumi.InputPropertyError);
     expect(error).toMatchObject({ propertyPath: "model.workspaces[1].integrations[1].credentialsSecret", reason: expect.stringContaining('"nowhere:driveToken" is not set') });
     expect(registered).toEqual([ORGANIZATION_TYPE]);
+  });
+
+  it("reads the stack's config once per organization, however many integrations read a secret from it", async () => {
+    // pulumi.Config parses the whole config on every read: one read per integration grew with the square.
+    const integrations = declaration("dev").workspaces.reduce((n, w) => n + w.integrations.length, 0);
+    expect(integrations).toBeGreaterThan(1);
+    const reads = vi.spyOn(pulumi.runtime, "allConfig");
+    try {
+      const again = await deployOrganization(recorder, declaration("dev"));
+      expect(reads).toHaveBeenCalledTimes(1);
+      // Still each integration's own value, as a secret.
+      const credentials = ofType(again, WORKSPACE_CREDENTIALS_TYPE).find((r) => Object.keys((r.inputs as { integrations: object }).integrations).length > 0)!;
+      const values = Object.values((credentials.inputs as { integrations: Record<string, { value: unknown }> }).integrations).map((i) => i.value);
+      expect(values.length).toBeGreaterThan(0);
+      for (const v of values) expect(isSecretValue(v)).toBe(true);
+    } finally {
+      reads.mockRestore();
+    }
   });
 
   it("counts, per workspace of the dev stack: 4 without AWS, integrations or not; with AWS 3 without integrations, 7 plus two per integration", async () => {
