@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 const root = join(import.meta.dirname, "..", "..");
 const fixture = join(import.meta.dirname, "program-preload.fixture.ts");
 
-interface Seen { file?: string; line?: number; debugWrapped: string; errorStack: string[]; leakReport: string[] }
+interface Seen { file?: string; line?: number; debugWrapped: string; errorStack: string[]; leakReport: string[]; tracked: boolean; stackTraceLimit: number }
 
 function run(env: Record<string, string> = {}): Seen {
   // cmd/run is what loads the SDK's log module in a real program; here the fixture does.
@@ -19,9 +19,10 @@ function run(env: Record<string, string> = {}): Seen {
 
 describe("the stack program's preload", () => {
   // Each child loads @pulumi/pulumi (seconds on a busy machine): three runs, shared.
-  let on: Seen, debugLogs: Seen, off: Seen;
+  let on: Seen, debugLogs: Seen, off: Seen, leaks: Seen;
   beforeAll(() => {
     on = run();
+    leaks = run({ PULUMI_DEBUG_PROMISE_LEAKS: "1" });
     debugLogs = run({ TENANCY_PROGRAM_DEBUG_LOGS: "1" });
     off = run({ TENANCY_PROGRAM_PRELOAD: "off" });
   }, 180_000);
@@ -42,11 +43,21 @@ describe("the stack program's preload", () => {
     expect(off.line).not.toBe(8); // source-map-support cannot read the map tsx registers
   });
 
-  it("formats an output's capture when the leaked-promise report reads it, at the real TypeScript line", () => {
-    expect(on.leakReport[0]).toMatch(/^CONTEXT\(\d+\): a leaked output$/);
+  it("captures no stack for an output unless PULUMI_DEBUG_PROMISE_LEAKS asks the report to print it, and still tracks the promise", () => {
+    // Without the variable the SDK's report prints no stack (it tells the reader to set it).
     expect(on.leakReport[1]).toBe("STACK_TRACE:");
-    expect(on.leakReport[2]).toBe("Error");
-    expect(on.leakReport.some((l) => l.includes(`${fixture}:15:`))).toBe(true);
+    expect(on.leakReport.slice(2).join("\n")).toMatch(/^Error:? ?$/); // no frame at all
+    expect(on.tracked).toBe(true);
+    expect(on.stackTraceLimit).toBe(off.stackTraceLimit); // restored after each capture
+    expect(off.leakReport.length).toBeGreaterThan(3); // the SDK alone captures every frame
+  });
+
+  it("with PULUMI_DEBUG_PROMISE_LEAKS, formats an output's capture when the report reads it, at the real TypeScript line", () => {
+    expect(leaks.leakReport[0]).toMatch(/^CONTEXT\(\d+\): a leaked output$/);
+    expect(leaks.leakReport[1]).toBe("STACK_TRACE:");
+    expect(leaks.leakReport[2]).toBe("Error");
+    expect(leaks.leakReport.some((l) => l.includes(`${fixture}:15:`))).toBe(true);
+    expect(leaks.tracked).toBe(true);
     expect(off.leakReport.some((l) => l.includes(`${fixture}:15:`))).toBe(false);
   });
 
