@@ -16,6 +16,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { freePort } from "../cli/local/net.ts";
 import { ensureAdminRole, ensureLocalPostgres, stopLocalPostgres } from "../cli/local/postgres.ts";
+import { boundaryLike, createKeys, credentialsLike, membershipView } from "./stale-membership-race.ts";
 
 const rounds = Number(process.argv[2] ?? "200");
 const dir = await mkdtemp(join(tmpdir(), "repro-stale-membership-"));
@@ -30,28 +31,17 @@ const connect = async () => {
 let X = await connect();
 const Y = await connect();
 console.log((await X.query("SELECT version()")).rows[0].version);
-await X.query("CREATE TABLE keys (k text PRIMARY KEY); INSERT INTO keys VALUES ('db')");
+await createKeys(X);
 
 async function boundary(c: pg.Client, s: string) {
   await c.query("BEGIN");
-  for (const role of [`${s}__owner`, `${s}__app`]) {
-    await c.query(`CREATE ROLE ${role} NOLOGIN INHERIT`);
-    await c.query(`GRANT ${role} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE`);
-  }
-  await c.query(`CREATE SCHEMA ${s} AUTHORIZATION ${s}__owner`);
-  await c.query(`SET LOCAL ROLE ${s}__owner`);
-  await c.query(`CREATE TABLE ${s}.t (k text PRIMARY KEY)`);
-  await c.query("RESET ROLE");
-  await c.query(`GRANT USAGE ON SCHEMA ${s} TO ${s}__app`);
-  await c.query("SELECT 1 FROM keys WHERE k = 'db' FOR UPDATE");
+  await boundaryLike(c, s);
   await c.query("COMMIT");
 }
 async function credentials(c: pg.Client, s: string) {
   await c.query("BEGIN");
   try {
-    await c.query(`LOCK TABLE ONLY ${s}.t IN SHARE ROW EXCLUSIVE MODE`);
-    await c.query(`SET LOCAL ROLE ${s}__owner`);
-    await c.query(`INSERT INTO ${s}.t VALUES ('x') ON CONFLICT DO NOTHING`);
+    await credentialsLike(c, s);
     await c.query("COMMIT");
   } catch (error) {
     await c.query("ROLLBACK");
@@ -72,9 +62,7 @@ for (let k = 0; k < rounds; k++) {
   } catch (error) {
     stale++;
     const fresh = await connect();
-    const view = `SELECT has_schema_privilege('${b}', 'USAGE') AS usage,
-      EXISTS (SELECT FROM pg_auth_members WHERE roleid = '${b}__owner'::regrole AND member = CURRENT_USER::regrole AND inherit_option) AS granted`;
-    const [x, f] = [(await X.query(view)).rows[0], (await fresh.query(view)).rows[0]];
+    const [x, f] = [await membershipView(X, b), await membershipView(fresh, b)];
     console.log(`round ${k}: X denied (${(error as Error).message}); X sees ${JSON.stringify(x)}, a new session ${JSON.stringify(f)}`);
     await fresh.end();
     // X stays stale until something invalidates its list: go on with a new session.

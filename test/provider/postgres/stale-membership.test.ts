@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAdminRole, ensureLocalPostgres, stopLocalPostgres } from "../../../cli/local/postgres.ts";
 import { freePort } from "../../../cli/local/net.ts";
 import { inTransaction, INSUFFICIENT_PRIVILEGE, type PgConnection, type Sql } from "../../../provider/postgres/client.ts";
+import { boundaryLike as boundary, createKeys, credentialsLike as credentials, membershipView as viewOf } from "../../../bench/stale-membership-race.ts";
 
 const MAX_ROUNDS = 200;
 const MAX_MS = 20_000;
@@ -35,8 +36,7 @@ beforeAll(async () => {
   const admin = await ensureAdminRole(dir, await ensureLocalPostgres({ root: dir, port }));
   connection = { host: admin.host, port: admin.port, user: admin.user, password: admin.password, database: admin.database };
   const setup = await connect();
-  // A row every boundary locks, as the database key does (provider/postgres/locks.ts).
-  await setup.query("CREATE SCHEMA race; CREATE TABLE race.keys (k text PRIMARY KEY); INSERT INTO race.keys VALUES ('db')");
+  await createKeys(setup);
 }, 120_000);
 afterAll(async () => {
   for (const client of plain) await client.end().catch(() => {});
@@ -44,36 +44,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** As a boundary: roles granted to the admin, a schema and table owned by one, then the database key. */
-async function boundary(sql: Sql, s: string): Promise<void> {
-  for (const role of [`${s}__owner`, `${s}__app`]) {
-    await sql.query(`CREATE ROLE ${role} NOLOGIN INHERIT`);
-    await sql.query(`GRANT ${role} TO CURRENT_USER WITH INHERIT TRUE, SET TRUE`);
-  }
-  await sql.query(`CREATE SCHEMA ${s} AUTHORIZATION ${s}__owner`);
-  await sql.query(`SET LOCAL ROLE ${s}__owner`);
-  await sql.query(`CREATE TABLE ${s}.t (k text PRIMARY KEY)`);
-  await sql.query("RESET ROLE");
-  await sql.query(`GRANT USAGE ON SCHEMA ${s} TO ${s}__app`);
-  await sql.query("SELECT 1 FROM race.keys WHERE k = 'db' FOR UPDATE");
-}
-
-/** As a credentials write: the admin locks the table through its membership, then writes as the owner. */
-async function credentials(sql: Sql, s: string): Promise<void> {
-  await sql.query(`LOCK TABLE ONLY ${s}.t IN SHARE ROW EXCLUSIVE MODE`);
-  await sql.query(`SET LOCAL ROLE ${s}__owner`);
-  await sql.query(`INSERT INTO ${s}.t VALUES ('x') ON CONFLICT DO NOTHING`);
-  await sql.query("RESET ROLE");
-}
-
 const pidOf = async (sql: Sql) => (await sql.query("SELECT pg_catalog.pg_backend_pid() AS pid")).rows[0].pid as number;
-
-/** What a session believes of the admin's privileges on schema `s`, and what the catalog holds. */
-async function viewOf(sql: Sql, s: string) {
-  const found = await sql.query(`SELECT pg_catalog.pg_backend_pid() AS pid, pg_catalog.has_schema_privilege($1, 'USAGE') AS usage,
-      EXISTS (SELECT FROM pg_catalog.pg_auth_members m WHERE m.roleid = $2::regrole AND m.member = CURRENT_USER::regrole AND m.inherit_option) AS granted`, [s, `${s}__owner`]);
-  return found.rows[0] as { pid: number; usage: boolean; granted: boolean };
-}
 
 async function gone(pid: number): Promise<boolean> {
   const watcher = await connect();
