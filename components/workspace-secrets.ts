@@ -46,13 +46,12 @@ export function stackConfig(): ConfigValues {
 export function credentialValue(reference: string, propertyPath: string, config: ConfigValues = stackConfig()): pulumi.Output<string> {
   const at = reference.indexOf(":");
   const [namespace, key] = at > 0 ? [reference.slice(0, at), reference.slice(at + 1)] : [undefined, reference];
-  const found = config[`${namespace ?? pulumi.getProject()}:${key}`];
-  const value = found === undefined ? undefined : pulumi.secret(found);
+  const full = `${namespace ?? pulumi.getProject()}:${key}`;
+  const value = config[full];
   if (value === undefined) {
-    const full = `${namespace ?? pulumi.getProject()}:${key}`;
     throw new pulumi.InputPropertyError({ propertyPath, reason: `the secret config value "${full}" is not set; run \`pulumi config set --secret ${reference}\`` });
   }
-  return value;
+  return pulumi.secret(value);
 }
 
 export class WorkspaceSecrets extends pulumi.ComponentResource {

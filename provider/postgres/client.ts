@@ -94,12 +94,12 @@ function poolFor(c: PgConnection): Pooled {
   const key = JSON.stringify([c.host, Number(c.port), c.database, c.user, c.password]);
   let pooled = pools.get(key);
   if (!pooled) {
-    const config = { host: c.host, port: Number(c.port), user: c.user, password: c.password, database: c.database, ...sessionParameters() };
-    const pool = new pg.Pool({ ...config, max: POOL_SIZE, idleTimeoutMillis: 2_000, connectionTimeoutMillis: connectionTimeoutMs(), allowExitOnIdle: true });
+    const config = { host: c.host, port: Number(c.port), user: c.user, password: c.password, database: c.database, ...sessionParameters(), connectionTimeoutMillis: connectionTimeoutMs() };
+    const pool = new pg.Pool({ ...config, max: POOL_SIZE, idleTimeoutMillis: 2_000, allowExitOnIdle: true });
     // An idle client dropped by the server must not crash the provider process.
     pool.on("error", () => {});
     pooled = {
-      pool, config: { ...config, connectionTimeoutMillis: connectionTimeoutMs() },
+      pool, config,
       diagnostics: diagnosticsClient(key, { ...config, application_name: "tenancy-as-code lock diagnostics", statement_timeout: 5_000, connectionTimeoutMillis: 10_000 }),
     };
     pools.set(key, pooled);
