@@ -3,6 +3,7 @@
 // (audit/model-from-state.ts); what cannot be recovered from PostgreSQL is said in comments.
 import { dump } from "js-yaml";
 import type { TenancyModel } from "../config/model.ts";
+import { credentialKey } from "../config/secrets.ts";
 import { organizationPrefix } from "./expected.ts";
 import type { LiveState } from "./live-state.ts";
 import { modelFromControlPlane } from "./model-from-state.ts";
@@ -68,7 +69,7 @@ export function importDeclaration(live: LiveState, source: string): ImportResult
     if (ws.integrations.length > 0) {
       out.push("    integrations:");
       for (const i of ws.integrations) {
-        out.push(`      # credentials not imported: set them with \`pulumi config set --secret ${i.credentialsSecret}\``);
+        out.push(`      # credentials not imported: set them with \`pulumi config set --secret ${credentialKey(i.credentialsSecret)}\``);
         out.push(`      - ${flow({ slug: i.slug, provider: i.provider, credentialsSecret: i.credentialsSecret })}`);
       }
     }

@@ -9,6 +9,7 @@ import { CommandError, LocalWorkspace, PulumiCommand, type Stack } from "@pulumi
 import { resolveToolchain } from "../scripts/toolchain/resolve.mjs";
 import { generateDataKey } from "../components/credentials-crypto.ts";
 import type { TenancyModel } from "../config/model.ts";
+import { credentialKey } from "../config/secrets.ts";
 import type { LocalPostgres } from "./local/postgres.ts";
 import { escapeText } from "../components/escape.ts";
 import { Exit, ExitError } from "./errors.ts";
@@ -188,7 +189,6 @@ async function configKeys(stack: Stack): Promise<Set<string>> {
 export async function ensureDemoSecrets(stack: Stack, model: TenancyModel): Promise<string[]> {
   const existing = await configKeys(stack);
   const project = (await stack.workspace.projectSettings()).name;
-  const qualified = (key: string) => (key.includes(":") ? key : `${project}:${key}`);
   const masterKey = `${project}:credentialsMasterKey`;
   // The master key is a real secret: through stdin.
   if (!existing.has(masterKey)) await setSecretConfig(stack, { [masterKey]: await generateDataKey() });
@@ -198,7 +198,7 @@ export async function ensureDemoSecrets(stack: Stack, model: TenancyModel): Prom
   const placeholders: Record<string, { value: string; secret: true }> = {};
   for (const ws of model.workspaces) {
     for (const integration of ws.integrations) {
-      const key = qualified(integration.credentialsSecret);
+      const key = credentialKey(integration.credentialsSecret);
       if (existing.has(key) || Object.hasOwn(placeholders, key)) continue;
       placeholders[key] = { value: `demo-placeholder-credential-for-${integration.provider}`, secret: true };
     }

@@ -5,6 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { IntegrationDecl } from "../config/schema.ts";
+import { credentialKey } from "../config/secrets.ts";
 import { workspaceReadPolicy } from "./aws-policy.ts";
 
 export const WORKSPACE_SECRETS_TYPE = "tenancy:index:WorkspaceSecrets";
@@ -16,8 +17,8 @@ export interface WorkspaceSecretsArgs {
   readonly workspace: string;
   /**
    * The workspace's integrations. Each `credentialsSecret` names a Pulumi secret config key
-   * (`key` in the project's namespace, or `namespace:key`); the value is read as a secret and
-   * never leaves the workspace's key. Default: none.
+   * (`key`, in the `credentials:` namespace, or `namespace:key`); the value is read as a secret
+   * and never leaves the workspace's key. Default: none.
    */
   readonly integrations?: readonly IntegrationDecl[];
   /** Must be true: credentials in AWS KMS + Secrets Manager (without AWS, Workspace seals them into PostgreSQL). */
@@ -42,14 +43,26 @@ export function stackConfig(): ConfigValues {
   return pulumi.runtime.allConfig();
 }
 
-/** Reads the secret config value an integration names; never its value in an error. */
+let warnedLegacy = false;
+
+/**
+ * Reads the secret config value an integration names; never its value in an error. A name
+ * without a namespace is read from `credentials:`, else, as before that namespace existed, from
+ * the project's, with one warning per run saying how to move it.
+ */
 export function credentialValue(reference: string, propertyPath: string, config: ConfigValues = stackConfig()): pulumi.Output<string> {
-  const at = reference.indexOf(":");
-  const [namespace, key] = at > 0 ? [reference.slice(0, at), reference.slice(at + 1)] : [undefined, reference];
-  const full = `${namespace ?? pulumi.getProject()}:${key}`;
-  const value = config[full];
+  const full = credentialKey(reference);
+  let value = config[full];
+  if (value === undefined && full !== reference) {
+    const legacy = `${pulumi.getProject()}:${reference}`;
+    value = config[legacy];
+    if (value !== undefined && !warnedLegacy) {
+      warnedLegacy = true;
+      pulumi.log.warn(`integration credentials are read from the project's config namespace ("${legacy}"); move each to "${full}" (\`pulumi config set --secret ${full}\` with the value, then \`pulumi config rm ${legacy}\`): the engine puts the "${pulumi.getProject()}:" namespace, decrypted, into the environment of a provider plugin of that name, where past 128 KiB it can no longer start`);
+    }
+  }
   if (value === undefined) {
-    throw new pulumi.InputPropertyError({ propertyPath, reason: `the secret config value "${full}" is not set; run \`pulumi config set --secret ${reference}\`` });
+    throw new pulumi.InputPropertyError({ propertyPath, reason: `the secret config value "${full}" is not set; run \`pulumi config set --secret ${full}\`` });
   }
   return pulumi.secret(value);
 }

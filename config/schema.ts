@@ -55,8 +55,8 @@ function build(mode: SchemaMode) {
     slug: text(SLUG).describe("Unique within the workspace; used in resource names."),
     provider: nonEmpty().describe("The OAuth provider, e.g. `slack`, `google-drive`, `hubspot`."),
     credentialsSecret: (strict ? z.string().min(1) : z.string()).describe(
-      "The NAME of a Pulumi secret config key holding the OAuth credentials (`key` or " +
-        "`namespace:key`), never the credential itself. Not shared with any other workspace.",
+      "The NAME of a Pulumi secret config key holding the OAuth credentials (`key`, set as " +
+        "`credentials:key`, or `namespace:key`), never the credential itself. Not shared with any other workspace.",
     ),
   }).describe("An integration connected to this workspace only.");
 

@@ -94,3 +94,17 @@ export function escapeInvisible(text: string): string {
   return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g,
     (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
 }
+
+/**
+ * The config namespace of a credential named without one (`emeaSlackToken` is
+ * `credentials:emeaSlackToken`). Not the project's: the engine gives the provider plugin named
+ * like a namespace that namespace's config, decrypted, in its environment, and the project and
+ * the provider are both `tenancy`. With one secret per integration there, the provider could not
+ * start past 128 KiB of config ("argument list too long": the kernel's cap on one environment string).
+ */
+export const CREDENTIALS_NAMESPACE = "credentials";
+
+/** The full config key an integration's `credentialsSecret` names (`namespace:key`). */
+export function credentialKey(reference: string): string {
+  return reference.indexOf(":") > 0 ? reference : `${CREDENTIALS_NAMESPACE}:${reference}`;
+}

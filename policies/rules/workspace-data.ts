@@ -21,7 +21,7 @@ export const integrationCredentialsScoped = defineRule({
         // Never quote the value here: it may be the very credential we refuse to print.
         const literal = looksLikeSecret(name);
         if (literal) {
-          yield { path: [...at, "credentialsSecret"], message: `credentialsSecret of integration ${quote(integration.slug)} in workspace ${quote(ws.slug)} ${literal.reason} and looks like a literal credential; store it with \`pulumi config set --secret <name>\` and put the name here (value not shown)` };
+          yield { path: [...at, "credentialsSecret"], message: `credentialsSecret of integration ${quote(integration.slug)} in workspace ${quote(ws.slug)} ${literal.reason} and looks like a literal credential; store it with \`pulumi config set --secret credentials:<name>\` and put the name here (value not shown)` };
           continue;
         }
         if (!SECRET_NAME.test(name)) {

@@ -39,7 +39,7 @@ describe("tenancy import", () => {
     const r = importDeclaration(state, "database postgres")!;
     expect(r.notes).toEqual(["4 people have no name recorded", "schemas without a recorded workspace were not imported: acme__ghost"]);
     expect(r.yaml).toContain("# Not imported: schema acme__ghost named like a workspace's");
-    expect(r.yaml).toContain("# credentials not imported: set them with `pulumi config set --secret emeaSlackToken`");
+    expect(r.yaml).toContain("# credentials not imported: set them with `pulumi config set --secret credentials:emeaSlackToken`");
     expect(checkDeclaration(r.yaml, "x.yaml").violations).toEqual([]);
   });
 

@@ -44,7 +44,7 @@ export interface MockOptions {
   /** Default "tenancy": a config key without a namespace (`emeaSlackToken`) is read from it. */
   readonly project?: string;
   readonly stack?: string;
-  /** Full config keys (`tenancy:emeaSlackToken`) -> values; all are set as secrets. */
+  /** Full config keys (`credentials:emeaSlackToken`) -> values; all are set as secrets. */
   readonly secretConfig?: Readonly<Record<string, string>>;
 }
 
@@ -163,11 +163,11 @@ export function plainInputs(r: Registration): Record<string, unknown> {
 export const MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
 export const SECRET_CONFIG: Readonly<Record<string, string>> = {
   "tenancy:credentialsMasterKey": MASTER_KEY,
-  "tenancy:emeaSlackToken": "xoxb-emea-plaintext-token",
-  "tenancy:usHubspotOauth": "hubspot-us-plaintext-token",
-  "tenancy:usDriveOauth": "drive-us-plaintext-token",
-  "tenancy:bakeryGmailOauth": "gmail-bakery-plaintext-token",
-  "tenancy:cyclesShopifyOauth": "shopify-cycles-plaintext-token",
+  "credentials:emeaSlackToken": "xoxb-emea-plaintext-token",
+  "credentials:usHubspotOauth": "hubspot-us-plaintext-token",
+  "credentials:usDriveOauth": "drive-us-plaintext-token",
+  "credentials:bakeryGmailOauth": "gmail-bakery-plaintext-token",
+  "credentials:cyclesShopifyOauth": "shopify-cycles-plaintext-token",
 };
 
 export const POSTGRES = { host: "db.internal", port: 5432, user: "tenancy_admin", password: pulumi.secret("admin-password"), database: "tenancy" };

@@ -2,13 +2,13 @@
 // (key ARNs by UUID, secret ARNs with a random suffix), so the checks run on realistic ARNs.
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { KEY_READ_ACTIONS, SECRET_READ_ACTIONS, workspaceAwsNames, type PolicyDocument } from "../../components/aws-policy.ts";
-import { WORKSPACE_SECRETS_TYPE, WorkspaceSecrets } from "../../components/workspace-secrets.ts";
+import { credentialValue, WORKSPACE_SECRETS_TYPE, WorkspaceSecrets } from "../../components/workspace-secrets.ts";
 
 const ACCOUNT = "123456789012";
 const REGION = "eu-west-1";
-const TOKENS = { "tenancy:emeaSlackToken": "xoxb-emea-0000000000-plaintext", "tenancy:emeaGithubToken": "ghp_emea_plaintext_value", "crm:usToken": "us-hubspot-plaintext" };
+const TOKENS = { "credentials:emeaSlackToken": "xoxb-emea-0000000000-plaintext", "credentials:emeaGithubToken": "ghp_emea_plaintext_value", "crm:usToken": "us-hubspot-plaintext" };
 
 interface Registered { type: string; name: string; inputs: Record<string, any>; state: Record<string, any> }
 const registered: Registered[] = [];
@@ -191,7 +191,7 @@ describe("WorkspaceSecrets without AWS (mocks)", () => {
     expect(error).toBeInstanceOf(pulumi.InputPropertyError);
     expect(error).toMatchObject({ propertyPath: "aws", reason: expect.stringContaining("seals them into PostgreSQL") });
     expect(registered.slice(before)).toEqual([]);
-    expect(JSON.stringify(error)).not.toContain(TOKENS["tenancy:emeaSlackToken"]);
+    expect(JSON.stringify(error)).not.toContain(TOKENS["credentials:emeaSlackToken"]);
   });
 
   it("names a missing secret config key without guessing at values", () => {
@@ -204,5 +204,38 @@ describe("WorkspaceSecrets without AWS (mocks)", () => {
   it("refuses a slug used twice", () => {
     const slack = { slug: "slack", provider: "slack", credentialsSecret: "emeaSlackToken" };
     expect(() => new WorkspaceSecrets("w-twice", { organization: "acme", workspace: "w", aws: true, integrations: [slack, slack] })).toThrow(/appears twice/);
+  });
+});
+
+describe("credentialValue: the config namespace of a credential", () => {
+  const reveal = (o: pulumi.Output<string>) => new Promise<string>((done) => o.apply((v) => done(v)));
+
+  it("reads a name without a namespace from credentials:, not from the project's namespace", async () => {
+    const warn = vi.spyOn(pulumi.log, "warn");
+    const config = { "credentials:slackToken": "from-credentials", "tenancy:slackToken": "from-project" };
+    expect(await reveal(credentialValue("slackToken", "p", config))).toBe("from-credentials");
+    expect(await reveal(credentialValue("crm:slackToken", "p", { "crm:slackToken": "named" }))).toBe("named");
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+  });
+
+  it("still reads one left in the project's namespace, warning once per run how to move it, never its value", async () => {
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(async () => {});
+    const config = { "tenancy:oldToken": "old-plaintext-value", "tenancy:otherToken": "other-plaintext-value" };
+    const value = credentialValue("oldToken", "p", config);
+    expect(await pulumi.isSecret(value)).toBe(true);
+    expect(await reveal(value)).toBe("old-plaintext-value");
+    expect(await reveal(credentialValue("otherToken", "p", config))).toBe("other-plaintext-value");
+    expect(warn).toHaveBeenCalledTimes(1);
+    const [message] = warn.mock.calls[0]!;
+    expect(message).toContain('"tenancy:oldToken"');
+    expect(message).toContain("pulumi config set --secret credentials:oldToken");
+    expect(message).toContain("128 KiB");
+    expect(message).not.toContain("plaintext-value");
+    warn.mockRestore();
+  });
+
+  it("names the credentials: key when neither is set", () => {
+    expect(() => credentialValue("absentToken", "p", {})).toThrow(/"credentials:absentToken" is not set; run `pulumi config set --secret credentials:absentToken`/);
   });
 });

@@ -139,8 +139,8 @@ describe("Workspace", () => {
     expect(Object.keys(integrations).sort()).toEqual(["drive", "hubspot"]);
     for (const [slug, i] of Object.entries(integrations)) expect(isSecretValue(i.value), slug).toBe(true);
     expect(plainInputs(dev.named("acme-us-sales-credentials")).integrations).toEqual({
-      drive: { provider: "google-drive", value: SECRET_CONFIG["tenancy:usDriveOauth"] },
-      hubspot: { provider: "hubspot", value: SECRET_CONFIG["tenancy:usHubspotOauth"] },
+      drive: { provider: "google-drive", value: SECRET_CONFIG["credentials:usDriveOauth"] },
+      hubspot: { provider: "hubspot", value: SECRET_CONFIG["credentials:usHubspotOauth"] },
     });
   });
 
@@ -158,7 +158,7 @@ describe("Workspace", () => {
     expect(inWorkspace(aws, "acme-internal").filter((r) => r.type.startsWith("aws:"))).toEqual([]);
     const version = aws.named("acme-emea-support-secrets-slack-secret-version").inputs;
     expect(isSecretValue(version.secretString)).toBe(true);
-    expect(reveal(version.secretString)).toBe(SECRET_CONFIG["tenancy:emeaSlackToken"]);
+    expect(reveal(version.secretString)).toBe(SECRET_CONFIG["credentials:emeaSlackToken"]);
     expect(aws.named("acme-emea-support-secrets-slack-secret").inputs).toMatchObject({ name: "tenancy/acme/emea-support/slack" });
     // The boundary is the same with or without AWS.
     expect(aws.named("acme-us-sales-boundary").inputs).toEqual(dev.named("acme-us-sales-boundary").inputs);

@@ -145,7 +145,7 @@ describe("tenancy plan --out / tenancy apply --plan on the real engine, a stack 
   it("applies a reviewed plan (a member promoted, a credential rotated), held to the update plan; nothing left to change", async () => {
     credentialsAtStart = await credentialRows();
     expect(credentialsAtStart).toHaveLength(2);
-    await setSecretConfig(h.stack, { "tenancy:alphaSlackToken": "xoxb-rotated-for-review" });
+    await setSecretConfig(h.stack, { "credentials:alphaSlackToken": "xoxb-rotated-for-review" });
     await h.writeDeclaration(reviewed);
     const made = await makePlan("reviewed.json", { acknowledgedBy: "reviewer@reviewed.test" });
     expect(made.report.ok).toBe(true);
@@ -296,7 +296,7 @@ describe("tenancy plan --out / tenancy apply --plan on the real engine, a stack 
     const at = 1 + Math.floor(seeded(seed)() * 3);
     console.log(`plan-apply kill: TENANCY_KILL_SEED=${seed}, kill at output chunk ${at} with a create`);
     await h.writeDeclaration(withGamma);
-    await setSecretConfig(h.stack, { "tenancy:gammaDriveToken": "gamma-drive-credential", "tenancy:gammaSlackToken": "xoxb-gamma-credential" });
+    await setSecretConfig(h.stack, { "credentials:gammaDriveToken": "gamma-drive-credential", "credentials:gammaSlackToken": "xoxb-gamma-credential" });
     await makePlan("gamma.json");
     let seen = 0;
     let killed: Promise<Settled> | undefined;

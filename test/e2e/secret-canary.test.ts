@@ -59,7 +59,7 @@ describe("secret canaries (real engine, real PostgreSQL)", () => {
 
   beforeAll(async () => {
     h = await createHarness("canary", base);
-    await setSecretConfig(h.stack, Object.fromEntries(Object.entries(FIRST).map(([k, v]) => [`tenancy:${k}`, v])));
+    await setSecretConfig(h.stack, Object.fromEntries(Object.entries(FIRST).map(([k, v]) => [`credentials:${k}`, v])));
     const dir = dirname(h.declaration);
     const superuser = JSON.parse(await readFile(join(dir, ".tenancy", "postgres", "superuser.json"), "utf8")) as { password: string };
     canaries.set("admin password", h.server.password);
@@ -77,7 +77,7 @@ describe("secret canaries (real engine, real PostgreSQL)", () => {
       canaries.set(`data key ${slug}`, w.credentialsKey);
     }
     // Rotation: the old value must not survive anywhere either.
-    await setSecretConfig(h.stack, { "tenancy:emeaSlackToken": ROTATED });
+    await setSecretConfig(h.stack, { "credentials:emeaSlackToken": ROTATED });
     const verbose = await h.stack.up({ debug: true, logToStdErr: true, logVerbosity: 9 } as never);
     places.set("engine debug log of the rotating up", `${verbose.stdout}\n${verbose.stderr}`);
     places.set("process command lines during both applies", watcher.stop());
@@ -100,9 +100,9 @@ describe("secret canaries (real engine, real PostgreSQL)", () => {
     const ws = h.stack.workspace as LocalWorkspace;
     const wrong = await LocalWorkspace.selectStack({ stackName: h.stack.name, workDir: root }, { pulumiCommand: ws.pulumiCommand, envVars: { ...ws.envVars, PULUMI_CONFIG_PASSPHRASE: "not-the-passphrase" } });
     places.set("error: wrong passphrase", await failed(wrong.up()));
-    await h.stack.removeConfig("tenancy:usDriveOauth");
+    await h.stack.removeConfig("credentials:usDriveOauth");
     places.set("error: missing secret", await failed(h.stack.preview()));
-    await setSecretConfig(h.stack, { "tenancy:usDriveOauth": FIRST.usDriveOauth });
+    await setSecretConfig(h.stack, { "credentials:usDriveOauth": FIRST.usDriveOauth });
     await stopLocalPostgres({ root: dir, port: h.server.port });
     // A refresh reads every resource: it must reach the server (an unchanged up would not).
     places.set("error: server down", await failed(h.stack.refresh()));

@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -263,7 +264,9 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	cmd.Env = env
 	// The engine streams our stdout/stderr to the user (console.log shows up as stack diagnostics).
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	err = cmd.Run()
+	if err = startNode(cmd, 1+len(opts.nodeargs)); err == nil {
+		err = cmd.Wait()
+	}
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
@@ -312,7 +315,7 @@ func (h *nodeHost) RunPlugin(
 		env = os.Environ()
 	}
 	env = append(env, fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", opts.typescript))
-	code, err := stream(server.Context(), dir, env, append([]string{"node"}, args...),
+	code, err := stream(server.Context(), dir, env, append([]string{"node"}, args...), 1+len(opts.nodeargs),
 		func(b []byte) error {
 			return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})
 		},
@@ -343,7 +346,7 @@ func (h *nodeHost) InstallDependencies(
 			}
 		}
 	}
-	code, err := stream(server.Context(), dir, os.Environ(), []string{pm, "install"},
+	code, err := stream(server.Context(), dir, os.Environ(), []string{pm, "install"}, 1,
 		func(b []byte) error { return server.Send(&pulumirpc.InstallDependenciesResponse{Stdout: b}) },
 		func(b []byte) error { return server.Send(&pulumirpc.InstallDependenciesResponse{Stderr: b}) })
 	if err == nil && code != 0 {
@@ -353,8 +356,9 @@ func (h *nodeHost) InstallDependencies(
 }
 
 // stream runs argv in dir and forwards its stdout/stderr chunks as they arrive; it returns the
-// exit code. gRPC streams must not be sent on concurrently, hence the mutex.
-func stream(ctx context.Context, dir string, env, argv []string, stdout, stderr func([]byte) error) (int32, error) {
+// exit code. gRPC streams must not be sent on concurrently, hence the mutex. For node, argv's
+// options end before index scriptAt (startNode).
+func stream(ctx context.Context, dir string, env, argv []string, scriptAt int, stdout, stderr func([]byte) error) (int32, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = env
@@ -366,7 +370,7 @@ func stream(ctx context.Context, dir string, env, argv []string, stdout, stderr 
 	if err != nil {
 		return 0, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startNode(cmd, scriptAt); err != nil {
 		return 0, err
 	}
 	var mu sync.Mutex
@@ -398,4 +402,96 @@ func stream(ctx context.Context, dir string, env, argv []string, stdout, stderr 
 		return int32(exitErr.ExitCode()), nil
 	}
 	return 0, nil
+}
+
+// The variables that carry a stack's config, every secret decrypted: PULUMI_CONFIG from the
+// engine (Run, and RunPlugin's environment when the engine puts it there) and its list of secret keys.
+var configVariables = map[string]bool{"PULUMI_CONFIG": true, "PULUMI_CONFIG_SECRET_KEYS": true}
+
+// configReader runs in the node process before anything else it loads (an --import of a data:
+// URL, so it needs no file of ours next to the program): it reads the variables from the pipe
+// named by TENANCY_CONFIG_FD into process.env, where @pulumi/pulumi reads them, and closes the pipe.
+//
+// Children the process starts without an environment of their own (tsx's esbuild service, any
+// command the program runs) get process.env without those variables: they would otherwise hold
+// every decrypted secret in their /proc/<pid>/environ, and a config over 128 KiB could not start them.
+const configReader = `import childProcess from "node:child_process";
+import { closeSync, readFileSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+const fd = Number(process.env.TENANCY_CONFIG_FD);
+delete process.env.TENANCY_CONFIG_FD;
+let text;
+try { text = readFileSync(fd, "utf8"); } finally { closeSync(fd); }
+const vars = JSON.parse(text);
+Object.assign(process.env, vars);
+const inherited = () => {
+  const env = { ...process.env };
+  for (const name of Object.keys(vars)) delete env[name];
+  return env;
+};
+for (const name of ["spawn", "spawnSync", "exec", "execSync", "execFile", "execFileSync", "fork"]) {
+  const start = childProcess[name];
+  childProcess[name] = function (...args) {
+    const at = args.findIndex((a, i) => i > 0 && a !== null && typeof a === "object" && !Array.isArray(a));
+    if (at > 0) {
+      if (args[at].env === undefined) args[at] = { ...args[at], env: inherited() };
+    } else {
+      args.splice(Array.isArray(args[1]) ? 2 : 1, 0, { env: inherited() });
+    }
+    return start.apply(this, args);
+  };
+}
+syncBuiltinESMExports(); // so that import { spawn } from "node:child_process" sees the same
+`
+
+// startNode starts a node command line with the config variables of cmd.Env moved onto a pipe;
+// scriptAt is the index in cmd.Args of the script node runs, after node's own options.
+//
+// Why: Linux caps a single environment string at 128 KiB (MAX_ARG_STRLEN), so a stack whose
+// config is larger (every integration adds a secret) failed to start with "fork/exec node:
+// argument list too long" (the official host has the same limit: pulumi/pulumi#8680). A pipe
+// has no such limit, keeps the decrypted config out of /proc/<pid>/environ, and writes nothing
+// to disk. Setting process.env inside node does not change /proc/<pid>/environ either.
+func startNode(cmd *exec.Cmd, scriptAt int) error {
+	vars := map[string]string{}
+	kept := make([]string, 0, len(cmd.Env))
+	for _, kv := range cmd.Env {
+		if name, value, _ := strings.Cut(kv, "="); configVariables[name] {
+			vars[name] = value // the last one wins, as in an environment
+			continue
+		}
+		kept = append(kept, kv)
+	}
+	if len(vars) == 0 {
+		return cmd.Start()
+	}
+	payload, err := json.Marshal(vars)
+	if err != nil {
+		return err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	fd := 3 + len(cmd.ExtraFiles) // ExtraFiles[i] is fd 3+i in the child
+	cmd.ExtraFiles = append(cmd.ExtraFiles, r)
+	cmd.Env = append(kept, fmt.Sprintf("TENANCY_CONFIG_FD=%d", fd))
+	reader := "data:text/javascript," + url.PathEscape(configReader)
+	// After the program's own node options: a loader they register (--import tsx) runs its hooks
+	// in a worker thread whose process.env is a copy taken when it starts, so it must start
+	// before the config is in process.env, or its esbuild child would inherit it.
+	cmd.Args = append(append(append([]string{}, cmd.Args[:scriptAt]...), "--import", reader), cmd.Args[scriptAt:]...)
+	err = cmd.Start()
+	r.Close() // the child holds its own copy; ours must go so the writer sees EPIPE if the child dies unread
+	if err != nil {
+		w.Close()
+		return err
+	}
+	go func() {
+		// A pipe holds 64 KiB: the rest is written as node reads. A child that exits first makes
+		// this fail with EPIPE, which ends the goroutine; the exit status says what happened.
+		_, _ = w.Write(payload)
+		w.Close()
+	}()
+	return nil
 }

@@ -10,12 +10,12 @@ import { Grant } from "../../../components/resources.ts";
 import { deployOrganization, plainInputs, reveal, SECRET_CONFIG, settle, startMocks, valueOf, type MockRecorder, type Registration } from "../../components/mock-harness.ts";
 import { STACK, type Spec } from "./harness.ts";
 
-/** The secret config a model's integrations name (`ws0SlackToken` -> `tenancy:ws0SlackToken`), with the master key. */
+/** The secret config a model's integrations name (`ws0SlackToken` -> `credentials:ws0SlackToken`), with the master key. */
 export function secretConfigFor(model: TenancyModel): Record<string, string> {
   const config: Record<string, string> = { ...SECRET_CONFIG };
   for (const ws of model.workspaces) {
     for (const i of ws.integrations) {
-      const key = i.credentialsSecret.includes(":") ? i.credentialsSecret : `tenancy:${i.credentialsSecret}`;
+      const key = i.credentialsSecret.includes(":") ? i.credentialsSecret : `credentials:${i.credentialsSecret}`;
       config[key] ??= `xoxb-${ws.slug}-${i.slug}-0123456789-abcdefghijkl`;
     }
   }
