@@ -8,7 +8,8 @@
 // boundary's do), and takers try the key every millisecond, each with the database's row fresh
 // in its syscache, as a pooled provider session has it. lock() must hand the key over only once
 // the last holder has ended: no grant fails, and the test fails if no taker came in that moment
-// (lock() says "waited"), since then nothing was shown.
+// (lock() says "waited"), since then nothing was shown. And every change of that row takes the
+// key, a boundary's take-back of a database privilege included.
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +17,10 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAdminRole, ensureLocalPostgres, stopLocalPostgres } from "../../../cli/local/postgres.ts";
 import { freePort } from "../../../cli/local/net.ts";
-import { PINNED_SEARCH_PATH, type PgConnection } from "../../../provider/postgres/client.ts";
+import { workspaceGrants } from "../../../components/grants.ts";
+import { workspaceNames } from "../../../components/naming.ts";
+import { convergeBoundary } from "../../../provider/postgres/boundary-sql.ts";
+import { inTransaction, PINNED_SEARCH_PATH, type PgConnection } from "../../../provider/postgres/client.ts";
 import { apply, type Grant } from "../../../provider/postgres/grants-sql.ts";
 import { lock } from "../../../provider/postgres/locks.ts";
 
@@ -118,4 +122,29 @@ describe("the admin's database key", () => {
     }
     expect(taken).toBeGreaterThan(0);
   }, 90_000);
+
+  it("is taken before a boundary's take-back revokes a privilege on the database (the same catalog row), not only for its grants", async () => {
+    const n = workspaceNames("handoff", "crossed");
+    const grants = Object.fromEntries(workspaceGrants(n, connection.database).map(({ id, ...g }) => [id, g]));
+    const spec = { names: n, database: connection.database, appPassword: "handoff-app-password-0123456789", grants };
+    await inTransaction(connection, (sql) => convergeBoundary(sql, spec));
+    const holder = await connect();
+    // A crossing to take back: the app role may make temporary tables in the database.
+    await holder.query(`GRANT TEMPORARY ON DATABASE ${holder.escapeIdentifier(connection.database)} TO ${holder.escapeIdentifier(n.app)}`);
+    await holder.query("BEGIN");
+    await lock(holder, `database:${connection.database}`);
+    // The boundary converges while the key is held: its take-back must wait for the key. Had it
+    // revoked at once, its open transaction would hold the database's row, the holder's grant
+    // below would wait for it, and it for the holder's key: a deadlock.
+    const converging = inTransaction(connection, (sql) => convergeBoundary(sql, spec));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await apply(holder, connectOn("handoff_0"), "grant", ["CONNECT"]);
+    await holder.query("COMMIT");
+    const converged = await converging;
+    expect(converged.notTakenBack).toEqual([]);
+    // Granted to the role itself (PUBLIC's default TEMPORARY on this database is not the boundary's to take).
+    const temporary = await holder.query(`SELECT x.privilege_type AS p FROM pg_catalog.pg_database d, pg_catalog.aclexplode(d.datacl) x
+      WHERE d.datname = $1 AND x.grantee = $2::pg_catalog.regrole ORDER BY 1`, [connection.database, n.app]);
+    expect(temporary.rows.map((r) => r.p)).toEqual(["CONNECT"]);
+  }, 60_000);
 });
