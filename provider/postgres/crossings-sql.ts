@@ -13,6 +13,7 @@
 // grantor when the admin may act for it, and what is left afterwards is returned, not thrown.
 import type { WorkspaceNames } from "../../components/naming.ts";
 import { asRole, inTransaction, type PgConnection, type Sql } from "./client.ts";
+import { lock } from "./locks.ts";
 
 /** A privilege that crosses the boundary, as found in the catalogs. */
 export interface Crossing {
@@ -135,6 +136,10 @@ export const elsewhereSignal = (database: string, n: WorkspaceNames) => `${datab
 export async function takeBack(sql: Sql, n: WorkspaceNames, database: string, shared = true): Promise<Crossing[]> {
   const found = await findCrossings(sql, n, database, shared);
   for (const c of found) {
+    // A database privilege is revoked in the database's catalog row, which every workspace's
+    // boundary changes: under the database key, as every other change of it (boundary-sql.ts).
+    // Taken outside the savepoint: a key that cannot be had fails the transaction, not the take-back.
+    if (c.kind === "database") await lock(sql, `database:${database}`);
     await sql.query("SAVEPOINT take_back");
     try {
       const asGrantor = c.actAsGrantor && !SHARED_KINDS.includes(c.kind);

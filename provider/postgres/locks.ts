@@ -62,20 +62,77 @@ async function ensureTable(sql: Sql): Promise<void> {
  * processes. The wait is bounded by the session's lock_timeout; it runs in a savepoint so that on
  * timeout the transaction can still read who holds the row (its xmax is the holder's transaction)
  * and fail in one line naming that session, with nothing of the transaction applied.
+ *
+ * When it returns, the key's previous holder has ended completely, its catalog changes announced
+ * to every session: a row lock alone does not promise that. PostgreSQL's CommitTransaction
+ * (src/backend/access/transam/xact.c) takes the transaction out of the proc array
+ * (ProcArrayEndTransaction), from which moment its row locks are free to anyone who looks, and
+ * only then sends its invalidation messages (AtEOXact_Inval), before releasing its heavyweight
+ * locks. A session that looks at the key's row in between takes it while the holder's changes to
+ * the catalog are committed but not yet announced, and its own syscache still holds the catalog
+ * rows as they were: its GRANT CONNECT ON DATABASE updates the database's row from that stale
+ * copy and fails with "tuple concurrently updated" (SearchSysCacheLocked1 in syscache.c accepts
+ * invalidations first, but there are none to accept yet). A session that queued on the row waits
+ * on the holder's transaction lock instead, released after the messages, and is safe.
+ *
+ * So each holder stamps the row (an update in the top-level transaction: the row's xmin becomes
+ * its transaction id), and the next holder, having taken the row, waits until that transaction's
+ * lock is gone from pg_locks: by then its invalidation messages are queued, and the next catalog
+ * update reads the row afresh. test/provider/postgres/key-handoff.test.ts runs the race. Take keys
+ * in READ COMMITTED transactions (as every caller does): under REPEATABLE READ the stamp of a
+ * holder that committed after the snapshot is a serialization failure.
  */
-export async function lock(sql: Sql, key: string): Promise<void> {
+export async function lock(sql: Sql, key: string): Promise<Handoff> {
   const full = `tenancy:${key}`;
   await ensureTable(sql);
   await sql.query("SAVEPOINT tenancy_lock");
+  let previous: string | undefined;
   try {
     await sql.query(`INSERT INTO ${TABLE} (key) VALUES ($1) ON CONFLICT (key) DO NOTHING`, [full]);
-    await sql.query(`SELECT 1 FROM ${TABLE} WHERE key = $1 FOR UPDATE`, [full]);
+    // The row as its last holder left it: xmin is that holder's transaction (its stamp).
+    previous = (await sql.query(`SELECT xmin::text AS previous FROM ${TABLE} WHERE key = $1 FOR UPDATE`, [full])).rows[0]?.previous;
   } catch (error) {
     if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
     await sql.query("ROLLBACK TO SAVEPOINT tenancy_lock");
     throw new Error(await heldMessage(sql, full));
   }
   await sql.query("RELEASE SAVEPOINT tenancy_lock");
+  // Stamped after the savepoint, so xmin is the top-level transaction, which pg_locks shows.
+  const stamped = await sql.query(`WITH stamp AS (UPDATE ${TABLE} SET key = key WHERE key = $2 RETURNING 1)
+    SELECT ${STILL_ENDING} AS ending FROM stamp`, [previous ?? "0", full]);
+  if (!stamped.rows[0]?.ending) return "clear";
+  await previousEnded(sql, full, previous!);
+  return "waited";
+}
+
+/**
+ * How lock() found the key's last holder: ended ("clear"), or committed but still ending, so
+ * that lock() waited for it ("waited"; the race described at lock(), which its test counts).
+ */
+export type Handoff = "clear" | "waited";
+
+/** Whether transaction $1 (another session's) still holds its transaction lock: it has not ended completely. */
+const STILL_ENDING = `EXISTS (SELECT FROM pg_catalog.pg_locks l WHERE l.locktype = 'transactionid' AND l.transactionid = $1::pg_catalog.xid
+  AND l.pid <> pg_catalog.pg_backend_pid())`;
+
+/**
+ * Waits until transaction `previous` (the key's last holder, seen committed while still ending)
+ * has released its locks: microseconds, unless its backend is descheduled mid-commit. The wait
+ * is for work the server does once a commit is durable, which nothing can hold up for long; its
+ * bound is lock_timeout, but at least a second, so that a session set to fail fast on a held key
+ * (lock_timeout of a few milliseconds) does not fail on a key that is free.
+ */
+async function previousEnded(sql: Sql, full: string, previous: string): Promise<void> {
+  const setting = Number((await sql.query("SELECT setting FROM pg_catalog.pg_settings WHERE name = 'lock_timeout'")).rows[0]?.setting);
+  const bound = Math.max(setting || 0, 1_000);
+  const deadline = Date.now() + bound;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    if (!(await sql.query(`SELECT ${STILL_ENDING} AS ending`, [previous])).rows[0]?.ending) return;
+    if (Date.now() >= deadline) {
+      throw new Error(`gave up waiting ${bound} ms for the last holder of the admin's lock "${escapeText(full)}" (transaction ${previous}) to finish committing; nothing was applied: apply again`);
+    }
+  }
 }
 
 /** Who holds the row of `full` (its xmax's transaction, from pg_locks + pg_stat_activity), as one line. */
