@@ -8,13 +8,14 @@
 // succeed, every sealed row opens to its credential, and no process's environment (sampled
 // through the apply: engine, language host, program, provider, their esbuild children) holds one.
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { credentialsOf } from "../../cli/credentials.ts";
 import { setSecretConfig } from "../../cli/engine.ts";
 import { credentialAad, openCredential } from "../../components/credentials-crypto.ts";
 import { createHarness, root, type Harness } from "./harness.ts";
+import { watchProcesses } from "./proc-watch.ts";
 
 const base = readFileSync(join(root, "stacks/dev/tenancy.yaml"), "utf8");
 const MARK = `large-config-canary-${process.pid}-`;
@@ -25,29 +26,6 @@ const SLUGS: Record<string, [string, keyof typeof CREDENTIALS][]> = {
   "emea-support": [["slack", "emeaSlackToken"]],
   "us-sales": [["hubspot", "usHubspotOauth"], ["drive", "usDriveOauth"]],
 };
-
-/** Samples every process's environment and command line until stopped. */
-function watchEnvironments() {
-  const hits = new Set<string>();
-  const commands = new Set<string>();
-  let samples = 0;
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      for (const pid of readdirSync("/proc")) {
-        if (!/^\d+$/.test(pid)) continue;
-        try {
-          const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
-          commands.add(command);
-          if (readFileSync(`/proc/${pid}/environ`, "latin1").includes(MARK)) hits.add(command.slice(0, 160));
-        } catch { /* gone, or not ours to read */ }
-      }
-      samples++;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  return { async stop() { running = false; await done; return { hits: [...hits], commands: [...commands], samples }; } };
-}
 
 describe("a stack config past 128 KiB (real engine, real PostgreSQL)", () => {
   let h: Harness;
@@ -66,15 +44,16 @@ describe("a stack config past 128 KiB (real engine, real PostgreSQL)", () => {
   });
 
   it("applies, keeps every credential out of every process's environment, and seals each one whole", async () => {
-    const watcher = watchEnvironments();
+    const watcher = watchProcesses({ environMark: MARK, pauseMs: 20 });
     const result = await h.stack.up().finally(() => watcher.stop());
     const seen = await watcher.stop();
+    const commands = [...seen.lines];
     expect(result.summary.result).toBe("succeeded");
-    console.log(`environments sampled ${seen.samples} times, ${seen.commands.length} command lines`);
+    console.log(`environments sampled ${seen.samples} times, ${commands.length} command lines`);
     // The sampling saw the processes that matter, so an empty list of hits means something.
-    expect(seen.commands.some((c) => c.includes("@pulumi/pulumi/cmd/run"))).toBe(true);
-    expect(seen.commands.some((c) => c.includes("provider/main.mjs"))).toBe(true);
-    expect(seen.hits).toEqual([]);
+    expect(commands.some((c) => c.includes("@pulumi/pulumi/cmd/run"))).toBe(true);
+    expect(commands.some((c) => c.includes("provider/main.mjs"))).toBe(true);
+    expect([...seen.environHits]).toEqual([]);
 
     const workspaces = (await credentialsOf(h.stack, { showSecrets: true })).workspaces;
     for (const [workspace, integrations] of Object.entries(SLUGS)) {

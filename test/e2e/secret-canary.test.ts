@@ -5,7 +5,7 @@
 // command line sampled during an apply. Zero hits; the count of places searched is printed.
 import { execFile } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
@@ -14,6 +14,7 @@ import { credentialsOf } from "../../cli/credentials.ts";
 import { runPulumiOutput, setSecretConfig } from "../../cli/engine.ts";
 import { ensureLocalPostgres, stopLocalPostgres } from "../../cli/local/postgres.ts";
 import { createHarness, root, type Harness } from "./harness.ts";
+import { watchProcesses } from "./proc-watch.ts";
 
 const run = promisify(execFile);
 const base = readFileSync(join(root, "stacks/dev/tenancy.yaml"), "utf8");
@@ -27,21 +28,6 @@ async function allText(dir: string): Promise<string> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
   const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
   return (await Promise.all(files.map((f) => readFile(f, "latin1").catch(() => "")))).join("\n");
-}
-
-function watchCommandLines(): { stop(): string } {
-  const lines = new Set<string>();
-  let running = true;
-  void (async () => {
-    while (running) {
-      for (const pid of readdirSync("/proc")) {
-        if (!/^\d+$/.test(pid)) continue;
-        try { lines.add(readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")); } catch { /* gone */ }
-      }
-      await new Promise((r) => setImmediate(r));
-    }
-  })();
-  return { stop() { running = false; return [...lines].join("\n"); } };
 }
 
 describe("secret canaries (real engine, real PostgreSQL)", () => {
@@ -69,7 +55,7 @@ describe("secret canaries (real engine, real PostgreSQL)", () => {
     canaries.set("integration credential after rotation", ROTATED);
 
     // One apply with the engine's most verbose logs, every process's command line watched.
-    const watcher = watchCommandLines();
+    const watcher = watchProcesses();
     places.set("engine debug log of the first up (stdout and stderr)", await pulumi(["up", "--yes", "--skip-preview", "--debug", "--logtostderr", "-v=9"]));
     // The derived secrets, as the SaaS gets them (`tenancy credentials --show-secrets`).
     for (const [slug, w] of Object.entries((await credentialsOf(h.stack, { showSecrets: true })).workspaces)) {
@@ -80,7 +66,7 @@ describe("secret canaries (real engine, real PostgreSQL)", () => {
     await setSecretConfig(h.stack, { "credentials:emeaSlackToken": ROTATED });
     const verbose = await h.stack.up({ debug: true, logToStdErr: true, logVerbosity: 9 } as never);
     places.set("engine debug log of the rotating up", `${verbose.stdout}\n${verbose.stderr}`);
-    places.set("process command lines during both applies", watcher.stop());
+    places.set("process command lines during both applies", [...(await watcher.stop()).lines].join("\n"));
 
     // The file backend (the harness's folder also holds the server and its mode-600 password files).
     places.set("state files", await allText(join(dir, ".pulumi")));

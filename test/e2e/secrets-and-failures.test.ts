@@ -1,7 +1,7 @@
 // Real engine, real PostgreSQL: secrets never on a process's command line while a stack is
 // configured, engine failures as one redacted line plus a private log, and a hostile
 // declaration refused by the stack program before anything exists in the database.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
@@ -11,29 +11,9 @@ import { engineStep, type EngineErrorOptions } from "../../cli/engine-errors.ts"
 import { ExitError } from "../../cli/errors.ts";
 import { stopLocalPostgres } from "../../cli/local/postgres.ts";
 import { createHarness, root, type Harness } from "./harness.ts";
+import { watchProcesses } from "./proc-watch.ts";
 
 const base = readFileSync(`${root}/stacks/dev/tenancy.yaml`, "utf8");
-
-/** Polls every process's command line until stopped; returns every distinct one seen. */
-function watchCommandLines(): { stop(): Promise<{ samples: number; lines: Set<string> }> } {
-  const lines = new Set<string>();
-  let samples = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      for (const pid of readdirSync("/proc")) {
-        if (!/^\d+$/.test(pid)) continue;
-        try {
-          const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-          if (cmdline) lines.add(cmdline.replace(/\0/g, " "));
-        } catch { /* gone */ }
-      }
-      samples++;
-      await new Promise((r) => setImmediate(r));
-    }
-  })();
-  return { async stop() { running = false; await loop; return { samples, lines }; } };
-}
 
 async function failure(run: () => Promise<unknown>, options: EngineErrorOptions, step = "pulumi up"): Promise<string> {
   const error = await engineStep(step, options, run).then(() => undefined, (e: unknown) => e);
@@ -54,7 +34,7 @@ describe("secrets and engine failures on the real engine", () => {
   const canary = `canary-integration-${process.pid}-Zq8vR2xW`;
 
   beforeAll(async () => {
-    const watcher = watchCommandLines();
+    const watcher = watchProcesses();
     try {
       // createHarness configures the stack (admin password) and sets the demo secrets (master key).
       h = await createHarness("secrets", base);
