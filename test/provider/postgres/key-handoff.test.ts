@@ -10,13 +10,9 @@
 // the last holder has ended: no grant fails, and the test fails if no taker came in that moment
 // (lock() says "waited"), since then nothing was shown. And every change of that row takes the
 // key, a boundary's take-back of a database privilege included.
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureAdminRole, ensureLocalPostgres, stopLocalPostgres } from "../../../cli/local/postgres.ts";
-import { freePort } from "../../../cli/local/net.ts";
+import { startAdminServer } from "./admin-server.ts";
 import { workspaceGrants } from "../../../components/grants.ts";
 import { workspaceNames } from "../../../components/naming.ts";
 import { convergeBoundary } from "../../../provider/postgres/boundary-sql.ts";
@@ -32,7 +28,7 @@ const MAX_MS = 40_000;
 /** Enough takers that came in while the holder was ending to call it shown. */
 const ENOUGH = 5;
 
-let dir: string, port: number, connection: PgConnection;
+let server: Awaited<ReturnType<typeof startAdminServer>>, connection: PgConnection;
 const clients: pg.Client[] = [];
 
 async function connect(): Promise<pg.Client> {
@@ -46,11 +42,8 @@ const connectOn = (role: string, action: "grant" | "revoke" = "grant"): Grant =>
   ({ action, role, on: { kind: "database", database: connection.database }, privileges: ["CONNECT"] });
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "tenancy-key-handoff-"));
-  await chmod(dir, 0o755);
-  port = await freePort();
-  const admin = await ensureAdminRole(dir, await ensureLocalPostgres({ root: dir, port }));
-  connection = { host: admin.host, port: admin.port, user: admin.user, password: admin.password, database: admin.database };
+  server = await startAdminServer("key-handoff");
+  ({ connection } = server);
   const setup = await connect();
   await setup.query("CREATE SCHEMA handoff");
   for (let i = 0; i <= TAKERS; i++) await setup.query(`CREATE ROLE handoff_${i} NOLOGIN`);
@@ -61,8 +54,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   for (const client of clients) await client.end().catch(() => {});
-  await stopLocalPostgres({ root: dir, port });
-  await rm(dir, { recursive: true, force: true });
+  await server?.stop();
 });
 
 describe("the admin's database key", () => {

@@ -6,20 +6,16 @@
 // pool's session is stale (about one round in ten; the test fails if none is within the cap);
 // then inTransaction must get through where that session alone is denied, and leave it out of
 // the pool. A genuine denial must still fail, with the server's message, after one retry.
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureAdminRole, ensureLocalPostgres, stopLocalPostgres } from "../../../cli/local/postgres.ts";
-import { freePort } from "../../../cli/local/net.ts";
+import { startAdminServer } from "./admin-server.ts";
 import { inTransaction, INSUFFICIENT_PRIVILEGE, type PgConnection, type Sql } from "../../../provider/postgres/client.ts";
 import { boundaryLike as boundary, createKeys, credentialsLike as credentials, membershipView as viewOf } from "../../../bench/stale-membership-race.ts";
 
 const MAX_ROUNDS = 200;
 const MAX_MS = 20_000;
 
-let dir: string, port: number, connection: PgConnection;
+let server: Awaited<ReturnType<typeof startAdminServer>>, connection: PgConnection;
 const plain: pg.Client[] = [];
 
 async function connect(): Promise<pg.Client> {
@@ -30,18 +26,14 @@ async function connect(): Promise<pg.Client> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "tenancy-stale-membership-"));
-  await chmod(dir, 0o755);
-  port = await freePort();
-  const admin = await ensureAdminRole(dir, await ensureLocalPostgres({ root: dir, port }));
-  connection = { host: admin.host, port: admin.port, user: admin.user, password: admin.password, database: admin.database };
+  server = await startAdminServer("stale-membership");
+  ({ connection } = server);
   const setup = await connect();
   await createKeys(setup);
 }, 120_000);
 afterAll(async () => {
   for (const client of plain) await client.end().catch(() => {});
-  await stopLocalPostgres({ root: dir, port });
-  await rm(dir, { recursive: true, force: true });
+  await server?.stop();
 });
 
 const pidOf = async (sql: Sql) => (await sql.query("SELECT pg_catalog.pg_backend_pid() AS pid")).rows[0].pid as number;
