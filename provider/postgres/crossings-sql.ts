@@ -135,11 +135,11 @@ export const elsewhereSignal = (database: string, n: WorkspaceNames) => `${datab
  */
 export async function takeBack(sql: Sql, n: WorkspaceNames, database: string, shared = true): Promise<Crossing[]> {
   const found = await findCrossings(sql, n, database, shared);
+  // A database privilege is revoked in the database's catalog row, which every workspace's
+  // boundary changes: under the database key, as every other change of it (boundary-sql.ts).
+  // Taken once, before the savepoints: a key that cannot be had fails the transaction, not the take-back.
+  if (found.some((c) => c.kind === "database")) await lock(sql, `database:${database}`);
   for (const c of found) {
-    // A database privilege is revoked in the database's catalog row, which every workspace's
-    // boundary changes: under the database key, as every other change of it (boundary-sql.ts).
-    // Taken outside the savepoint: a key that cannot be had fails the transaction, not the take-back.
-    if (c.kind === "database") await lock(sql, `database:${database}`);
     await sql.query("SAVEPOINT take_back");
     try {
       const asGrantor = c.actAsGrantor && !SHARED_KINDS.includes(c.kind);
