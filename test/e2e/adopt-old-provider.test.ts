@@ -36,9 +36,11 @@ describe("applying over a database the dynamic-resource toolkit provisioned", ()
     await mkdir(join(oldDir, ".state"));
     ({ stack: old } = await openStack({ root: oldDir, stack: `e2e-old-${process.pid}`, backendUrl: `file://${join(oldDir, ".state")}` }));
     await configurePostgres(old, h.server);
-    // The same stack secrets as the new stack's: the same master key and integration credentials.
+    // The same stack secrets as the new stack's: the same master key and integration credentials,
+    // the credentials where the old toolkit reads them (the project's namespace, not credentials:).
     const config = await h.stack.getAllConfig();
-    await old.setAllConfig(Object.fromEntries(Object.entries(config).filter(([k]) => !k.startsWith("postgres:"))));
+    await old.setAllConfig(Object.fromEntries(Object.entries(config).filter(([k]) => !k.startsWith("postgres:"))
+      .map(([k, v]) => [k.replace(/^credentials:/, "tenancy:"), v])));
   });
   afterAll(async () => {
     await old?.workspace.removeStack(old.name, { force: true }).catch(() => {});
