@@ -2,7 +2,7 @@
 // 1,000 opt-in): fresh preview, first `up` (checkpoints skipped as `tenancy apply` does for a
 // plan of creates; checkpoints on beside it up to 100 workspaces), no-change preview, one-member
 // change preview, resources and state bytes per workspace, and the growth between sizes. Every dimension grows with the
-// workspaces: 10 members each, a directory of 4 people per workspace, 1 integration each.
+// workspaces: 10 members each, a directory of 5 people per workspace (the issue-18 shape: 1,000 workspaces, 5,000 people), 1 integration each.
 // The no-change preview also runs with the stack program as the SDK runs it on its own
 // (TENANCY_PROGRAM_PRELOAD=off, see scripts/toolchain/program-preload.cjs), side by side.
 // Everything lives in a throwaway directory (state, embedded PostgreSQL, declaration) and a
@@ -125,7 +125,7 @@ export function growthRows(): Row[] {
 
 /** A first `up` with checkpoints on, on its own fresh stack: beside the skipped one it shows what skipping saves. */
 async function checkpointedUpRow(workspaces: number, log: (line: string) => void): Promise<Row> {
-  const declaration = { workspaces, membersPerWorkspace: 10, people: Math.max(4 * workspaces, 10), integrationsPerWorkspace: 1 };
+  const declaration = { workspaces, membersPerWorkspace: 10, people: Math.max(5 * workspaces, 10), integrationsPerWorkspace: 1 };
   return withBenchStack("bench-checkpoints", declaration, log, async ({ dir, stack }) => {
     const r = await measure(await postmasterPid(dir), (onEvent) => stack.up({ onEvent }));
     const skipped = timings.get(workspaces)?.up;
@@ -141,13 +141,13 @@ async function checkpointedUpRow(workspaces: number, log: (line: string) => void
 export async function engineRows(options: EngineBenchOptions, log: (line: string) => void = () => {}): Promise<Row[]> {
   const { workspaces: N, members: M } = options;
   if (!Number.isInteger(N) || N < 1 || !Number.isInteger(M) || M < 2) throw new Error("bench: workspaces must be >= 1 and members >= 2 (one admin, one member to change)");
-  const declaration = { workspaces: N, membersPerWorkspace: M, people: Math.max(4 * N, M), integrationsPerWorkspace: 1 };
+  const declaration = { workspaces: N, membersPerWorkspace: M, people: Math.max(5 * N, M), integrationsPerWorkspace: 1 };
   return withBenchStack("bench-preview", declaration, log, async ({ dir, stack, file, text, model }) => {
     const roots = await postmasterPid(dir);
     const s = stack;
     const people = model.organization?.people.length ?? 0;
-    const size = `${count(N)} workspaces × ${M} members`;
-    log(`engine: ${size}, ${count(people)} people, ${count(N)} integrations; declaration ${(text.length / 1024).toFixed(0)} KB`);
+    const size = `${count(N)} workspaces × ${M} members, ${count(people)} people`;
+    log(`engine: ${size}, ${count(N)} integrations; declaration ${(text.length / 1024).toFixed(0)} KB`);
     const step = async (label: string, run: (onEvent: (e: EngineEvent) => void) => Promise<unknown>) => {
       const r = await measure(roots, run);
       log(`engine: ${size}: ${label} ${seconds(r.seconds * 1000)} (${r.planned.length} changes of ${r.steps}); cpu s: ${cpuText(r.tree)}`);

@@ -93,7 +93,7 @@ export async function registrationRows(options: { workspaces: number; rounds: nu
   const stacks = new Map<string, Stack>();
   try {
     const server = await ensureAdminRole(dir, await ensureLocalPostgres({ root: dir, port }));
-    const text = generateDeclaration({ workspaces: N, membersPerWorkspace: 10, people: Math.max(4 * N, 10), integrationsPerWorkspace: 1 });
+    const text = generateDeclaration({ workspaces: N, membersPerWorkspace: 10, people: Math.max(5 * N, 10), integrationsPerWorkspace: 1 });
     const file = join(dir, "tenancy.yaml");
     await writeFile(file, text);
     const loaded = loadDeclaration(text, file);

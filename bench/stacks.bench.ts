@@ -2,7 +2,7 @@
 // first applied one after the other and then (on a fresh server, fresh stacks) a bounded number
 // at a time, side by side in one run. Each first `up` runs as `tenancy apply` runs a plan of
 // creates only: checkpoints skipped (cli/checkpoints.ts). Every dimension grows with the
-// workspaces: 10 members each, 4 people per workspace, 1 integration each.
+// workspaces: 10 members each, 5 people per workspace, 1 integration each.
 //
 //   npm run bench -- --only stacks            (10 organizations × 100 workspaces, 2 at a time)
 //   npx tsx bench/stacks.bench.ts --orgs 10 --workspaces 100 --parallel 4
@@ -50,7 +50,7 @@ async function applyOrgs(options: StacksBenchOptions, limit: number, log: (line:
   try {
     server = await ensureAdminRole(dir, await ensureLocalPostgres({ root: dir, port }));
     const W = options.workspaces;
-    const template = load(generateDeclaration({ workspaces: W, membersPerWorkspace: 10, people: Math.max(4 * W, 10), integrationsPerWorkspace: 1 })) as
+    const template = load(generateDeclaration({ workspaces: W, membersPerWorkspace: 10, people: Math.max(5 * W, 10), integrationsPerWorkspace: 1 })) as
       { organization: { slug: string; name: string } };
     for (let k = 0; k < options.orgs; k++) {
       template.organization.slug = `org-${k}`;
