@@ -24,6 +24,7 @@ const BENCHES: readonly { name: string; load: () => Promise<{ bench: BenchModule
   { name: "audit", load: () => import("./audit.bench.ts") },
   { name: "preview", load: () => import("./preview.bench.ts") },
   { name: "stacks", load: () => import("./stacks.bench.ts") },
+  { name: "roles", load: () => import("./roles.bench.ts") },
 ];
 
 const { values } = parseArgs({
