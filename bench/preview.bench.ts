@@ -38,13 +38,13 @@ interface Step {
   readonly tree: TreeSample;
 }
 
-async function postmasterPid(dir: string): Promise<number[]> {
+export async function postmasterPid(dir: string): Promise<number[]> {
   const text = await readFile(join(dir, ".tenancy", "postgres", "data", "postmaster.pid"), "utf8").catch(() => "");
   const pid = Number(text.split("\n")[0]);
   return Number.isInteger(pid) && pid > 0 ? [pid] : [];
 }
 
-async function measure(roots: number[], run: (onEvent: (e: EngineEvent) => void) => Promise<unknown>): Promise<Step> {
+export async function measure(roots: number[], run: (onEvent: (e: EngineEvent) => void) => Promise<unknown>): Promise<Step> {
   const planned: Planned[] = [];
   let steps = 0;
   const sampler = sampleProcesses([process.pid, ...roots]);
@@ -77,7 +77,7 @@ async function stateBytes(dir: string, stackName: string): Promise<number> {
 }
 
 /** CPU seconds per part of the toolchain: the program, the engine, our provider, PostgreSQL. */
-function cpuText(tree: TreeSample): string {
+export function cpuText(tree: TreeSample): string {
   const parts: [string, string][] = [["node run", "program"], ["pulumi", "engine"], ["node main.mjs", "provider"], ["node main.js", "provider"], ["postgres", "postgres"]];
   return parts.map(([label, name]) => [name, tree.byLabel.get(label)?.cpuSeconds] as const)
     .filter(([, s]) => s !== undefined && s >= 0.05).map(([name, s]) => `${name} ${s!.toFixed(1)}`).join(", ");
